@@ -1,0 +1,78 @@
+// deskpod's configuration: the command-line contract of DESIGN.md, filled from (in rising
+// precedence) built-in defaults, a --config TOML file, DESKPOD_* environment variables and the
+// command line.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace deskpod {
+
+struct Endpoint {
+    bool enabled = true;
+    std::string host;
+    uint16_t port = 0;
+    std::string to_string() const;  // "host:port" or "off"
+};
+
+enum class BackendKind { headless, x11 };
+enum class RdpSecurity { nla, tls };
+enum class SessionExit { restart, quit };
+enum class LogLevel { error = 0, warn = 1, info = 2, debug = 3 };
+enum class LogFormat { text, json };
+
+struct Config {
+    std::string config_file;
+    BackendKind backend = BackendKind::headless;
+    int32_t width = 1920;
+    int32_t height = 1080;
+    Endpoint rdp{true, "0.0.0.0", 3389};
+    Endpoint guac{true, "127.0.0.1", 4822};
+    Endpoint http{true, "0.0.0.0", 8080};
+    RdpSecurity rdp_security = RdpSecurity::nla;
+    std::string user = "deskpod";
+    std::string password_file;
+    std::string tls_cert;
+    std::string tls_key;
+    std::string state_dir;  // resolved to $XDG_STATE_HOME/deskpod (or ~/.local/state/deskpod)
+    std::string session = "foot";
+    SessionExit session_exit = SessionExit::restart;
+    std::string wayland_socket = "wayland-deskpod";
+    std::optional<bool> xwayland;  // unset: on when Xwayland is installed
+    int max_clients = 4;
+    uint64_t clipboard_limit = 16777216;
+    LogLevel log_level = LogLevel::info;
+    LogFormat log_format = LogFormat::text;
+
+    // Filled by resolve_secrets() (never from the command line):
+    std::string password;
+    bool password_generated = false;
+};
+
+// Bad user input: the message names the option and the accepted form. main() prints it and
+// exits 2.
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+enum class ParseOutcome { run, exit_ok };  // exit_ok: --help or --version was printed
+
+// Parses argv (and the environment and --config file it names) into `out`.
+// Throws ConfigError on invalid input. Prints --help/--version text to stdout.
+ParseOutcome parse_config(int argc, char** argv, Config& out);
+
+// Parses from an explicit environment (tests use this; parse_config passes `environ`).
+ParseOutcome parse_config(const std::vector<std::string>& args,
+                          const std::vector<std::string>& environment, Config& out);
+
+std::string help_text();
+
+// Creates the state dir (0700), loads or generates the password (0600) and the TLS pair.
+// Throws ConfigError (unusable files) or std::runtime_error (I/O failure).
+void resolve_secrets(Config& cfg);
+
+}  // namespace deskpod

@@ -1,0 +1,77 @@
+// Fixed pool of frame buffers shared by the compositor (writer) and the bridge (reader).
+//
+// The compositor acquires a free slot on its thread, copies the damaged rectangles of the
+// rendered output into it and publishes a FrameRef. The bridge copies those rectangles into its
+// desktop mirror and drops the ref; the last drop frees the slot and rings `returned()`, so a
+// compositor that found the pool exhausted (and carried its damage forward) can capture again.
+// Buffers are allocated once per size and reused: a fresh 8 MB allocation costs tens of ms on
+// first touch (NOTES.md), a reused one nothing.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "doorbell.hpp"
+
+namespace deskpod {
+
+class FramePool;
+
+struct FrameSlot {
+    std::atomic<int> refs{0};
+    int32_t width = 0;
+    int32_t height = 0;
+    int32_t stride = 0;  // bytes per row; pixels are XRGB8888 (little-endian B,G,R,X bytes)
+    std::vector<uint8_t> pixels;
+    FramePool* pool = nullptr;
+};
+
+// Reference-counted, immutable-once-published view of one pool slot. No heap allocation.
+class FrameRef {
+public:
+    FrameRef() = default;
+    explicit FrameRef(FrameSlot* slot);  // takes one reference
+    FrameRef(const FrameRef& other);
+    FrameRef& operator=(const FrameRef& other);
+    FrameRef(FrameRef&& other) noexcept;
+    FrameRef& operator=(FrameRef&& other) noexcept;
+    ~FrameRef();
+
+    explicit operator bool() const { return slot_ != nullptr; }
+    int32_t width() const { return slot_->width; }
+    int32_t height() const { return slot_->height; }
+    int32_t stride() const { return slot_->stride; }
+    const uint8_t* data() const { return slot_->pixels.data(); }
+    // Only the compositor, before publishing, may write.
+    uint8_t* mutable_data() { return slot_->pixels.data(); }
+    void reset();
+
+private:
+    FrameSlot* slot_ = nullptr;
+};
+
+class FramePool {
+public:
+    explicit FramePool(size_t slots);
+    FramePool(const FramePool&) = delete;
+    FramePool& operator=(const FramePool&) = delete;
+
+    // Compositor thread only. Returns an empty ref when every slot is still in use.
+    FrameRef acquire(int32_t width, int32_t height);
+    size_t size() const { return slots_.size(); }
+    size_t in_use() const;
+    // Rung whenever a slot becomes free again.
+    Doorbell& returned() { return returned_; }
+
+private:
+    friend class FrameRef;
+    void release(FrameSlot* slot);
+
+    std::vector<std::unique_ptr<FrameSlot>> slots_;
+    Doorbell returned_;
+};
+
+}  // namespace deskpod
