@@ -5,6 +5,7 @@
 
 #include <pixman.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

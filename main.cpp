@@ -1,0 +1,81 @@
+// deskpod: a headless Wayland desktop served over RDP and the Guacamole protocol.
+#include <signal.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "bridge.hpp"
+#include "channels.hpp"
+#include "compositor.hpp"
+#include "config.hpp"
+#include "log.hpp"
+
+int main(int argc, char** argv) {
+    using namespace deskpod;
+    Config config;
+    try {
+        if (parse_config(argc, argv, config) == ParseOutcome::exit_ok) return 0;
+    } catch (const ConfigError& e) {
+        std::fprintf(stderr, "deskpod: %s\n", e.what());
+        std::fprintf(stderr, "Try 'deskpod --help' for the accepted options.\n");
+        return 2;
+    }
+    log::init(config.log_level, config.log_format);
+    const log::Logger logger("main");
+
+    try {
+        resolve_secrets(config);
+    } catch (const ConfigError& e) {
+        std::fprintf(stderr, "deskpod: %s\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        logger.error("cannot prepare the state dir {}: {}", config.state_dir, e.what());
+        return 1;
+    }
+
+    // Block the termination signals in every thread; the compositor loop receives them
+    // through a signalfd and shuts down in order.
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    Channels channels;
+    Compositor compositor(config, channels);
+    Bridge bridge(config, channels);
+    try {
+        compositor.start();
+        bridge.start();
+    } catch (const std::exception& e) {
+        logger.error("{}", e.what());
+        bridge.stop();
+        return 1;
+    }
+
+    std::printf("deskpod %s is running\n", DESKPOD_VERSION);
+    if (config.rdp.enabled) {
+        std::printf("  RDP:        %s  (e.g. xfreerdp /v:HOST:%u /u:%s /cert:ignore)\n",
+                    config.rdp.to_string().c_str(), unsigned(config.rdp.port),
+                    config.user.c_str());
+    }
+    if (config.http.enabled) {
+        std::printf("  Health:     http://%s/healthz  metrics: /metrics\n",
+                    config.http.to_string().c_str());
+    }
+    std::printf("  User:       %s\n", config.user.c_str());
+    if (config.password_generated) {
+        std::printf("  Password:   %s  (generated; stored in %s/password)\n",
+                    config.password.c_str(), config.state_dir.c_str());
+    } else {
+        std::printf("  Password:   (as configured)\n");
+    }
+    std::printf("  Wayland:    WAYLAND_DISPLAY=%s\n", compositor.socket_name());
+    std::fflush(stdout);
+
+    const int code = compositor.run();
+    logger.info("shutting down");
+    bridge.stop();
+    return code;
+}
