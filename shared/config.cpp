@@ -46,36 +46,44 @@ std::string lower(std::string_view s) {
 
 // Strict decimal: digits only, no sign, no spaces, no overflow.
 std::optional<uint64_t> parse_unsigned(std::string_view s) {
-    if (s.empty() || !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    if (s.empty() ||
+        !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); })) {
         return std::nullopt;
     }
     uint64_t value = 0;
     const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-    if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+    if (ec != std::errc() || end != s.data() + s.size())
+        return std::nullopt;
     return value;
 }
 
 std::optional<bool> parse_bool(std::string_view s) {
     const std::string v = lower(s);
-    if (v == "1" || v == "true" || v == "yes" || v == "on") return true;
-    if (v == "0" || v == "false" || v == "no" || v == "off") return false;
+    if (v == "1" || v == "true" || v == "yes" || v == "on")
+        return true;
+    if (v == "0" || v == "false" || v == "no" || v == "off")
+        return false;
     return std::nullopt;
 }
 
 bool is_hostname(std::string_view host) {
-    if (host.empty() || host.size() > 253) return false;
+    if (host.empty() || host.size() > 253)
+        return false;
     bool all_numeric = true;
     size_t start = 0;
     while (start <= host.size()) {
         size_t dot = host.find('.', start);
-        if (dot == std::string_view::npos) dot = host.size();
+        if (dot == std::string_view::npos)
+            dot = host.size();
         const std::string_view label = host.substr(start, dot - start);
         if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
             return false;
         }
         for (unsigned char c : label) {
-            if (!std::isalnum(c) && c != '-') return false;
-            if (!std::isdigit(c)) all_numeric = false;
+            if (!std::isalnum(c) && c != '-')
+                return false;
+            if (!std::isdigit(c))
+                all_numeric = false;
         }
         start = dot + 1;
     }
@@ -87,7 +95,8 @@ constexpr std::string_view kEndpointForm =
     "HOST:PORT (IPv4, [IPv6] or hostname; port 1-65535) or off";
 
 Endpoint parse_endpoint(std::string_view v, const Origin& origin) {
-    if (lower(v) == "off") return Endpoint{false, {}, 0};
+    if (lower(v) == "off")
+        return Endpoint{false, {}, 0};
     std::string host;
     std::string_view port_text;
     if (!v.empty() && v.front() == '[') {
@@ -97,11 +106,13 @@ Endpoint parse_endpoint(std::string_view v, const Origin& origin) {
         }
         host = std::string(v.substr(1, close - 1));
         in6_addr addr6{};
-        if (inet_pton(AF_INET6, host.c_str(), &addr6) != 1) invalid(origin, kEndpointForm, v);
+        if (inet_pton(AF_INET6, host.c_str(), &addr6) != 1)
+            invalid(origin, kEndpointForm, v);
         port_text = v.substr(close + 2);
     } else {
         const size_t colon = v.rfind(':');
-        if (colon == std::string_view::npos) invalid(origin, kEndpointForm, v);
+        if (colon == std::string_view::npos)
+            invalid(origin, kEndpointForm, v);
         host = std::string(v.substr(0, colon));
         port_text = v.substr(colon + 1);
         in_addr addr4{};
@@ -115,7 +126,8 @@ Endpoint parse_endpoint(std::string_view v, const Origin& origin) {
         }
     }
     const auto port = parse_unsigned(port_text);
-    if (!port || *port < 1 || *port > 65535) invalid(origin, kEndpointForm, v);
+    if (!port || *port < 1 || *port > 65535)
+        invalid(origin, kEndpointForm, v);
     return Endpoint{true, std::move(host), uint16_t(*port)};
 }
 
@@ -124,15 +136,18 @@ Enum parse_choice(std::string_view v, const std::pair<std::string_view, Enum> (&
                   const Origin& origin) {
     std::string expected;
     for (const auto& [name, value] : choices) {
-        if (v == name) return value;
-        if (!expected.empty()) expected += '|';
+        if (v == name)
+            return value;
+        if (!expected.empty())
+            expected += '|';
         expected += name;
     }
     invalid(origin, expected, v);
 }
 
 std::string require_nonempty(std::string_view v, std::string_view form, const Origin& origin) {
-    if (v.empty()) invalid(origin, form, v);
+    if (v.empty())
+        invalid(origin, form, v);
     return std::string(v);
 }
 
@@ -143,17 +158,30 @@ uint64_t parse_size_bytes(std::string_view v, const Origin& origin) {
     std::string_view digits = v;
     if (!v.empty()) {
         switch (v.back()) {
-            case 'k': case 'K': multiplier = uint64_t(1) << 10; break;
-            case 'm': case 'M': multiplier = uint64_t(1) << 20; break;
-            case 'g': case 'G': multiplier = uint64_t(1) << 30; break;
-            default: break;
+            case 'k':
+            case 'K':
+                multiplier = uint64_t(1) << 10;
+                break;
+            case 'm':
+            case 'M':
+                multiplier = uint64_t(1) << 20;
+                break;
+            case 'g':
+            case 'G':
+                multiplier = uint64_t(1) << 30;
+                break;
+            default:
+                break;
         }
-        if (multiplier != 1) digits.remove_suffix(1);
+        if (multiplier != 1)
+            digits.remove_suffix(1);
     }
     const auto n = parse_unsigned(digits);
-    if (!n || *n > kMaxClipboard / multiplier) invalid(origin, form, v);
+    if (!n || *n > kMaxClipboard / multiplier)
+        invalid(origin, form, v);
     const uint64_t bytes = *n * multiplier;
-    if (bytes < kMinClipboard || bytes > kMaxClipboard) invalid(origin, form, v);
+    if (bytes < kMinClipboard || bytes > kMaxClipboard)
+        invalid(origin, form, v);
     return bytes;
 }
 
@@ -167,8 +195,10 @@ struct OptionSpec {
 };
 
 constexpr std::string_view kSizeForm = "WxH between 320x200 and 8192x8192";
-constexpr std::string_view kUserForm = "NAME of 1-64 characters without spaces, ':' or control characters";
-constexpr std::string_view kSocketForm = "NAME of 1-64 characters from A-Z a-z 0-9 . _ - (not . or ..)";
+constexpr std::string_view kUserForm =
+    "NAME of 1-64 characters without spaces, ':' or control characters";
+constexpr std::string_view kSocketForm =
+    "NAME of 1-64 characters from A-Z a-z 0-9 . _ - (not . or ..)";
 
 const OptionSpec kOptions[] = {
     {"config", "FILE", nullptr, false},
@@ -182,7 +212,8 @@ const OptionSpec kOptions[] = {
     {"size", "WxH",
      [](Config& c, std::string_view v, const Origin& o) {
          size_t x = v.find_first_of("xX");
-         if (x == std::string_view::npos) invalid(o, kSizeForm, v);
+         if (x == std::string_view::npos)
+             invalid(o, kSizeForm, v);
          const auto w = parse_unsigned(v.substr(0, x));
          const auto h = parse_unsigned(v.substr(x + 1));
          if (!w || !h || *w < kMinWidth || *w > kMaxSide || *h < kMinHeight || *h > kMaxSide) {
@@ -208,11 +239,12 @@ const OptionSpec kOptions[] = {
     {"user", "NAME",
      [](Config& c, std::string_view v, const Origin& o) {
          // ':' separates fields of the NTLM SAM file that NLA checks the user against.
-         const bool bad = v.empty() || v.size() > 64 ||
-                          std::any_of(v.begin(), v.end(), [](unsigned char ch) {
-                              return ch <= 0x20 || ch == 0x7f || ch == ':';
-                          });
-         if (bad) invalid(o, kUserForm, v);
+         const bool bad =
+             v.empty() || v.size() > 64 || std::any_of(v.begin(), v.end(), [](unsigned char ch) {
+                 return ch <= 0x20 || ch == 0x7f || ch == ':';
+             });
+         if (bad)
+             invalid(o, kUserForm, v);
          c.user = std::string(v);
      },
      true},
@@ -237,7 +269,8 @@ const OptionSpec kOptions[] = {
          c.state_dir = std::filesystem::absolute(require_nonempty(v, "DIR (a path)", o))
                            .lexically_normal()
                            .string();
-         if (c.state_dir.size() > 1 && c.state_dir.back() == '/') c.state_dir.pop_back();
+         if (c.state_dir.size() > 1 && c.state_dir.back() == '/')
+             c.state_dir.pop_back();
      },
      true},
     {"session", "COMMAND",
@@ -259,14 +292,16 @@ const OptionSpec kOptions[] = {
                           std::any_of(v.begin(), v.end(), [](unsigned char ch) {
                               return !std::isalnum(ch) && ch != '.' && ch != '_' && ch != '-';
                           });
-         if (bad) invalid(o, kSocketForm, v);
+         if (bad)
+             invalid(o, kSocketForm, v);
          c.wayland_socket = std::string(v);
      },
      true},
     {"xwayland", "",
      [](Config& c, std::string_view v, const Origin& o) {
          const auto b = parse_bool(v);
-         if (!b) invalid(o, "true|false (also 1|0, yes|no, on|off)", v);
+         if (!b)
+             invalid(o, "true|false (also 1|0, yes|no, on|off)", v);
          c.xwayland = *b;
      },
      true},
@@ -309,14 +344,16 @@ const OptionSpec kOptions[] = {
 
 const OptionSpec* find_option(std::string_view name) {
     for (const auto& spec : kOptions) {
-        if (spec.name == name) return &spec;
+        if (spec.name == name)
+            return &spec;
     }
     return nullptr;
 }
 
 std::string env_name(std::string_view option) {
     std::string name = "DESKPOD_";
-    for (char c : option) name += c == '-' ? '_' : char(std::toupper(static_cast<unsigned char>(c)));
+    for (char c : option)
+        name += c == '-' ? '_' : char(std::toupper(static_cast<unsigned char>(c)));
     return name;
 }
 
@@ -339,20 +376,25 @@ CommandLine tokenize(const std::vector<std::string>& args) {
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string& arg = args[i];
         if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) {
-            throw ConfigError(fmt::format("unexpected argument \"{}\" (options start with --)", arg));
+            throw ConfigError(
+                fmt::format("unexpected argument \"{}\" (options start with --)", arg));
         }
         const size_t eq = arg.find('=');
-        const std::string name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+        const std::string name =
+            arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
         const OptionSpec* spec = find_option(name);
-        if (!spec) throw ConfigError(fmt::format("unknown option --{}", name));
+        if (!spec)
+            throw ConfigError(fmt::format("unknown option --{}", name));
         const Origin origin{"--" + name, ""};
 
         std::optional<std::string> value;
-        if (eq != std::string::npos) value = arg.substr(eq + 1);
+        if (eq != std::string::npos)
+            value = arg.substr(eq + 1);
         if (spec->metavar.empty()) {
             // Flags; --xwayland=false is accepted because scripts template such values.
             if (value && spec->name != "xwayland") {
-                throw ConfigError(fmt::format("{}: takes no value, got \"{}\"", origin.option, *value));
+                throw ConfigError(
+                    fmt::format("{}: takes no value, got \"{}\"", origin.option, *value));
             }
             if (spec->name == "help" || spec->name == "version") {
                 if (cl.action == Action::none) {
@@ -366,16 +408,17 @@ CommandLine tokenize(const std::vector<std::string>& args) {
         if (!value) {
             // A value that looks like an option is almost always a forgotten value.
             if (i + 1 >= args.size() || args[i + 1].compare(0, 2, "--") == 0) {
-                throw ConfigError(fmt::format("{}: expected {}, but no value was given (write "
-                                              "{} VALUE or {}=VALUE)",
-                                              origin.option, spec->metavar, origin.option,
-                                              origin.option));
+                throw ConfigError(
+                    fmt::format("{}: expected {}, but no value was given (write "
+                                "{} VALUE or {}=VALUE)",
+                                origin.option, spec->metavar, origin.option, origin.option));
             }
             value = args[++i];
         }
         if (spec->name == "config") {
             cl.config_file = *value;
-            if (value->empty()) invalid(origin, "FILE (a TOML file)", *value);
+            if (value->empty())
+                invalid(origin, "FILE (a TOML file)", *value);
             continue;
         }
         cl.assignments.push_back({spec, std::move(*value), origin});
@@ -384,15 +427,26 @@ CommandLine tokenize(const std::vector<std::string>& args) {
 }
 
 std::string node_to_value(const toml::node& node, const Origin& origin, std::string_view metavar) {
-    if (auto s = node.value_exact<std::string>()) return *s;
-    if (auto i = node.value_exact<int64_t>()) return std::to_string(*i);
-    if (auto b = node.value_exact<bool>()) return *b ? "true" : "false";
+    if (auto s = node.value_exact<std::string>())
+        return *s;
+    if (auto i = node.value_exact<int64_t>())
+        return std::to_string(*i);
+    if (auto b = node.value_exact<bool>())
+        return *b ? "true" : "false";
     const char* kind = "value";
     switch (node.type()) {
-        case toml::node_type::table: kind = "table"; break;
-        case toml::node_type::array: kind = "array"; break;
-        case toml::node_type::floating_point: kind = "floating-point number"; break;
-        default: kind = "date/time"; break;
+        case toml::node_type::table:
+            kind = "table";
+            break;
+        case toml::node_type::array:
+            kind = "array";
+            break;
+        case toml::node_type::floating_point:
+            kind = "floating-point number";
+            break;
+        default:
+            kind = "date/time";
+            break;
     }
     throw ConfigError(fmt::format("{}: expected {} as a string, integer or boolean, got a {}",
                                   origin.label(), metavar.empty() ? "true|false" : metavar, kind));
@@ -438,8 +492,8 @@ std::vector<Assignment> read_toml(const std::string& path, const Origin& config_
 
 std::string default_state_dir(const std::map<std::string, std::string>& env) {
     // The XDG spec says relative values are invalid and must be ignored.
-    if (auto it = env.find("XDG_STATE_HOME"); it != env.end() && !it->second.empty() &&
-                                              it->second.front() == '/') {
+    if (auto it = env.find("XDG_STATE_HOME");
+        it != env.end() && !it->second.empty() && it->second.front() == '/') {
         return it->second + "/deskpod";
     }
     if (auto it = env.find("HOME"); it != env.end() && !it->second.empty()) {
@@ -458,8 +512,10 @@ void print(const std::string& text) {
 }  // namespace
 
 std::string Endpoint::to_string() const {
-    if (!enabled) return "off";
-    if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
+    if (!enabled)
+        return "off";
+    if (host.find(':') != std::string::npos)
+        return fmt::format("[{}]:{}", host, port);
     return fmt::format("{}:{}", host, port);
 }
 
@@ -478,7 +534,8 @@ ParseOutcome parse_config(const std::vector<std::string>& args,
     std::map<std::string, std::string> env;
     for (const auto& entry : environment) {
         const size_t eq = entry.find('=');
-        if (eq != std::string::npos) env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+        if (eq != std::string::npos)
+            env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
     }
 
     Config cfg;
@@ -495,7 +552,8 @@ ParseOutcome parse_config(const std::vector<std::string>& args,
     }
 
     for (const auto& spec : kOptions) {
-        if (!spec.settable_outside_cli) continue;
+        if (!spec.settable_outside_cli)
+            continue;
         const std::string name = env_name(spec.name);
         // Empty counts as unset: container templates often render missing values as "".
         if (auto it = env.find(name); it != env.end() && !it->second.empty()) {
@@ -503,18 +561,22 @@ ParseOutcome parse_config(const std::vector<std::string>& args,
         }
     }
 
-    for (const auto& a : cl.assignments) a.spec->apply(cfg, a.value, a.origin);
+    for (const auto& a : cl.assignments)
+        a.spec->apply(cfg, a.value, a.origin);
 
-    if (cfg.state_dir.empty()) cfg.state_dir = default_state_dir(env);
+    if (cfg.state_dir.empty())
+        cfg.state_dir = default_state_dir(env);
     out = std::move(cfg);
     return ParseOutcome::run;
 }
 
 ParseOutcome parse_config(int argc, char** argv, Config& out) {
     std::vector<std::string> args;
-    for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+    for (int i = 1; i < argc; ++i)
+        args.emplace_back(argv[i]);
     std::vector<std::string> environment;
-    for (char** e = environ; e && *e; ++e) environment.emplace_back(*e);
+    for (char** e = environ; e && *e; ++e)
+        environment.emplace_back(*e);
     return parse_config(args, environment, out);
 }
 

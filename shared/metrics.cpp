@@ -12,8 +12,10 @@ namespace deskpod {
 // increment per observation, and render_prometheus() sums them, so a scrape never sees a
 // bucket larger than the next one even while observations race with it.
 void Histogram::observe(double seconds) {
-    if (std::isnan(seconds)) return;
-    if (seconds < 0) seconds = 0;
+    if (std::isnan(seconds))
+        return;
+    if (seconds < 0)
+        seconds = 0;
     for (size_t i = 0; i < kBounds.size(); ++i) {
         if (seconds <= kBounds[i]) {
             buckets_[i].fetch_add(1, std::memory_order_relaxed);
@@ -26,14 +28,14 @@ void Histogram::observe(double seconds) {
     count_.fetch_add(1, std::memory_order_relaxed);
 }
 
-double Histogram::sum() const { return double(sum_nanos_.load(std::memory_order_relaxed)) / 1e9; }
+double Histogram::sum() const {
+    return double(sum_nanos_.load(std::memory_order_relaxed)) / 1e9;
+}
 
 namespace {
 
-void family(std::string& out, std::string_view name, std::string_view type,
-            std::string_view help) {
-    fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name,
-                   type);
+void family(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+    fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
 void counter(std::string& out, std::string_view name, std::string_view help, const Counter& c) {
@@ -46,8 +48,7 @@ void gauge(std::string& out, std::string_view name, std::string_view help, const
     fmt::format_to(std::back_inserter(out), "{} {}\n", name, g.value());
 }
 
-void histogram(std::string& out, std::string_view name, std::string_view help,
-               const Histogram& h) {
+void histogram(std::string& out, std::string_view name, std::string_view help, const Histogram& h) {
     family(out, name, "histogram", help);
     uint64_t cumulative = 0;
     for (size_t i = 0; i < Histogram::kBounds.size(); ++i) {

@@ -49,12 +49,15 @@ using BioPtr = std::unique_ptr<BIO, BioFree>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+    return std::strerror(err);
+}
 
 std::string openssl_error() {
     const unsigned long code = ERR_get_error();
     ERR_clear_error();
-    if (code == 0) return "unknown OpenSSL error";
+    if (code == 0)
+        return "unknown OpenSSL error";
     char buf[256];
     ERR_error_string_n(code, buf, sizeof(buf));
     return buf;
@@ -73,7 +76,8 @@ bool exists(const std::string& path) {
 // (~/.local/state) are per-user directories too.
 void make_private_dirs(const std::string& dir) {
     for (size_t pos = 1; pos <= dir.size(); ++pos) {
-        if (pos != dir.size() && dir[pos] != '/') continue;
+        if (pos != dir.size() && dir[pos] != '/')
+            continue;
         const std::string prefix = dir.substr(0, pos);
         if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
             io_failure("create the state dir", prefix, errno);
@@ -84,11 +88,13 @@ void make_private_dirs(const std::string& dir) {
 void prepare_state_dir(const std::string& dir) {
     make_private_dirs(dir);
     struct stat st {};
-    if (::stat(dir.c_str(), &st) != 0) io_failure("inspect the state dir", dir, errno);
+    if (::stat(dir.c_str(), &st) != 0)
+        io_failure("inspect the state dir", dir, errno);
     if (!S_ISDIR(st.st_mode)) {
         throw ConfigError(fmt::format("--state-dir: \"{}\" exists and is not a directory", dir));
     }
-    if ((st.st_mode & 077) == 0) return;
+    if ((st.st_mode & 077) == 0)
+        return;
     // Tighten only a directory that is plainly ours; chmod-ing a shared one such as /tmp
     // (sticky) would break other users, so there the 0600 files have to be enough.
     if (st.st_uid == ::geteuid() && (st.st_mode & S_ISVTX) == 0 &&
@@ -96,9 +102,10 @@ void prepare_state_dir(const std::string& dir) {
         logger.warn("state dir {} was accessible to others (mode {:o}); changed it to 0700", dir,
                     st.st_mode & 07777);
     } else {
-        logger.warn("state dir {} is accessible to others (mode {:o}); the files in it are 0600, "
-                    "but a private directory is safer",
-                    dir, st.st_mode & 07777);
+        logger.warn(
+            "state dir {} is accessible to others (mode {:o}); the files in it are 0600, "
+            "but a private directory is safer",
+            dir, st.st_mode & 07777);
     }
 }
 
@@ -112,13 +119,15 @@ std::string read_file(const std::string& path, int* err) {
     char buf[4096];
     for (;;) {
         const ssize_t n = ::read(fd, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n < 0) {
             *err = errno;
             ::close(fd);
             return {};
         }
-        if (n == 0) break;
+        if (n == 0)
+            break;
         data.append(buf, size_t(n));
     }
     ::close(fd);
@@ -127,7 +136,8 @@ std::string read_file(const std::string& path, int* err) {
 }
 
 void strip_line_end(std::string& s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r'))
+        s.pop_back();
 }
 
 // Writes through a temporary and rename(), so a crash never leaves a half-written secret.
@@ -135,11 +145,13 @@ void write_private_file(const std::string& path, std::string_view data) {
     const std::string tmp = path + ".tmp";
     ::unlink(tmp.c_str());
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) io_failure("create", tmp, errno);
+    if (fd < 0)
+        io_failure("create", tmp, errno);
     size_t done = 0;
     while (done < data.size()) {
         const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n < 0) {
             const int err = errno;
             ::close(fd);
@@ -162,7 +174,8 @@ void write_private_file(const std::string& path, std::string_view data) {
 
 void tighten_file_mode(const std::string& path) {
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 || (st.st_mode & 077) == 0) return;
+    if (::stat(path.c_str(), &st) != 0 || (st.st_mode & 077) == 0)
+        return;
     if (::chmod(path.c_str(), 0600) == 0) {
         logger.warn("{} was readable by others (mode {:o}); changed it to 0600", path,
                     st.st_mode & 07777);
@@ -223,7 +236,8 @@ void resolve_password(Config& cfg) {
         tighten_file_mode(stored);
         int err = 0;
         std::string password = read_file(stored, &err);
-        if (err != 0) io_failure("read", stored, err);
+        if (err != 0)
+            io_failure("read", stored, err);
         strip_line_end(password);
         if (password.empty()) {
             throw ConfigError(fmt::format(
@@ -242,13 +256,15 @@ void resolve_password(Config& cfg) {
 
 X509Ptr load_certificate(const std::string& path) {
     BioPtr bio(BIO_new_file(path.c_str(), "r"));
-    if (!bio) return nullptr;
+    if (!bio)
+        return nullptr;
     return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
 }
 
 PkeyPtr load_private_key(const std::string& path) {
     BioPtr bio(BIO_new_file(path.c_str(), "r"));
-    if (!bio) return nullptr;
+    if (!bio)
+        return nullptr;
     return PkeyPtr(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
 }
 
@@ -270,19 +286,19 @@ void check_tls_pair(const std::string& cert_path, const std::string& key_path,
     const X509Ptr cert = load_certificate(cert_path);
     ERR_clear_error();
     if (!cert) {
-        throw ConfigError(fmt::format("{}: \"{}\" is not a PEM certificate", cert_option,
-                                      cert_path));
+        throw ConfigError(
+            fmt::format("{}: \"{}\" is not a PEM certificate", cert_option, cert_path));
     }
     const PkeyPtr key = load_private_key(key_path);
     ERR_clear_error();
     if (!key) {
-        throw ConfigError(fmt::format(
-            "{}: \"{}\" is not an unencrypted PEM private key", key_option, key_path));
+        throw ConfigError(
+            fmt::format("{}: \"{}\" is not an unencrypted PEM private key", key_option, key_path));
     }
     // FreeRDP 2 loads the server key as RSA only.
     if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) {
-        throw ConfigError(fmt::format("{}: \"{}\" is not an RSA key; FreeRDP 2 RDP servers need RSA",
-                                      key_option, key_path));
+        throw ConfigError(fmt::format(
+            "{}: \"{}\" is not an RSA key; FreeRDP 2 RDP servers need RSA", key_option, key_path));
     }
     if (X509_check_private_key(cert.get(), key.get()) != 1) {
         ERR_clear_error();
@@ -293,7 +309,8 @@ void check_tls_pair(const std::string& cert_path, const std::string& key_path,
 
 std::string host_name() {
     char name[256] = {};
-    if (::gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "deskpod";
+    if (::gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0')
+        return "deskpod";
     return name;
 }
 
@@ -322,8 +339,8 @@ std::string to_pem(X509* cert) {
 std::string to_pem(EVP_PKEY* key) {
     BioPtr bio(BIO_new(BIO_s_mem()));
     // The traditional "RSA PRIVATE KEY" form is the one every FreeRDP 2 release reads.
-    if (!bio || PEM_write_bio_PrivateKey_traditional(bio.get(), key, nullptr, nullptr, 0,
-                                                     nullptr, nullptr) != 1) {
+    if (!bio || PEM_write_bio_PrivateKey_traditional(bio.get(), key, nullptr, nullptr, 0, nullptr,
+                                                     nullptr) != 1) {
         throw std::runtime_error("cannot encode the TLS key: " + openssl_error());
     }
     char* data = nullptr;
@@ -334,10 +351,12 @@ std::string to_pem(EVP_PKEY* key) {
 // RSA 2048: FreeRDP 2 servers accept only RSA keys, and every RDP client supports them.
 void generate_tls_pair(const std::string& cert_path, const std::string& key_path) {
     PkeyPtr key(EVP_RSA_gen(2048));
-    if (!key) throw std::runtime_error("cannot generate the TLS key: " + openssl_error());
+    if (!key)
+        throw std::runtime_error("cannot generate the TLS key: " + openssl_error());
 
     X509Ptr cert(X509_new());
-    if (!cert) throw std::runtime_error("cannot build the TLS certificate: " + openssl_error());
+    if (!cert)
+        throw std::runtime_error("cannot build the TLS certificate: " + openssl_error());
     X509_set_version(cert.get(), 2);  // v3, needed for the extensions
 
     unsigned char serial[16];
@@ -348,7 +367,8 @@ void generate_tls_pair(const std::string& cert_path, const std::string& key_path
     BIGNUM* bn = BN_bin2bn(serial, sizeof(serial), nullptr);
     const bool serial_ok = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
     BN_free(bn);
-    if (!serial_ok) throw std::runtime_error("cannot build the TLS certificate: " + openssl_error());
+    if (!serial_ok)
+        throw std::runtime_error("cannot build the TLS certificate: " + openssl_error());
 
     // An hour back tolerates clients whose clocks run a little behind ours.
     X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
@@ -368,8 +388,10 @@ void generate_tls_pair(const std::string& cert_path, const std::string& key_path
     std::string san = "DNS:localhost,IP:127.0.0.1,IP:::1";
     // A host name that is not a valid DNS name would make the SAN extension fail to build.
     bool dns_ok = true;
-    for (unsigned char c : cn) dns_ok = dns_ok && (std::isalnum(c) || c == '-' || c == '.');
-    if (dns_ok && cn != "localhost") san = "DNS:" + cn + "," + san;
+    for (unsigned char c : cn)
+        dns_ok = dns_ok && (std::isalnum(c) || c == '-' || c == '.');
+    if (dns_ok && cn != "localhost")
+        san = "DNS:" + cn + "," + san;
     add_extension(cert.get(), NID_subject_alt_name, san);
 
     if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) {
@@ -384,10 +406,10 @@ void generate_tls_pair(const std::string& cert_path, const std::string& key_path
 void resolve_tls(Config& cfg) {
     if (!cfg.tls_cert.empty() || !cfg.tls_key.empty()) {
         if (cfg.tls_cert.empty() || cfg.tls_key.empty()) {
-            throw ConfigError(fmt::format(
-                "{}: expected --tls-cert FILE and --tls-key FILE together, got only {}",
-                cfg.tls_cert.empty() ? "--tls-cert" : "--tls-key",
-                cfg.tls_cert.empty() ? "--tls-key" : "--tls-cert"));
+            throw ConfigError(
+                fmt::format("{}: expected --tls-cert FILE and --tls-key FILE together, got only {}",
+                            cfg.tls_cert.empty() ? "--tls-cert" : "--tls-key",
+                            cfg.tls_cert.empty() ? "--tls-key" : "--tls-cert"));
         }
         check_tls_pair(cfg.tls_cert, cfg.tls_key, "--tls-cert", "--tls-key");
         return;
@@ -400,18 +422,17 @@ void resolve_tls(Config& cfg) {
         try {
             check_tls_pair(cert_path, key_path, "stored certificate", "stored key");
         } catch (const ConfigError& e) {
-            throw ConfigError(fmt::format(
-                "{} (delete {} and {} to generate a new self-signed pair)", e.what(), cert_path,
-                key_path));
+            throw ConfigError(
+                fmt::format("{} (delete {} and {} to generate a new self-signed pair)", e.what(),
+                            cert_path, key_path));
         }
     } else {
         if (have_cert || have_key) {
-            logger.warn("only one of {} and {} exists; generating a new pair", cert_path,
-                        key_path);
+            logger.warn("only one of {} and {} exists; generating a new pair", cert_path, key_path);
         }
         generate_tls_pair(cert_path, key_path);
-        logger.info("generated a self-signed TLS certificate {} (CN={}, valid {} days)",
-                    cert_path, host_name(), kCertValidityDays);
+        logger.info("generated a self-signed TLS certificate {} (CN={}, valid {} days)", cert_path,
+                    host_name(), kCertValidityDays);
     }
     cfg.tls_cert = cert_path;
     cfg.tls_key = key_path;
@@ -420,7 +441,8 @@ void resolve_tls(Config& cfg) {
 }  // namespace
 
 void resolve_secrets(Config& cfg) {
-    if (cfg.state_dir.empty()) throw ConfigError("--state-dir: expected DIR, got \"\"");
+    if (cfg.state_dir.empty())
+        throw ConfigError("--state-dir: expected DIR, got \"\"");
     prepare_state_dir(cfg.state_dir);
     resolve_password(cfg);
     resolve_tls(cfg);
