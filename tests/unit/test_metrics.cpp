@@ -1,0 +1,127 @@
+// Prometheus text exposition (format 0.0.4) of the metrics registry.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "metrics.hpp"
+
+namespace deskpod {
+namespace {
+
+bool contains(const std::string& text, const std::string& needle) {
+    return text.find(needle) != std::string::npos;
+}
+
+std::vector<std::string> lines_starting_with(const std::string& text, const std::string& prefix) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind(prefix, 0) == 0)
+            out.push_back(line);
+    }
+    return out;
+}
+
+TEST(Metrics, EveryFamilyHasHelpAndType) {
+    const std::string text = metrics().render_prometheus();
+    const std::vector<std::pair<std::string, std::string>> families = {
+        {"deskpod_build_info", "gauge"},
+        {"deskpod_clients_connected", "gauge"},
+        {"deskpod_clients_refused_total", "counter"},
+        {"deskpod_auth_failures_total", "counter"},
+        {"deskpod_frames_captured_total", "counter"},
+        {"deskpod_frames_coalesced_total", "counter"},
+        {"deskpod_frames_sent_total", "counter"},
+        {"deskpod_bytes_sent_total", "counter"},
+        {"deskpod_input_events_total", "counter"},
+        {"deskpod_input_dropped_total", "counter"},
+        {"deskpod_encode_seconds", "histogram"},
+        {"deskpod_desktop_width", "gauge"},
+        {"deskpod_desktop_height", "gauge"},
+        {"deskpod_session_running", "gauge"},
+    };
+    for (const auto& [name, type] : families) {
+        EXPECT_TRUE(contains(text, "# HELP " + name + " ")) << name;
+        EXPECT_TRUE(contains(text, "# TYPE " + name + " " + type + "\n")) << name;
+    }
+    EXPECT_EQ(lines_starting_with(text, "# TYPE ").size(), families.size());
+    EXPECT_TRUE(contains(text, "deskpod_build_info{version=\"" DESKPOD_VERSION "\"} 1\n"));
+    EXPECT_EQ(text.back(), '\n');
+    // Every sample line is "name[{labels}] value" with the deskpod_ prefix.
+    for (const auto& line : lines_starting_with(text, "")) {
+        if (line.empty() || line[0] == '#')
+            continue;
+        EXPECT_EQ(line.rfind("deskpod_", 0), 0u) << line;
+        EXPECT_EQ(std::count(line.begin(), line.end(), ' '), 1) << line;
+    }
+}
+
+TEST(Metrics, CountersAndGaugesShowTheirValues) {
+    Metrics m;
+    m.clients_refused.add(3);
+    m.bytes_sent.add(1000);
+    m.bytes_sent.add(24);
+    m.clients_connected.set(2);
+    m.clients_connected.add(-1);
+    m.desktop_width.set(1280);
+    const std::string text = m.render_prometheus();
+    EXPECT_TRUE(contains(text, "\ndeskpod_clients_refused_total 3\n"));
+    EXPECT_TRUE(contains(text, "\ndeskpod_bytes_sent_total 1024\n"));
+    EXPECT_TRUE(contains(text, "\ndeskpod_clients_connected 1\n"));
+    EXPECT_TRUE(contains(text, "\ndeskpod_desktop_width 1280\n"));
+    EXPECT_TRUE(contains(text, "\ndeskpod_input_dropped_total 0\n"));
+}
+
+TEST(Metrics, HistogramBucketsAreCumulative) {
+    Metrics m;
+    // 0.0005 lands in le="0.0005" (bounds are inclusive), 0.003 in le="0.005", 0.3 in
+    // le="0.5", 5 only in +Inf; a negative duration counts as 0.
+    for (double s : {0.0005, 0.003, 0.003, 0.3, 5.0, -1.0})
+        m.encode_seconds.observe(s);
+    EXPECT_EQ(m.encode_seconds.count(), 6u);
+    EXPECT_NEAR(m.encode_seconds.sum(), 0.0005 + 0.003 + 0.003 + 0.3 + 5.0, 1e-6);
+
+    const std::string text = m.render_prometheus();
+    const auto buckets = lines_starting_with(text, "deskpod_encode_seconds_bucket");
+    const std::vector<std::string> expected = {
+        "deskpod_encode_seconds_bucket{le=\"0.0005\"} 2",
+        "deskpod_encode_seconds_bucket{le=\"0.001\"} 2",
+        "deskpod_encode_seconds_bucket{le=\"0.002\"} 2",
+        "deskpod_encode_seconds_bucket{le=\"0.005\"} 4",
+        "deskpod_encode_seconds_bucket{le=\"0.01\"} 4",
+        "deskpod_encode_seconds_bucket{le=\"0.02\"} 4",
+        "deskpod_encode_seconds_bucket{le=\"0.05\"} 4",
+        "deskpod_encode_seconds_bucket{le=\"0.1\"} 4",
+        "deskpod_encode_seconds_bucket{le=\"0.2\"} 4",
+        "deskpod_encode_seconds_bucket{le=\"0.5\"} 5",
+        "deskpod_encode_seconds_bucket{le=\"1\"} 5",
+        "deskpod_encode_seconds_bucket{le=\"2\"} 5",
+        "deskpod_encode_seconds_bucket{le=\"+Inf\"} 6",
+    };
+    EXPECT_EQ(buckets, expected);
+    EXPECT_TRUE(contains(text, "\ndeskpod_encode_seconds_count 6\n"));
+    const auto sum = lines_starting_with(text, "deskpod_encode_seconds_sum ");
+    ASSERT_EQ(sum.size(), 1u);
+    EXPECT_NEAR(std::stod(sum[0].substr(sum[0].find(' ') + 1)), 5.3065, 1e-6);
+}
+
+TEST(Metrics, EmptyHistogramRendersZeros) {
+    Metrics m;
+    const std::string text = m.render_prometheus();
+    EXPECT_TRUE(contains(text, "deskpod_encode_seconds_bucket{le=\"+Inf\"} 0\n"));
+    EXPECT_TRUE(contains(text, "deskpod_encode_seconds_sum 0\n"));
+    EXPECT_TRUE(contains(text, "deskpod_encode_seconds_count 0\n"));
+}
+
+TEST(Metrics, IsOneProcessWideInstance) {
+    EXPECT_EQ(&metrics(), &metrics());
+    const uint64_t before = metrics().input_events.value();
+    metrics().input_events.add();
+    EXPECT_EQ(metrics().input_events.value(), before + 1);
+}
+
+}  // namespace
+}  // namespace deskpod
