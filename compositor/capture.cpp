@@ -1,0 +1,116 @@
+#include "capture.hpp"
+
+#include <cstring>
+
+#include "metrics.hpp"
+#include "output.hpp"
+#include "server.hpp"
+
+namespace deskpod::compositor {
+
+Capture::Capture(Server& server, wlr_output* output) : server_(server), output_(output) {
+    returned_source_ = wl::EventSource(wl_event_loop_add_fd(
+        server_.loop, server_.channels.frames.returned().fd(), WL_EVENT_READABLE,
+        [](int, uint32_t, void* data) {
+            static_cast<Capture*>(data)->handle_buffer_returned();
+            return 0;
+        },
+        this));
+}
+
+void Capture::handle_precommit() {
+    frame_damage_.clear();
+    const wlr_output_state& pending = output_->pending;
+    if (!(pending.committed & WLR_OUTPUT_STATE_BUFFER)) return;
+    if (pending.committed & WLR_OUTPUT_STATE_DAMAGE) {
+        pixman_region32_copy(frame_damage_.raw(), const_cast<pixman_region32_t*>(&pending.damage));
+    } else {
+        // A buffer without damage information: everything may have changed.
+        frame_damage_.add(Rect{0, 0, output_->width, output_->height});
+    }
+}
+
+void Capture::handle_commit(const wlr_output_event_commit& event) {
+    if (!(event.committed & WLR_OUTPUT_STATE_BUFFER) || !event.buffer) return;
+    const Rect bounds{0, 0, event.buffer->width, event.buffer->height};
+    Region damage;
+    if (full_) {
+        damage.add(bounds);
+    } else {
+        damage = frame_damage_;
+        damage.add(carry_);
+        damage.clip(bounds);
+    }
+    if (damage.empty()) return;
+
+    if (copy_and_publish(event.buffer, damage)) {
+        carry_.clear();
+        full_ = false;
+    } else {
+        carry_.add(damage);
+        metrics().frames_coalesced.add();
+    }
+}
+
+bool Capture::copy_and_publish(wlr_buffer* buffer, const Region& damage) {
+    const int32_t width = buffer->width;
+    const int32_t height = buffer->height;
+    FrameRef frame = server_.channels.frames.acquire(width, height);
+    if (!frame) return false;
+
+    void* data = nullptr;
+    uint32_t format = 0;
+    size_t stride = 0;
+    if (!wlr_buffer_begin_data_ptr_access(buffer, WLR_BUFFER_DATA_PTR_ACCESS_READ, &data, &format,
+                                          &stride)) {
+        log_.error("cannot read the rendered buffer");
+        return false;
+    }
+    // The pixman renderer draws XRGB8888 (ARGB8888 on some X visuals); both have the same byte
+    // layout and the alpha byte is ignored downstream. Anything else would need conversion.
+    if (format != DRM_FORMAT_XRGB8888 && format != DRM_FORMAT_ARGB8888) {
+        wlr_buffer_end_data_ptr_access(buffer);
+        if (!format_warned_) {
+            log_.error("unsupported output buffer format 0x{:08x}", format);
+            format_warned_ = true;
+        }
+        return false;
+    }
+
+    FrameEvent event;
+    event.width = width;
+    event.height = height;
+    event.damage = damage.rects();
+    const auto* src = static_cast<const uint8_t*>(data);
+    uint8_t* dst = frame.mutable_data();
+    const size_t dst_stride = size_t(frame.stride());
+    for (const Rect& r : event.damage) {
+        const size_t row_bytes = size_t(r.width) * 4;
+        for (int32_t y = r.y; y < r.y + r.height; ++y) {
+            std::memcpy(dst + size_t(y) * dst_stride + size_t(r.x) * 4,
+                        src + size_t(y) * stride + size_t(r.x) * 4, row_bytes);
+        }
+    }
+    wlr_buffer_end_data_ptr_access(buffer);
+
+    event.seq = ++seq_;
+    event.buffer = std::move(frame);
+    if (!server_.publish(std::move(event))) {
+        // The slot in `event` is released here and rings `returned`, which retries the carry.
+        return false;
+    }
+    metrics().frames_captured.add();
+    return true;
+}
+
+void Capture::handle_buffer_returned() {
+    server_.channels.frames.returned().drain();
+    if (carry_.empty() || !server_.output) return;
+    wlr_scene_output* scene_output = server_.output->scene_output();
+    if (!scene_output) return;
+    // Re-damaging the carried area makes the scene draw it again and schedules the frame that
+    // captures it; the precommit then reports it as this frame's damage.
+    wlr_output_damage_add(scene_output->damage, carry_.raw());
+}
+
+}  // namespace deskpod::compositor

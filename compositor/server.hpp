@@ -1,0 +1,95 @@
+// The compositor's state: every wlroots object and the subsystems built on them. One per
+// process; it lives on the compositor thread only.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "backend.hpp"
+#include "channels.hpp"
+#include "config.hpp"
+#include "log.hpp"
+#include "wlr.hpp"
+
+namespace deskpod::compositor {
+
+class Output;
+class Desktop;
+class Keyboard;
+class Pointer;
+class CursorImages;
+class Clipboard;
+class Xwayland;
+class Session;
+
+class Server {
+public:
+    Server(const Config& config, Channels& channels);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    void start();
+    int run();
+    // Ends run() with `code` once the current dispatch returns.
+    void terminate(int code);
+
+    // Pushes to the network side. Returns false (after logging) when the queue is full.
+    bool publish(DesktopEvent&& event);
+    uint32_t now_msec() const;
+
+    // Called once Xwayland is ready (or immediately when it is off).
+    void on_desktop_ready();
+
+    const Config& config;
+    Channels& channels;
+    const log::Logger log{"compositor"};
+
+    wl_display* display = nullptr;
+    wl_event_loop* loop = nullptr;
+    std::unique_ptr<Backend> backend;
+    wlr_renderer* renderer = nullptr;
+    wlr_allocator* allocator = nullptr;
+    wlr_compositor* compositor = nullptr;
+    wlr_output_layout* layout = nullptr;
+    wlr_scene* scene = nullptr;
+    wlr_scene_rect* background = nullptr;
+    wlr_scene_tree* windows_layer = nullptr;  // managed windows, stacked by focus
+    wlr_scene_tree* overlay_layer = nullptr;  // X11 override-redirect windows (menus, tooltips)
+    wlr_xdg_shell* xdg_shell = nullptr;
+    wlr_seat* seat = nullptr;
+    wlr_cursor* cursor = nullptr;
+    wlr_xcursor_manager* xcursors = nullptr;
+
+    std::unique_ptr<Output> output;
+    std::unique_ptr<Desktop> desktop;
+    std::unique_ptr<Keyboard> keyboard;
+    std::unique_ptr<Pointer> pointer;
+    std::unique_ptr<CursorImages> cursor_images;
+    std::unique_ptr<Clipboard> clipboard;
+    std::unique_ptr<Xwayland> xwayland;
+    std::unique_ptr<Session> session;
+
+    std::string socket_name;
+    std::string runtime_dir;
+
+private:
+    void create_protocols();
+    void handle_input_doorbell();
+    void handle_new_output(wlr_output* wlr_output);
+    void handle_new_xdg_surface(wlr_xdg_surface* surface);
+
+    int exit_code_ = 0;
+    bool started_ = false;
+    bool running_ = false;
+    bool session_started_ = false;
+    wl::EventSource xwayland_wait_;
+    wl::EventSource input_source_;
+    wl::EventSource sigterm_source_;
+    wl::EventSource sigint_source_;
+    wl::Listener on_new_output_;
+    wl::Listener on_new_xdg_surface_;
+    wl::Listener on_new_decoration_;
+};
+
+}  // namespace deskpod::compositor
