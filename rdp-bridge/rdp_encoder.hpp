@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "geometry.hpp"
+#include "image_view.hpp"
 
 typedef struct _RFX_CONTEXT RFX_CONTEXT;
 typedef struct _NSC_CONTEXT NSC_CONTEXT;
@@ -15,14 +16,6 @@ typedef struct _BITMAP_PLANAR_CONTEXT BITMAP_PLANAR_CONTEXT;
 typedef struct _BITMAP_INTERLEAVED_CONTEXT BITMAP_INTERLEAVED_CONTEXT;
 
 namespace deskpod {
-
-// A read-only view of the desktop mirror.
-struct ImageView {
-    const uint8_t* pixels = nullptr;
-    int32_t width = 0;
-    int32_t height = 0;
-    int32_t stride = 0;
-};
 
 // RemoteFX (MS-RDPRFX) in surface-bits streams: lossy, 64x64 tiles, far smaller than the
 // others on photographic content.

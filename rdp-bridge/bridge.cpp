@@ -1,0 +1,217 @@
+#include "bridge.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include "asio.hpp"
+#include "desktop.hpp"
+#include "freerdp.hpp"
+#include "log.hpp"
+#include "metrics.hpp"
+#include "rdp_server.hpp"
+#if DESKPOD_HAVE_HTTP
+#include "http/http_server.hpp"
+#endif
+
+namespace deskpod {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr std::chrono::seconds kPingTimeout{2};
+
+// FreeRDP's process-wide setup, once.
+void init_freerdp() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        winpr_InitializeSSL(WINPR_SSL_INIT_DEFAULT);
+        WTSRegisterWtsApiFunctionTable(FreeRDP_InitWtsApi());
+    });
+}
+}  // namespace
+
+struct Bridge::Impl {
+    Impl(const Config& cfg, Channels& ch)
+        : config(cfg), channels(ch), desktop(cfg.width, cfg.height, cfg.max_clients),
+          doorbell(io), ping_timer(io) {}
+
+    void start();
+    void stop();
+    void shutdown();
+    void wait_doorbell();
+    void drain();
+    void handle(DesktopEvent& event);
+    void ping(std::function<void(bool)> done);
+    void finish_pings(bool alive);
+
+    const Config& config;
+    Channels& channels;
+    log::Logger log{"bridge"};
+    asio::io_context io;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+    Desktop desktop;
+    std::unique_ptr<RdpServer> rdp;
+#if DESKPOD_HAVE_HTTP
+    std::unique_ptr<HttpServer> http;
+#endif
+    asio::posix::stream_descriptor doorbell;
+    std::thread thread;
+    std::mutex stop_mutex;
+    bool started = false;
+    bool stopped = false;
+    bool shutting_down = false;
+    bool session_running = false;
+
+    // Health probes waiting for the compositor's pong.
+    uint64_t next_ping_id = 1;
+    std::unordered_map<uint64_t, std::function<void(bool)>> pending_pings;
+    asio::steady_timer ping_timer;
+};
+
+void Bridge::Impl::start() {
+    init_freerdp();
+    const int fd = dup(channels.to_bridge.doorbell().fd());
+    if (fd < 0) throw std::runtime_error("cannot watch the frame queue: dup failed");
+    doorbell.assign(fd);
+
+    if (config.rdp.enabled) {
+        rdp = std::make_unique<RdpServer>(io, config, channels, desktop);
+        rdp->listen();
+    }
+#if DESKPOD_HAVE_HTTP
+    if (config.http.enabled) {
+        HttpProbes probes;
+        probes.compositor_alive = [this](std::function<void(bool)> done) { ping(std::move(done)); };
+        probes.ready = [this] {
+            const bool listening = !config.rdp.enabled || (rdp && rdp->listening());
+            return session_running && listening && !shutting_down;
+        };
+        http = std::make_unique<HttpServer>(io, config, std::move(probes));
+        http->listen();
+        http->start();
+    }
+#endif
+    if (rdp) rdp->start();
+    wait_doorbell();
+    // Frames may have been queued before the doorbell was watched.
+    asio::post(io, [this] { drain(); });
+    work.emplace(io.get_executor());
+    thread = std::thread([this] {
+        try {
+            io.run();
+        } catch (const std::exception& e) {
+            log.error("network loop failed: {}", e.what());
+        }
+    });
+    started = true;
+}
+
+void Bridge::Impl::wait_doorbell() {
+    doorbell.async_wait(asio::posix::stream_descriptor::wait_read,
+                        [this](const boost::system::error_code& ec) {
+                            if (ec || shutting_down) return;
+                            drain();
+                            wait_doorbell();
+                        });
+}
+
+void Bridge::Impl::drain() {
+    channels.to_bridge.doorbell().drain();
+    DesktopEvent event;
+    while (channels.to_bridge.try_pop(event)) handle(event);
+}
+
+void Bridge::Impl::handle(DesktopEvent& event) {
+    if (auto* frame = std::get_if<FrameEvent>(&event)) {
+        desktop.apply_frame(*frame);
+        frame->buffer.reset();  // the pool slot returns now, not when the variant is reused
+    } else if (auto* size = std::get_if<DesktopSizeEvent>(&event)) {
+        log.info("desktop is {}x{}", size->width, size->height);
+        desktop.resize(size->width, size->height);
+        if (rdp) rdp->desktop_size_settled();
+    } else if (auto* cursor = std::get_if<CursorEvent>(&event)) {
+        desktop.set_cursor(*cursor);
+    } else if (auto* session = std::get_if<SessionStateEvent>(&event)) {
+        session_running = session->running;
+        metrics().session_running.set(session->running ? 1 : 0);
+    } else if (auto* pong = std::get_if<PongEvent>(&event)) {
+        const auto it = pending_pings.find(pong->id);
+        if (it != pending_pings.end()) {
+            // One answer proves the loop is alive for every probe still waiting.
+            finish_pings(true);
+        }
+    }
+}
+
+void Bridge::Impl::ping(std::function<void(bool)> done) {
+    const uint64_t id = next_ping_id++;
+    if (shutting_down || !channels.to_compositor.try_push(PingRequest{id})) {
+        done(false);
+        return;
+    }
+    const bool timer_idle = pending_pings.empty();
+    pending_pings.emplace(id, std::move(done));
+    if (!timer_idle) return;
+    ping_timer.expires_after(kPingTimeout);
+    ping_timer.async_wait([this](const boost::system::error_code& ec) {
+        if (ec) return;
+        finish_pings(false);
+    });
+}
+
+void Bridge::Impl::finish_pings(bool alive) {
+    ping_timer.cancel();
+    auto waiting = std::move(pending_pings);
+    pending_pings.clear();
+    for (auto& [id, done] : waiting) done(alive);
+}
+
+void Bridge::Impl::shutdown() {
+    shutting_down = true;
+    finish_pings(false);
+    if (rdp) rdp->stop();
+#if DESKPOD_HAVE_HTTP
+    if (http) http->stop();
+#endif
+    boost::system::error_code ec;
+    doorbell.cancel(ec);
+    doorbell.close(ec);
+    work.reset();
+    // Peers tear down in handlers posted by rdp->stop(); stop the loop only after them.
+    asio::post(io, [this] { asio::post(io, [this] { io.stop(); }); });
+}
+
+void Bridge::Impl::stop() {
+    std::lock_guard<std::mutex> lock(stop_mutex);
+    if (stopped) return;
+    stopped = true;
+    if (!started) {
+        // start() failed or never ran: nothing runs the loop; release what start() opened.
+        rdp.reset();
+        return;
+    }
+    asio::post(io, [this] { shutdown(); });
+    if (thread.joinable()) thread.join();
+    rdp.reset();
+#if DESKPOD_HAVE_HTTP
+    http.reset();
+#endif
+    log.info("network loop stopped");
+}
+
+Bridge::Bridge(const Config& config, Channels& channels)
+    : impl_(std::make_unique<Impl>(config, channels)) {}
+
+Bridge::~Bridge() { stop(); }
+
+void Bridge::start() { impl_->start(); }
+
+void Bridge::stop() { impl_->stop(); }
+
+}  // namespace deskpod

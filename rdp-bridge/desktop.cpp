@@ -1,0 +1,80 @@
+#include "desktop.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "metrics.hpp"
+
+namespace deskpod {
+
+Desktop::Desktop(int32_t width, int32_t height, int max_viewers)
+    : width_(width), height_(height), pixels_(size_t(width) * size_t(height) * 4, 0),
+      max_seats_(max_viewers) {
+    metrics().desktop_width.set(width);
+    metrics().desktop_height.set(height);
+}
+
+void Desktop::apply_frame(const FrameEvent& frame) {
+    if (!frame.buffer) return;
+    // The compositor announces sizes with DesktopSizeEvent first; a frame of another size
+    // means that event was lost or reordered, so follow the frame.
+    if (frame.width != width_ || frame.height != height_) resize(frame.width, frame.height);
+    const int32_t src_stride = frame.buffer.stride();
+    const int32_t dst_stride = width_ * 4;
+    Region damage;
+    for (const Rect& r : frame.damage) {
+        Region piece(r);
+        piece.clip(bounds());
+        for (const Rect& c : piece.rects()) {
+            for (int32_t y = c.y; y < c.y + c.height; ++y) {
+                std::memcpy(&pixels_[size_t(y) * dst_stride + size_t(c.x) * 4],
+                            frame.buffer.data() + size_t(y) * src_stride + size_t(c.x) * 4,
+                            size_t(c.width) * 4);
+            }
+        }
+        damage.add(piece);
+    }
+    if (damage.empty()) return;
+    for (Viewer* v : std::vector<Viewer*>(viewers_)) v->on_damage(damage);
+}
+
+void Desktop::resize(int32_t width, int32_t height) {
+    if (width <= 0 || height <= 0 || (width == width_ && height == height_)) return;
+    width_ = width;
+    height_ = height;
+    pixels_.assign(size_t(width) * size_t(height) * 4, 0);
+    metrics().desktop_width.set(width);
+    metrics().desktop_height.set(height);
+    for (Viewer* v : std::vector<Viewer*>(viewers_)) v->on_resize(width, height);
+}
+
+void Desktop::set_cursor(const CursorEvent& cursor) {
+    cursor_ = cursor;
+    has_cursor_ = true;
+    for (Viewer* v : std::vector<Viewer*>(viewers_)) v->on_cursor(cursor_);
+}
+
+void Desktop::add_viewer(Viewer* viewer) {
+    if (std::find(viewers_.begin(), viewers_.end(), viewer) == viewers_.end()) {
+        viewers_.push_back(viewer);
+    }
+}
+
+void Desktop::remove_viewer(Viewer* viewer) {
+    viewers_.erase(std::remove(viewers_.begin(), viewers_.end(), viewer), viewers_.end());
+}
+
+bool Desktop::try_claim_seat() {
+    if (seats_ >= max_seats_) return false;
+    ++seats_;
+    metrics().clients_connected.add(1);
+    return true;
+}
+
+void Desktop::release_seat() {
+    if (seats_ == 0) return;
+    --seats_;
+    metrics().clients_connected.add(-1);
+}
+
+}  // namespace deskpod

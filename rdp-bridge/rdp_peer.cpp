@@ -1,0 +1,734 @@
+#include "rdp_peer.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "freerdp.hpp"
+#include "metrics.hpp"
+#include "rdp_encoder.hpp"
+#include "rdp_pointer.hpp"
+#include "rdp_server.hpp"
+
+namespace deskpod {
+
+namespace asio = boost::asio;
+
+// C++ state of one peer that FreeRDP's calloc'ed context points to: created in ContextNew,
+// destroyed in ContextFree, so it lives exactly as long as the context.
+struct PeerState {
+    RdpPeer* owner = nullptr;
+    HANDLE vcm = nullptr;
+    std::unique_ptr<RemoteFxEncoder> rfx;
+    std::unique_ptr<NsCodecEncoder> nsc;
+    std::unique_ptr<BitmapEncoder> bitmap;
+    enum class Codec { remotefx, nscodec, bitmap } codec = Codec::bitmap;
+};
+
+namespace {
+
+constexpr int32_t kMinWidth = 320, kMinHeight = 200, kMaxSize = 8192;
+// At most this many surface frames may wait for the client's acknowledgement.
+constexpr uint32_t kMaxFramesInFlight = 2;
+// FreeRDP's fastpath needs room for its own headers inside MultifragMaxRequestSize.
+constexpr size_t kPduHeadroom = 2048;
+
+struct PeerContext {
+    rdpContext base;
+    PeerState* state;
+};
+
+PeerState* state_of(rdpContext* context) {
+    return context ? reinterpret_cast<PeerContext*>(context)->state : nullptr;
+}
+RdpPeer* owner_of(rdpContext* context) {
+    PeerState* state = state_of(context);
+    return state ? state->owner : nullptr;
+}
+RdpPeer* owner_of(freerdp_peer* peer) { return owner_of(peer->context); }
+
+BOOL context_new(freerdp_peer*, rdpContext* context) {
+    auto* ctx = reinterpret_cast<PeerContext*>(context);
+    try {
+        ctx->state = new PeerState();
+    } catch (...) {
+        return FALSE;
+    }
+    ctx->state->vcm = WTSOpenServerA(reinterpret_cast<LPSTR>(context));
+    if (!ctx->state->vcm || ctx->state->vcm == INVALID_HANDLE_VALUE) {
+        delete ctx->state;
+        ctx->state = nullptr;
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void context_free(freerdp_peer*, rdpContext* context) {
+    auto* ctx = reinterpret_cast<PeerContext*>(context);
+    if (!ctx->state) return;
+    if (ctx->state->vcm) WTSCloseServer(ctx->state->vcm);
+    delete ctx->state;
+    ctx->state = nullptr;
+}
+
+std::string utf8_of(const SEC_WINNT_AUTH_IDENTITY* identity, const void* field, UINT32 length) {
+    if (!field || length == 0) return {};
+    if (identity->Flags & SEC_WINNT_AUTH_IDENTITY_UNICODE) {
+        char* utf8 = nullptr;
+        const int n = ConvertFromUnicode(CP_UTF8, 0, static_cast<const WCHAR*>(field), int(length),
+                                         &utf8, 0, nullptr, nullptr);
+        std::string out = n > 0 && utf8 ? std::string(utf8, strnlen(utf8, size_t(n))) : "";
+        free(utf8);
+        return out;
+    }
+    return std::string(static_cast<const char*>(field), length);
+}
+
+BOOL on_logon(freerdp_peer* peer, SEC_WINNT_AUTH_IDENTITY* identity, BOOL automatic) {
+    RdpPeer* self = owner_of(peer);
+    if (!self || !identity) return FALSE;
+    const std::string user = utf8_of(identity, identity->User, identity->UserLength);
+    return self->handle_logon(user, {}, automatic) ? TRUE : FALSE;
+}
+BOOL on_post_connect(freerdp_peer* peer) {
+    RdpPeer* self = owner_of(peer);
+    return self && self->handle_post_connect() ? TRUE : FALSE;
+}
+BOOL on_activate(freerdp_peer* peer) {
+    RdpPeer* self = owner_of(peer);
+    return self && self->handle_activate() ? TRUE : FALSE;
+}
+BOOL on_frame_ack(rdpContext* context, UINT32 frame_id) {
+    if (RdpPeer* self = owner_of(context)) self->handle_frame_ack(frame_id);
+    return TRUE;
+}
+BOOL on_refresh_rect(rdpContext* context, BYTE count, const RECTANGLE_16* areas) {
+    RdpPeer* self = owner_of(context);
+    if (!self) return FALSE;
+    std::vector<Rect> rects;
+    for (BYTE i = 0; areas && i < count; ++i) {
+        rects.push_back(Rect{areas[i].left, areas[i].top, areas[i].right - areas[i].left,
+                             areas[i].bottom - areas[i].top});
+    }
+    self->handle_refresh(rects);
+    return TRUE;
+}
+BOOL on_suppress_output(rdpContext* context, BYTE allow, const RECTANGLE_16*) {
+    if (RdpPeer* self = owner_of(context)) self->handle_suppress_output(allow != 0);
+    return TRUE;
+}
+BOOL on_keyboard(rdpInput* input, UINT16 flags, UINT16 code) {
+    if (RdpPeer* self = owner_of(input->context)) self->input().keyboard(flags, code);
+    return TRUE;
+}
+BOOL on_unicode(rdpInput* input, UINT16 flags, UINT16 code) {
+    if (RdpPeer* self = owner_of(input->context)) self->input().unicode(flags, code);
+    return TRUE;
+}
+BOOL on_synchronize(rdpInput* input, UINT32 flags) {
+    if (RdpPeer* self = owner_of(input->context)) self->input().synchronize(flags);
+    return TRUE;
+}
+}  // namespace
+
+// Mouse callbacks need the desktop size, so they live where RdpPeer's privates are visible.
+struct RdpPeerMouse {
+    static BOOL on_mouse(rdpInput* input, UINT16 flags, UINT16 x, UINT16 y) {
+        if (RdpPeer* self = owner_of(input->context)) {
+            const Desktop& d = self->server_.desktop();
+            self->input_.mouse(flags, x, y, d.width(), d.height());
+        }
+        return TRUE;
+    }
+    static BOOL on_extended_mouse(rdpInput* input, UINT16 flags, UINT16 x, UINT16 y) {
+        if (RdpPeer* self = owner_of(input->context)) {
+            const Desktop& d = self->server_.desktop();
+            self->input_.extended_mouse(flags, x, y, d.width(), d.height());
+        }
+        return TRUE;
+    }
+};
+
+RdpPeer::RdpPeer(RdpServer& server, int id, int fd, std::string address)
+    : server_(server), id_(id), address_(std::move(address)),
+      log_("rdp", "rdp#" + std::to_string(id)), delay_timer_(server.io()),
+      input_(server.channels().to_compositor) {
+    peer_ = freerdp_peer_new(fd);
+    if (!peer_) {
+        ::close(fd);
+        throw std::runtime_error("freerdp_peer_new failed");
+    }
+}
+
+RdpPeer::~RdpPeer() {
+    watchers_.clear();
+    socket_watch_.reset();
+    if (peer_) {
+        if (peer_->context) freerdp_peer_context_free(peer_);
+        freerdp_peer_free(peer_);
+    }
+}
+
+void RdpPeer::start(std::chrono::milliseconds delay) {
+    log_.info("connection from {}", address_);
+    if (delay.count() == 0) {
+        if (!setup()) close(false, "setup failed");
+        return;
+    }
+    log_.warn("{} failed to authenticate recently; handshake delayed {} ms", address_,
+              delay.count());
+    delay_timer_.expires_after(delay);
+    delay_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (ec || self->closed_) return;
+        if (!self->setup()) self->close(false, "setup failed");
+    });
+}
+
+bool RdpPeer::setup() {
+    peer_->ContextSize = sizeof(PeerContext);
+    peer_->ContextNew = context_new;
+    peer_->ContextFree = context_free;
+    if (!freerdp_peer_context_new(peer_)) return false;
+    state_ = state_of(peer_->context);
+    state_->owner = this;
+
+    const Config& config = server_.config();
+    rdpSettings* s = peer_->settings;
+    const bool nla = config.rdp_security == RdpSecurity::nla;
+    bool ok = freerdp_settings_set_string(s, FreeRDP_CertificateFile, config.tls_cert.c_str()) &&
+              freerdp_settings_set_string(s, FreeRDP_PrivateKeyFile, config.tls_key.c_str()) &&
+              freerdp_settings_set_bool(s, FreeRDP_RdpSecurity, FALSE) &&
+              freerdp_settings_set_bool(s, FreeRDP_TlsSecurity, TRUE) &&
+              freerdp_settings_set_bool(s, FreeRDP_NlaSecurity, nla ? TRUE : FALSE);
+    if (nla) ok = ok && freerdp_settings_set_string(s, FreeRDP_NtlmSamFile, server_.sam_file().c_str());
+    ok = ok && freerdp_settings_set_bool(s, FreeRDP_RemoteFxCodec, TRUE) &&
+         freerdp_settings_set_bool(s, FreeRDP_NSCodec, TRUE) &&
+         freerdp_settings_set_bool(s, FreeRDP_FrameMarkerCommandEnabled, TRUE) &&
+         freerdp_settings_set_bool(s, FreeRDP_SurfaceFrameMarkerEnabled, TRUE) &&
+         freerdp_settings_set_bool(s, FreeRDP_SurfaceCommandsEnabled, TRUE) &&
+         freerdp_settings_set_bool(s, FreeRDP_RefreshRect, TRUE) &&
+         freerdp_settings_set_bool(s, FreeRDP_SuppressOutput, TRUE) &&
+         freerdp_settings_set_bool(s, FreeRDP_DesktopResize, TRUE) &&
+         freerdp_settings_set_bool(s, FreeRDP_HasExtendedMouseEvent, TRUE) &&
+         freerdp_settings_set_bool(s, FreeRDP_HasHorizontalWheel, TRUE) &&
+         freerdp_settings_set_bool(s, FreeRDP_UnicodeInput, TRUE) &&
+         freerdp_settings_set_bool(s, FreeRDP_ColorPointerFlag, TRUE) &&
+         freerdp_settings_set_uint32(s, FreeRDP_ColorDepth, 32) &&
+         freerdp_settings_set_uint32(s, FreeRDP_LargePointerFlag, 0x0003) &&
+         freerdp_settings_set_uint32(s, FreeRDP_FrameAcknowledge, kMaxFramesInFlight) &&
+         freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, uint32_t(server_.desktop().width())) &&
+         freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, uint32_t(server_.desktop().height()));
+    if (!ok) return false;
+
+    peer_->Logon = on_logon;
+    peer_->PostConnect = on_post_connect;
+    peer_->Activate = on_activate;
+    peer_->input->KeyboardEvent = on_keyboard;
+    peer_->input->UnicodeKeyboardEvent = on_unicode;
+    peer_->input->SynchronizeEvent = on_synchronize;
+    peer_->input->MouseEvent = RdpPeerMouse::on_mouse;
+    peer_->input->ExtendedMouseEvent = RdpPeerMouse::on_extended_mouse;
+    peer_->update->SurfaceFrameAcknowledge = on_frame_ack;
+    peer_->update->RefreshRect = on_refresh_rect;
+    peer_->update->SuppressOutput = on_suppress_output;
+
+    if (!peer_->Initialize(peer_)) return false;
+
+    HANDLE handles[32];
+    DWORD count = peer_->GetEventHandles(peer_, handles, 31);
+    if (count == 0) return false;
+    handles[count++] = WTSVirtualChannelManagerGetEventHandle(state_->vcm);
+    for (DWORD i = 0; i < count; ++i) {
+        const int fd = GetEventFileDescriptor(handles[i]);
+        if (fd < 0) continue;
+        // asio closes what it wraps; FreeRDP keeps its own fd.
+        const int copy = dup(fd);
+        if (copy < 0) return false;
+        watchers_.push_back(std::make_unique<asio::posix::stream_descriptor>(server_.io(), copy));
+    }
+    for (size_t i = 0; i < watchers_.size(); ++i) watch(i);
+    return true;
+}
+
+void RdpPeer::watch(size_t index) {
+    watchers_[index]->async_wait(
+        asio::posix::stream_descriptor::wait_read,
+        [self = shared_from_this(), index](const boost::system::error_code& ec) {
+            if (ec || self->closed_) return;
+            self->pump();
+            if (!self->closed_) self->watch(index);
+        });
+}
+
+void RdpPeer::pump() {
+    if (!peer_->CheckFileDescriptor(peer_)) {
+        close(false, "connection closed by the client or failed");
+        return;
+    }
+    // The X.224 request was read: from here on, a failure before logon is a failed login.
+    handshake_started_ = true;
+    if (closed_) return;
+    if (!WTSVirtualChannelManagerCheckFileDescriptor(state_->vcm)) {
+        close(false, "virtual channel failure");
+        return;
+    }
+    if (peer_->IsWriteBlocked(peer_) && !write_blocked_) {
+        write_blocked_ = true;
+        watch_writable();
+    }
+}
+
+void RdpPeer::watch_writable() {
+    if (!socket_watch_) {
+        const int copy = dup(peer_->sockfd);
+        if (copy < 0) {
+            close(false, "cannot watch the socket");
+            return;
+        }
+        socket_watch_ = std::make_unique<asio::posix::stream_descriptor>(server_.io(), copy);
+    }
+    socket_watch_->async_wait(asio::posix::stream_descriptor::wait_write,
+                              [self = shared_from_this()](const boost::system::error_code& ec) {
+                                  if (ec || self->closed_) return;
+                                  if (self->peer_->DrainOutputBuffer(self->peer_) < 0) {
+                                      self->close(false, "write failed");
+                                      return;
+                                  }
+                                  if (self->peer_->IsWriteBlocked(self->peer_)) {
+                                      self->watch_writable();
+                                      return;
+                                  }
+                                  self->write_blocked_ = false;
+                                  self->schedule_flush();
+                              });
+}
+
+void RdpPeer::close(bool graceful, const char* reason) {
+    if (closed_) return;
+    closed_ = true;
+    if (!logged_on_ && !refused_ && state_ &&
+        server_.config().rdp_security == RdpSecurity::nla && handshake_started_) {
+        auth_failed("NLA authentication failed");
+    }
+    log_.info("disconnected {} ({})", address_, reason);
+    server_.desktop().remove_viewer(this);
+    if (seated_) {
+        seated_ = false;
+        server_.desktop().release_seat();
+    }
+    input_.release_all();
+    delay_timer_.cancel();
+    for (auto& w : watchers_) w->cancel();
+    if (socket_watch_) socket_watch_->cancel();
+    // Never tear the FreeRDP peer down from inside one of its own callbacks.
+    asio::post(server_.io(), [self = shared_from_this(), graceful] {
+        if (self->state_) {
+            if (graceful && self->activated_) self->peer_->Close(self->peer_);
+            self->peer_->Disconnect(self->peer_);
+        }
+        self->server_.remove(self->id_);
+    });
+}
+
+void RdpPeer::auth_failed(const char* why) {
+    metrics().auth_failures.add();
+    server_.throttle().record_failure(address_, AuthThrottle::Clock::now());
+    log_.warn("authentication failed from {}: {}", address_, why);
+}
+
+// ---- connection sequence -------------------------------------------------------------------
+
+bool RdpPeer::handle_logon(const std::string& user, const std::string&, bool nla) {
+    if (!nla) return true;  // TLS-only: credentials arrive with the client info (PostConnect)
+    logged_on_ = true;
+    server_.throttle().record_success(address_);
+    log_.info("NLA authenticated user '{}' from {}", user, address_);
+    return true;
+}
+
+bool RdpPeer::handle_post_connect() {
+    rdpSettings* s = peer_->settings;
+    const Config& config = server_.config();
+    if (config.rdp_security == RdpSecurity::tls) {
+        const char* user = freerdp_settings_get_string(s, FreeRDP_Username);
+        const char* password = freerdp_settings_get_string(s, FreeRDP_Password);
+        if (!credentials_match(config, user ? user : "", password ? password : "")) {
+            auth_failed("wrong user or password in the logon info");
+            refused_ = true;  // counted already; not a second NLA failure
+            return false;
+        }
+        logged_on_ = true;
+        server_.throttle().record_success(address_);
+        log_.info("authenticated user '{}' from {}", user ? user : "", address_);
+    }
+    if (!logged_on_) return false;
+
+    // FreeRDP 2.11's 24 bpp interleaved encoder is broken and 8 bpp needs a palette: those
+    // clients get 16 bpp (FreeRDP's shadow server does the same).
+    const uint32_t depth = freerdp_settings_get_uint32(s, FreeRDP_ColorDepth);
+    if (depth != 32 && depth != 16 && depth != 15) {
+        freerdp_settings_set_uint32(s, FreeRDP_ColorDepth, 16);
+    }
+
+    const int32_t want_w = int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopWidth));
+    const int32_t want_h = int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight));
+    log_.info("client {} wants {}x{} at {} bpp", address_, want_w, want_h,
+              freerdp_settings_get_uint32(s, FreeRDP_ColorDepth));
+
+    if (!server_.desktop().try_claim_seat()) {
+        refused_ = true;
+        metrics().clients_refused.add();
+        log_.warn("refusing {}: already {} of --max-clients {} viewers", address_,
+                  server_.desktop().seats_in_use(), server_.desktop().max_seats());
+        return true;  // refused with an error info PDU once the client is active
+    }
+    seated_ = true;
+
+    Desktop& desktop = server_.desktop();
+    const int32_t w = std::clamp(want_w, kMinWidth, kMaxSize);
+    const int32_t h = std::clamp(want_h, kMinHeight, kMaxSize);
+    if (!server_.other_session(this) && (w != desktop.width() || h != desktop.height())) {
+        // The first viewer chooses the desktop size; wait for the compositor's answer before
+        // sending pixels. The demand active PDU already announces the requested size.
+        freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, uint32_t(w));
+        freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, uint32_t(h));
+        awaiting_size_ = true;
+        server_.request_desktop_size(w, h);
+    } else {
+        if (server_.desktop_size_pending()) awaiting_size_ = true;
+        freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, uint32_t(desktop.width()));
+        freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, uint32_t(desktop.height()));
+    }
+    return true;
+}
+
+bool RdpPeer::handle_activate() {
+    if (refused_) {
+        // The error info PDU makes the client tell its user why instead of a bare disconnect.
+        freerdp_set_error_info(peer_->context->rdp, ERRINFO_SERVER_DENIED_CONNECTION);
+        peer_->Close(peer_);
+        close(false, "refused: too many viewers (--max-clients)");
+        return TRUE;
+    }
+    rdpSettings* s = peer_->settings;
+    const bool first = !activated_;
+    activated_ = true;
+    const size_t max_request = freerdp_settings_get_uint32(s, FreeRDP_MultifragMaxRequestSize);
+    if (freerdp_settings_get_bool(s, FreeRDP_RemoteFxCodec) &&
+        freerdp_settings_get_uint32(s, FreeRDP_RemoteFxCodecId) != 0) {
+        state_->codec = PeerState::Codec::remotefx;
+    } else if (freerdp_settings_get_bool(s, FreeRDP_NSCodec) &&
+               freerdp_settings_get_uint32(s, FreeRDP_NSCodecId) != 0) {
+        state_->codec = PeerState::Codec::nscodec;
+    } else {
+        state_->codec = PeerState::Codec::bitmap;
+    }
+    acks_ = state_->codec != PeerState::Codec::bitmap &&
+            freerdp_settings_get_uint32(s, FreeRDP_FrameAcknowledge) > 0 &&
+            freerdp_settings_get_bool(s, FreeRDP_SurfaceFrameMarkerEnabled);
+    last_acked_id_ = last_frame_id_;
+    if (first) {
+        static const char* const names[] = {"RemoteFX", "NSCodec", "bitmap"};
+        log_.info("activated {}x{} codec {} ({} bpp, frame acks {}, max request {})",
+                  freerdp_settings_get_uint32(s, FreeRDP_DesktopWidth),
+                  freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight),
+                  names[int(state_->codec)], freerdp_settings_get_uint32(s, FreeRDP_ColorDepth),
+                  acks_ ? "on" : "off", max_request);
+        server_.desktop().add_viewer(this);
+    }
+    send_pointer();
+    invalidate_all();
+    return TRUE;
+}
+
+void RdpPeer::desktop_size_settled() {
+    if (!awaiting_size_ || closed_) return;
+    awaiting_size_ = false;
+    on_resize(server_.desktop().width(), server_.desktop().height());
+}
+
+// ---- viewer --------------------------------------------------------------------------------
+
+void RdpPeer::on_damage(const Region& damage) {
+    pending_.add(damage);
+    schedule_flush();
+}
+
+void RdpPeer::on_resize(int32_t width, int32_t height) {
+    if (closed_ || awaiting_size_) return;
+    rdpSettings* s = peer_->settings;
+    if (freerdp_settings_get_uint32(s, FreeRDP_DesktopWidth) != uint32_t(width) ||
+        freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight) != uint32_t(height)) {
+        if (!freerdp_settings_get_bool(s, FreeRDP_DesktopResize)) {
+            log_.warn("client cannot resize; it keeps showing the top-left of {}x{}", width, height);
+        } else {
+            freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, uint32_t(width));
+            freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, uint32_t(height));
+            if (activated_) {
+                log_.info("resizing client to {}x{}", width, height);
+                peer_->update->DesktopResize(peer_->update->context);
+                last_acked_id_ = last_frame_id_;  // the reactivation resets the frame pipeline
+            }
+        }
+    }
+    invalidate_all();
+}
+
+void RdpPeer::on_cursor(const CursorEvent&) { send_pointer(); }
+
+void RdpPeer::handle_frame_ack(uint32_t frame_id) {
+    last_acked_id_ = frame_id;
+    if (!pending_.empty()) schedule_flush();
+}
+
+void RdpPeer::handle_refresh(const std::vector<Rect>& areas) {
+    if (areas.empty()) {
+        invalidate_all();
+        return;
+    }
+    for (const Rect& r : areas) pending_.add(r);
+    schedule_flush();
+}
+
+void RdpPeer::handle_suppress_output(bool allow) {
+    output_suppressed_ = !allow;
+    if (allow) invalidate_all();
+}
+
+void RdpPeer::invalidate_all() {
+    pending_.add(server_.desktop().bounds());
+    schedule_flush();
+}
+
+// ---- frames --------------------------------------------------------------------------------
+
+bool RdpPeer::can_send() const {
+    if (closed_ || !activated_ || awaiting_size_ || output_suppressed_ || write_blocked_) {
+        return false;
+    }
+    return !acks_ || last_frame_id_ - last_acked_id_ < kMaxFramesInFlight;
+}
+
+void RdpPeer::schedule_flush() {
+    if (flush_posted_ || closed_) return;
+    flush_posted_ = true;
+    // One flush per loop turn: damage arriving meanwhile joins the same frame.
+    asio::post(server_.io(), [self = shared_from_this()] {
+        self->flush_posted_ = false;
+        self->flush();
+    });
+}
+
+void RdpPeer::flush() {
+    if (!can_send() || pending_.empty()) return;
+    rdpSettings* s = peer_->settings;
+    Region damage = std::move(pending_);
+    pending_.clear();
+    damage.clip(server_.desktop().bounds());
+    damage.clip(Rect{0, 0, int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopWidth)),
+                     int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight))});
+    // Many tiny rectangles cost more per rectangle than the pixels they save.
+    damage.simplify(64, 0.25);
+    if (damage.empty()) return;
+
+    const auto started = std::chrono::steady_clock::now();
+    const bool ok = state_->codec == PeerState::Codec::bitmap ? send_bitmaps(damage)
+                                                              : send_surface_bits(damage);
+    metrics().encode_seconds.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    if (!ok) {
+        close(false, "sending a frame failed");
+        return;
+    }
+    metrics().frames_sent.add();
+    if (peer_->IsWriteBlocked(peer_) && !write_blocked_) {
+        write_blocked_ = true;
+        watch_writable();
+    }
+}
+
+bool RdpPeer::send_surface_bits(const Region& damage) {
+    rdpContext* context = peer_->context;
+    rdpSettings* s = context->settings;
+    rdpUpdate* update = context->update;
+    const ImageView image = server_.desktop().image();
+    size_t max_request = freerdp_settings_get_uint32(s, FreeRDP_MultifragMaxRequestSize);
+    max_request = std::max<size_t>(max_request, 64 * 1024);
+    const size_t budget = max_request - kPduHeadroom;
+    uint64_t bytes = 0;
+
+    const uint32_t frame_id = ++last_frame_id_;
+    if (acks_) {
+        SURFACE_FRAME_MARKER begin{SURFACECMD_FRAMEACTION_BEGIN, frame_id};
+        if (!update->SurfaceFrameMarker(context, &begin)) return false;
+    }
+    if (state_->codec == PeerState::Codec::remotefx) {
+        if (!state_->rfx) state_->rfx = std::make_unique<RemoteFxEncoder>();
+        std::vector<std::vector<uint8_t>> messages;
+        if (!state_->rfx->encode(image, damage.rects(), budget, messages)) return false;
+        for (auto& message : messages) {
+            SURFACE_BITS_COMMAND cmd{};
+            cmd.cmdType = CMDTYPE_STREAM_SURFACE_BITS;
+            cmd.destRight = uint32_t(image.width);
+            cmd.destBottom = uint32_t(image.height);
+            cmd.bmp.bpp = 32;
+            cmd.bmp.codecID = UINT16(freerdp_settings_get_uint32(s, FreeRDP_RemoteFxCodecId));
+            cmd.bmp.width = UINT16(image.width);
+            cmd.bmp.height = UINT16(image.height);
+            cmd.bmp.bitmapDataLength = UINT32(message.size());
+            cmd.bmp.bitmapData = message.data();
+            cmd.skipCompression = TRUE;
+            if (!update->SurfaceBits(context, &cmd)) return false;
+            bytes += message.size();
+        }
+    } else {
+        if (!state_->nsc) state_->nsc = std::make_unique<NsCodecEncoder>();
+        // NSCodec messages are not fragmented by the encoder: keep each tile's worst case
+        // (four raw planes) inside one request.
+        const int32_t tile = budget >= 256 * 256 * 4 + 1024 ? 256 : 64;
+        std::vector<uint8_t> encoded;
+        for (const Rect& rect : damage.rects()) {
+            for (const Rect& t : split_into_tiles(rect, tile)) {
+                if (!state_->nsc->encode(image, t, encoded)) return false;
+                SURFACE_BITS_COMMAND cmd{};
+                cmd.cmdType = CMDTYPE_SET_SURFACE_BITS;
+                cmd.destLeft = uint32_t(t.x);
+                cmd.destTop = uint32_t(t.y);
+                cmd.destRight = uint32_t(t.x + t.width);
+                cmd.destBottom = uint32_t(t.y + t.height);
+                cmd.bmp.bpp = 32;
+                cmd.bmp.codecID = UINT16(freerdp_settings_get_uint32(s, FreeRDP_NSCodecId));
+                cmd.bmp.width = UINT16(t.width);
+                cmd.bmp.height = UINT16(t.height);
+                cmd.bmp.bitmapDataLength = UINT32(encoded.size());
+                cmd.bmp.bitmapData = encoded.data();
+                if (!update->SurfaceBits(context, &cmd)) return false;
+                bytes += encoded.size();
+            }
+        }
+    }
+    if (acks_) {
+        SURFACE_FRAME_MARKER end{SURFACECMD_FRAMEACTION_END, frame_id};
+        if (!update->SurfaceFrameMarker(context, &end)) return false;
+    }
+    metrics().bytes_sent.add(bytes);
+    return true;
+}
+
+bool RdpPeer::send_bitmaps(const Region& damage) {
+    rdpContext* context = peer_->context;
+    rdpSettings* s = context->settings;
+    const ImageView image = server_.desktop().image();
+    const uint32_t bpp = freerdp_settings_get_uint32(s, FreeRDP_ColorDepth);
+    const uint32_t bytes_pp = (bpp + 7) / 8;
+    size_t max_request = freerdp_settings_get_uint32(s, FreeRDP_MultifragMaxRequestSize);
+    max_request = std::max<size_t>(max_request, 32 * 1024);
+    const size_t budget = max_request - kPduHeadroom;
+    if (!state_->bitmap) state_->bitmap = std::make_unique<BitmapEncoder>();
+
+    constexpr int32_t T = BitmapEncoder::kTileSize;
+    // Compressed bitmap widths must be multiples of 4: tiles are encoded from a zero-padded
+    // copy and the client clips them to destRight.
+    std::vector<uint8_t> scratch(size_t(T) * T * 4);
+    std::vector<std::vector<uint8_t>> buffers;
+    std::vector<BITMAP_DATA> tiles;
+    size_t batch_bytes = 0;
+    uint64_t bytes = 0;
+
+    auto send_batch = [&]() -> bool {
+        if (tiles.empty()) return true;
+        BITMAP_UPDATE update{};
+        update.number = UINT32(tiles.size());
+        update.rectangles = tiles.data();
+        const bool ok = context->update->BitmapUpdate(context, &update);
+        tiles.clear();
+        buffers.clear();
+        batch_bytes = 0;
+        return ok;
+    };
+
+    for (const Rect& rect : damage.rects()) {
+        for (const Rect& t : split_into_tiles(rect, T)) {
+            const int32_t padded = (t.width + 3) & ~3;
+            std::fill(scratch.begin(), scratch.end(), 0);
+            for (int32_t y = 0; y < t.height; ++y) {
+                std::memcpy(&scratch[size_t(y) * T * 4],
+                            image.pixels + size_t(t.y + y) * size_t(image.stride) + size_t(t.x) * 4,
+                            size_t(t.width) * 4);
+            }
+            const ImageView tile_image{scratch.data(), T, T, T * 4};
+            std::vector<uint8_t> encoded;
+            if (!state_->bitmap->encode(tile_image, Rect{0, 0, padded, t.height}, bpp, encoded)) {
+                return false;
+            }
+            if (batch_bytes + encoded.size() + 64 > budget && !send_batch()) return false;
+            BITMAP_DATA data{};
+            data.destLeft = uint32_t(t.x);
+            data.destTop = uint32_t(t.y);
+            data.destRight = uint32_t(t.x + t.width - 1);
+            data.destBottom = uint32_t(t.y + t.height - 1);
+            data.width = uint32_t(padded);
+            data.height = uint32_t(t.height);
+            data.bitsPerPixel = bpp;
+            data.compressed = TRUE;
+            data.bitmapLength = UINT32(encoded.size());
+            data.cbCompMainBodySize = data.bitmapLength;
+            data.cbScanWidth = uint32_t(padded) * bytes_pp;
+            data.cbUncompressedSize = uint32_t(padded) * uint32_t(t.height) * bytes_pp;
+            batch_bytes += encoded.size() + 64;
+            bytes += encoded.size();
+            buffers.push_back(std::move(encoded));
+            data.bitmapDataStream = buffers.back().data();
+            tiles.push_back(data);
+        }
+    }
+    if (!send_batch()) return false;
+    metrics().bytes_sent.add(bytes);
+    return true;
+}
+
+void RdpPeer::send_pointer() {
+    if (!activated_ || closed_ || !server_.desktop().has_cursor()) return;
+    rdpContext* context = peer_->context;
+    rdpPointerUpdate* pointer = context->update->pointer;
+    const CursorEvent& cursor = server_.desktop().cursor();
+    if (cursor.hidden || cursor.width <= 0 || cursor.height <= 0) {
+        POINTER_SYSTEM_UPDATE system{};
+        system.type = SYSPTR_NULL;
+        pointer->PointerSystem(context, &system);
+        return;
+    }
+    const bool large = freerdp_settings_get_uint32(context->settings, FreeRDP_LargePointerFlag) != 0;
+    PointerImage image = make_pointer_image(cursor, large ? 384 : 96);
+    if (image.width > 96 || image.height > 96) {
+        POINTER_LARGE_UPDATE update{};
+        update.xorBpp = 32;
+        update.hotSpotX = image.hotspot_x;
+        update.hotSpotY = image.hotspot_y;
+        update.width = image.width;
+        update.height = image.height;
+        update.lengthAndMask = UINT32(image.and_mask.size());
+        update.lengthXorMask = UINT32(image.xor_mask.size());
+        update.xorMaskData = image.xor_mask.data();
+        update.andMaskData = image.and_mask.data();
+        pointer->PointerLarge(context, &update);
+        return;
+    }
+    POINTER_NEW_UPDATE update{};
+    update.xorBpp = 32;
+    POINTER_COLOR_UPDATE& color = update.colorPtrAttr;
+    color.cacheIndex = 0;
+    color.xPos = image.hotspot_x;
+    color.yPos = image.hotspot_y;
+    color.width = image.width;
+    color.height = image.height;
+    color.lengthAndMask = UINT32(image.and_mask.size());
+    color.lengthXorMask = UINT32(image.xor_mask.size());
+    color.xorMaskData = image.xor_mask.data();
+    color.andMaskData = image.and_mask.data();
+    pointer->PointerNew(context, &update);
+}
+
+}  // namespace deskpod

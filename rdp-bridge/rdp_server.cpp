@@ -1,0 +1,113 @@
+#include "rdp_server.hpp"
+
+#include <stdexcept>
+
+#include "metrics.hpp"
+#include "rdp_peer.hpp"
+
+namespace deskpod {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+// How long the first client waits for the compositor to adopt its size before it is served
+// the desktop as it is.
+constexpr std::chrono::seconds kResizeTimeout{3};
+}  // namespace
+
+RdpServer::RdpServer(asio::io_context& io, const Config& config, Channels& channels,
+                     Desktop& desktop)
+    : io_(io), config_(config), channels_(channels), desktop_(desktop), acceptor_(io),
+      size_timeout_(io) {}
+
+RdpServer::~RdpServer() = default;
+
+void RdpServer::listen() {
+    const std::string where = config_.rdp.to_string();
+    try {
+        if (config_.rdp_security == RdpSecurity::nla) sam_file_ = write_ntlm_sam_file(config_);
+        const auto address = asio::ip::make_address(config_.rdp.host);
+        const tcp::endpoint endpoint(address, config_.rdp.port);
+        acceptor_.open(endpoint.protocol());
+        acceptor_.set_option(tcp::acceptor::reuse_address(true));
+        acceptor_.bind(endpoint);
+        acceptor_.listen();
+    } catch (const std::exception& e) {
+        throw std::runtime_error("--rdp " + where + ": cannot listen: " + e.what());
+    }
+    log_.info("RDP listening on {} (security {})", where,
+              config_.rdp_security == RdpSecurity::nla ? "NLA" : "TLS");
+}
+
+void RdpServer::start() { accept(); }
+
+void RdpServer::accept() {
+    acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || stopping_) return;
+        if (!ec) admit(std::move(socket));
+        else log_.warn("accept failed: {}", ec.message());
+        accept();
+    });
+}
+
+void RdpServer::admit(tcp::socket socket) {
+    boost::system::error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    const std::string address = ec ? "unknown" : remote.address().to_string();
+    const std::string full = ec ? address : address + ":" + std::to_string(remote.port());
+    const int id = next_id_++;
+    try {
+        auto peer = std::make_shared<RdpPeer>(*this, id, socket.release(), full);
+        peers_[id] = peer;
+        peer->start(throttle_.delay_for(address, AuthThrottle::Clock::now()));
+    } catch (const std::exception& e) {
+        log_.error("cannot serve {}: {}", full, e.what());
+        peers_.erase(id);
+    }
+}
+
+bool RdpServer::other_session(const RdpPeer* self) const {
+    for (const auto& [id, peer] : peers_) {
+        if (peer.get() != self && peer->has_session()) return true;
+    }
+    return false;
+}
+
+void RdpServer::request_desktop_size(int32_t width, int32_t height) {
+    log_.info("first client asks for {}x{}; resizing the desktop", width, height);
+    if (!channels_.to_compositor.try_push(ResizeRequest{width, height})) {
+        metrics().input_dropped.add();
+        desktop_size_settled();
+        return;
+    }
+    size_pending_ = true;
+    size_timeout_.expires_after(kResizeTimeout);
+    size_timeout_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || !size_pending_) return;
+        log_.warn("the compositor did not answer the resize request; serving {}x{}",
+                  desktop_.width(), desktop_.height());
+        desktop_size_settled();
+    });
+}
+
+void RdpServer::desktop_size_settled() {
+    size_pending_ = false;
+    size_timeout_.cancel();
+    // Copy: a peer may close (and be removed) while it reacts.
+    auto peers = peers_;
+    for (auto& [id, peer] : peers) peer->desktop_size_settled();
+}
+
+void RdpServer::remove(int id) { peers_.erase(id); }
+
+void RdpServer::stop() {
+    stopping_ = true;
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    size_timeout_.cancel();
+    auto peers = peers_;
+    for (auto& [id, peer] : peers) peer->close(true, "server shutting down");
+}
+
+}  // namespace deskpod

@@ -1,0 +1,72 @@
+// The RDP listener and the set of connected RDP peers. Network thread only, except
+// listen(), which runs on the caller's thread before the network thread starts.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "asio.hpp"
+#include "channels.hpp"
+#include "config.hpp"
+#include "desktop.hpp"
+#include "log.hpp"
+#include "rdp_auth.hpp"
+
+namespace deskpod {
+
+class RdpPeer;
+
+class RdpServer {
+public:
+    RdpServer(boost::asio::io_context& io, const Config& config, Channels& channels,
+              Desktop& desktop);
+    ~RdpServer();
+    RdpServer(const RdpServer&) = delete;
+    RdpServer& operator=(const RdpServer&) = delete;
+
+    // Binds config.rdp and prepares the NTLM SAM file. Throws std::runtime_error naming --rdp.
+    void listen();
+    void start();
+    // Disconnects every peer and closes the listener.
+    void stop();
+    bool listening() const { return acceptor_.is_open(); }
+
+    // A DesktopSizeEvent arrived (after Desktop::resize): peers waiting for the first
+    // client's size may start.
+    void desktop_size_settled();
+
+    // ---- for RdpPeer ----
+    boost::asio::io_context& io() { return io_; }
+    const Config& config() const { return config_; }
+    Channels& channels() { return channels_; }
+    Desktop& desktop() { return desktop_; }
+    AuthThrottle& throttle() { return throttle_; }
+    const std::string& sam_file() const { return sam_file_; }
+    // True while a peer other than `self` has a session (is past logon and not refused).
+    bool other_session(const RdpPeer* self) const;
+    // Asks the compositor for the first client's size; `self` waits for the answer.
+    void request_desktop_size(int32_t width, int32_t height);
+    bool desktop_size_pending() const { return size_pending_; }
+    void remove(int id);
+
+private:
+    void accept();
+    void admit(boost::asio::ip::tcp::socket socket);
+
+    boost::asio::io_context& io_;
+    const Config& config_;
+    Channels& channels_;
+    Desktop& desktop_;
+    log::Logger log_{"rdp"};
+    boost::asio::ip::tcp::acceptor acceptor_;
+    AuthThrottle throttle_;
+    std::string sam_file_;
+    std::map<int, std::shared_ptr<RdpPeer>> peers_;
+    int next_id_ = 1;
+    bool size_pending_ = false;
+    boost::asio::steady_timer size_timeout_;
+    bool stopping_ = false;
+};
+
+}  // namespace deskpod
