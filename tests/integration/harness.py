@@ -290,7 +290,8 @@ class RdpClient:
 
     def __init__(self, stack: Stack, workdir: Path, name: str, port: int, size: str,
                  codec: str = "rfx", password: str = PASSWORD, user: str = USER,
-                 extra: list[str] | None = None, xvfb: Xvfb | None = None):
+                 extra: list[str] | None = None, xvfb: Xvfb | None = None,
+                 log_level: str = "INFO"):
         self.workdir = workdir
         self.name = name
         self.size = size
@@ -299,7 +300,7 @@ class RdpClient:
         # loses its last (most interesting) lines.
         argv = ["stdbuf", "-oL", "-eL", "xfreerdp", f"/v:127.0.0.1:{port}", f"/u:{user}", f"/p:{password}",
                 "/cert:ignore", f"/size:{size}", "+clipboard", "-wallpaper",
-                "/log-level:INFO", *CODEC_FLAGS[codec], *(extra or [])]
+                f"/log-level:{log_level}", *CODEC_FLAGS[codec], *(extra or [])]
         env = self.xvfb.env()
         # xfreerdp keeps known hosts and its config under $HOME: keep it per test.
         env["HOME"] = str(workdir / f"{name}-home")
@@ -405,7 +406,7 @@ class Deskpod(Server):
 
     def __init__(self, stack: Stack, workdir: Path, session: str, size: str = "1024x768",
                  extra: list[str] | None = None, env_extra: dict | None = None,
-                 password: str = PASSWORD, wait_ready: bool = True):
+                 password: str = PASSWORD, wait_ready: bool = True, log_level: str = "debug"):
         if not DESKPOD_BIN.exists():
             raise AssertionError(f"deskpod binary not found at {DESKPOD_BIN} (build it first)")
         self.workdir = workdir
@@ -418,7 +419,7 @@ class Deskpod(Server):
         argv = [DESKPOD_BIN, "--rdp", f"127.0.0.1:{self.rdp_port}",
                 "--http", f"127.0.0.1:{self.http_port}", "--guac", "off", "--size", size,
                 "--state-dir", self.state_dir, "--wayland-socket", self.socket_name,
-                "--session", session, "--log-level", "debug", *(extra or [])]
+                "--session", session, "--log-level", log_level, *(extra or [])]
         env = dict(os.environ)
         env.pop("WAYLAND_DISPLAY", None)
         env["XDG_RUNTIME_DIR"] = str(self.runtime_dir)
