@@ -66,6 +66,7 @@ enum class ParseOutcome { run, exit_ok };  // exit_ok: --help or --version was p
 ParseOutcome parse_config(int argc, char** argv, Config& out);
 
 // Parses from an explicit environment (tests use this; parse_config passes `environ`).
+// `args` are the arguments after the program name; `environment` holds "NAME=value" entries.
 ParseOutcome parse_config(const std::vector<std::string>& args,
                           const std::vector<std::string>& environment, Config& out);
 

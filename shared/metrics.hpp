@@ -34,6 +34,7 @@ public:
     static constexpr std::array<double, 12> kBounds = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02,
                                                        0.05,   0.1,   0.2,   0.5,   1.0,  2.0};
     void observe(double seconds);
+    // Observations in (kBounds[i-1], kBounds[i]]; not cumulative (render_prometheus() sums).
     uint64_t bucket(size_t i) const { return buckets_[i].load(std::memory_order_relaxed); }
     uint64_t count() const { return count_.load(std::memory_order_relaxed); }
     double sum() const;
