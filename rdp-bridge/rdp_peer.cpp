@@ -1,5 +1,6 @@
 #include "rdp_peer.hpp"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -263,12 +264,17 @@ void RdpPeer::watch(size_t index) {
 }
 
 void RdpPeer::pump() {
+    if (!handshake_started_) {
+        // FreeRDP runs TLS and NLA inside one CheckFileDescriptor call, so a failed login
+        // looks like any failed call. A client that sent its connection request and then
+        // failed before logon failed to log in; one that sent nothing (a port probe) did not.
+        char byte = 0;
+        handshake_started_ = recv(peer_->sockfd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+    }
     if (!peer_->CheckFileDescriptor(peer_)) {
         close(false, "connection closed by the client or failed");
         return;
     }
-    // The X.224 request was read: from here on, a failure before logon is a failed login.
-    handshake_started_ = true;
     if (closed_) return;
     if (!WTSVirtualChannelManagerCheckFileDescriptor(state_->vcm)) {
         close(false, "virtual channel failure");
@@ -332,9 +338,15 @@ void RdpPeer::close(bool graceful, const char* reason) {
     });
 }
 
+std::string RdpPeer::host() const {
+    // Failures are counted per host, whatever source port the next attempt uses.
+    const size_t colon = address_.rfind(':');
+    return colon == std::string::npos ? address_ : address_.substr(0, colon);
+}
+
 void RdpPeer::auth_failed(const char* why) {
     metrics().auth_failures.add();
-    server_.throttle().record_failure(address_, AuthThrottle::Clock::now());
+    server_.throttle().record_failure(host(), AuthThrottle::Clock::now());
     log_.warn("authentication failed from {}: {}", address_, why);
 }
 
@@ -343,7 +355,7 @@ void RdpPeer::auth_failed(const char* why) {
 bool RdpPeer::handle_logon(const std::string& user, const std::string&, bool nla) {
     if (!nla) return true;  // TLS-only: credentials arrive with the client info (PostConnect)
     logged_on_ = true;
-    server_.throttle().record_success(address_);
+    server_.throttle().record_success(host());
     log_.info("NLA authenticated user '{}' from {}", user, address_);
     return true;
 }
@@ -360,7 +372,7 @@ bool RdpPeer::handle_post_connect() {
             return false;
         }
         logged_on_ = true;
-        server_.throttle().record_success(address_);
+        server_.throttle().record_success(host());
         log_.info("authenticated user '{}' from {}", user ? user : "", address_);
     }
     if (!logged_on_) return false;

@@ -65,6 +65,7 @@ private:
     void invalidate_all();
     bool can_send() const;
     void auth_failed(const char* why);
+    std::string host() const;
 
     RdpServer& server_;
     const int id_;
