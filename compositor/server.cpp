@@ -81,8 +81,9 @@ Server::~Server() {
     input_source_.reset();
     sigterm_source_.reset();
     sigint_source_.reset();
-    wl_display_destroy_clients(display);
+    // Xwayland first: wlroots restarts an Xwayland whose client connection is destroyed.
     xwayland.reset();
+    wl_display_destroy_clients(display);
     clipboard.reset();
     cursor_images.reset();
     pointer.reset();
@@ -93,11 +94,13 @@ Server::~Server() {
     backend.reset();  // destroys the output, which resets `output`
     output.reset();
     desktop.reset();
+    // The layout goes before the display and the scene: the scene's layout helper and the
+    // xdg-output manager clean up on the layout's destroy signal.
+    if (cursor) wlr_cursor_destroy(cursor);
+    if (layout) wlr_output_layout_destroy(layout);
     wl_display_destroy(display);
     if (xcursors) wlr_xcursor_manager_destroy(xcursors);
-    if (cursor) wlr_cursor_destroy(cursor);
     if (scene) wlr_scene_node_destroy(&scene->node);
-    if (layout) wlr_output_layout_destroy(layout);
     if (allocator) wlr_allocator_destroy(allocator);
     if (renderer) wlr_renderer_destroy(renderer);
 }
