@@ -18,18 +18,18 @@ public:
             throw std::runtime_error(
                 "--backend x11 needs $DISPLAY (start Xvfb first, e.g. scripts/xvfb-start.sh)");
         }
-        // Probe first: wlroots only logs when the X server is unreachable.
-        xcb_connection_t* probe = xcb_connect(x_display, nullptr);
-        const bool reachable = probe && !xcb_connection_has_error(probe);
-        if (probe) xcb_disconnect(probe);
-        if (!reachable) {
-            throw std::runtime_error(std::string("cannot connect to the X server at DISPLAY=") +
-                                     x_display);
-        }
         backend_ = wlr_x11_backend_create(display, x_display);
         if (!backend_) {
-            throw std::runtime_error(std::string("cannot create the x11 backend on DISPLAY=") +
-                                     x_display + " (does it support MIT-SHM?)");
+            // Diagnose only after failing: a probe connection before wlroots' own would make an
+            // Xvfb without -noreset regenerate when the probe disconnects, dropping the next
+            // connection.
+            xcb_connection_t* probe = xcb_connect(x_display, nullptr);
+            const bool reachable = probe && !xcb_connection_has_error(probe);
+            if (probe) xcb_disconnect(probe);
+            throw std::runtime_error(
+                reachable ? std::string("cannot create the x11 backend on DISPLAY=") + x_display +
+                                " (does the X server support MIT-SHM?)"
+                          : std::string("cannot connect to the X server at DISPLAY=") + x_display);
         }
     }
     ~X11Backend() override { wlr_backend_destroy(backend_); }
