@@ -10,7 +10,7 @@
 namespace deskpod::compositor {
 
 class Backend {
-public:
+  public:
     virtual ~Backend() = default;
 
     virtual const char* name() const = 0;

@@ -10,10 +10,11 @@ namespace {
 // absurdly low refresh (its own timer then fires every ~17 minutes) and frames are paced here
 // instead: one `frame` event a frame interval after each committed buffer, and none otherwise.
 class HeadlessBackend final : public Backend {
-public:
+  public:
     explicit HeadlessBackend(wl_display* display)
         : display_(display), backend_(wlr_headless_backend_create(display)) {
-        if (!backend_) throw std::runtime_error("cannot create the headless backend");
+        if (!backend_)
+            throw std::runtime_error("cannot create the headless backend");
     }
     ~HeadlessBackend() override {
         pacing_.reset();
@@ -40,12 +41,13 @@ public:
         wl_event_source_timer_update(pacing_.get(), kFrameIntervalMs);
     }
 
-private:
+  private:
     static constexpr int kFrameIntervalMs = 16;
 
     static int on_pace(void* data) {
         auto* self = static_cast<HeadlessBackend*>(data);
-        if (self->paced_output_) wlr_output_send_frame(self->paced_output_);
+        if (self->paced_output_)
+            wlr_output_send_frame(self->paced_output_);
         return 0;
     }
 

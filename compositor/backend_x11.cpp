@@ -11,7 +11,7 @@ namespace {
 // paced by the X server's Present events, which only follow committed buffers, so an idle
 // desktop stays idle without help.
 class X11Backend final : public Backend {
-public:
+  public:
     explicit X11Backend(wl_display* display) {
         const char* x_display = std::getenv("DISPLAY");
         if (!x_display || !*x_display) {
@@ -25,7 +25,8 @@ public:
             // connection.
             xcb_connection_t* probe = xcb_connect(x_display, nullptr);
             const bool reachable = probe && !xcb_connection_has_error(probe);
-            if (probe) xcb_disconnect(probe);
+            if (probe)
+                xcb_disconnect(probe);
             throw std::runtime_error(
                 reachable ? std::string("cannot create the x11 backend on DISPLAY=") + x_display +
                                 " (does the X server support MIT-SHM?)"
@@ -40,14 +41,15 @@ public:
     void create_output(int32_t, int32_t) override {
         // Starts at 1024x768; the output setup applies the configured size as a custom mode.
         wlr_output* output = wlr_x11_output_create(backend_);
-        if (!output) throw std::runtime_error("cannot create the x11 output window");
+        if (!output)
+            throw std::runtime_error("cannot create the x11 output window");
         wlr_x11_output_set_title(output, "deskpod");
     }
 
     int32_t refresh_mhz() const override { return 0; }
     void frame_committed(wlr_output*) override {}
 
-private:
+  private:
     wlr_backend* backend_ = nullptr;
 };
 

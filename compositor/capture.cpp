@@ -21,7 +21,8 @@ Capture::Capture(Server& server, wlr_output* output) : server_(server), output_(
 void Capture::handle_precommit() {
     frame_damage_.clear();
     const wlr_output_state& pending = output_->pending;
-    if (!(pending.committed & WLR_OUTPUT_STATE_BUFFER)) return;
+    if (!(pending.committed & WLR_OUTPUT_STATE_BUFFER))
+        return;
     if (pending.committed & WLR_OUTPUT_STATE_DAMAGE) {
         pixman_region32_copy(frame_damage_.raw(), const_cast<pixman_region32_t*>(&pending.damage));
     } else {
@@ -31,7 +32,8 @@ void Capture::handle_precommit() {
 }
 
 void Capture::handle_commit(const wlr_output_event_commit& event) {
-    if (!(event.committed & WLR_OUTPUT_STATE_BUFFER) || !event.buffer) return;
+    if (!(event.committed & WLR_OUTPUT_STATE_BUFFER) || !event.buffer)
+        return;
     const Rect bounds{0, 0, event.buffer->width, event.buffer->height};
     Region damage;
     if (full_) {
@@ -41,7 +43,8 @@ void Capture::handle_commit(const wlr_output_event_commit& event) {
         damage.add(carry_);
         damage.clip(bounds);
     }
-    if (damage.empty()) return;
+    if (damage.empty())
+        return;
 
     if (copy_and_publish(event.buffer, damage)) {
         carry_.clear();
@@ -56,7 +59,8 @@ bool Capture::copy_and_publish(wlr_buffer* buffer, const Region& damage) {
     const int32_t width = buffer->width;
     const int32_t height = buffer->height;
     FrameRef frame = server_.channels.frames.acquire(width, height);
-    if (!frame) return false;
+    if (!frame)
+        return false;
 
     void* data = nullptr;
     uint32_t format = 0;
@@ -105,9 +109,11 @@ bool Capture::copy_and_publish(wlr_buffer* buffer, const Region& damage) {
 
 void Capture::handle_buffer_returned() {
     server_.channels.frames.returned().drain();
-    if (carry_.empty() || !server_.output) return;
+    if (carry_.empty() || !server_.output)
+        return;
     wlr_scene_output* scene_output = server_.output->scene_output();
-    if (!scene_output) return;
+    if (!scene_output)
+        return;
     // Re-damaging the carried area makes the scene draw it again and schedules the frame that
     // captures it; the precommit then reports it as this frame's damage.
     wlr_output_damage_add(scene_output->damage, carry_.raw());

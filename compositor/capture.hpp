@@ -15,7 +15,7 @@ namespace deskpod::compositor {
 class Server;
 
 class Capture {
-public:
+  public:
     Capture(Server& server, wlr_output* output);
     Capture(const Capture&) = delete;
     Capture& operator=(const Capture&) = delete;
@@ -25,7 +25,7 @@ public:
     void handle_precommit();
     void handle_commit(const wlr_output_event_commit& event);
 
-private:
+  private:
     void handle_buffer_returned();
     bool copy_and_publish(wlr_buffer* buffer, const Region& damage);
 

@@ -19,8 +19,7 @@ Clipboard::Clipboard(Server& server) : server_(server) {
         auto* event = static_cast<wlr_seat_request_set_primary_selection_event*>(data);
         wlr_seat_set_primary_selection(server_.seat, event->source, event->serial);
     });
-    on_request_set_primary_selection_.connect(
-        server_.seat->events.request_set_primary_selection);
+    on_request_set_primary_selection_.connect(server_.seat->events.request_set_primary_selection);
     on_set_selection_.set_handler([this](void*) {
         wlr_data_source* source = server_.seat->selection_source;
         log_.debug("clipboard now offered by {}", source ? "a client" : "nobody");

@@ -10,12 +10,12 @@ namespace deskpod::compositor {
 class Server;
 
 class Clipboard {
-public:
+  public:
     explicit Clipboard(Server& server);
     Clipboard(const Clipboard&) = delete;
     Clipboard& operator=(const Clipboard&) = delete;
 
-private:
+  private:
     Server& server_;
     const log::Logger log_{"clipboard"};
     wl::Listener on_request_set_selection_;

@@ -11,7 +11,7 @@
 namespace deskpod {
 
 class Compositor {
-public:
+  public:
     Compositor(const Config& config, Channels& channels);
     ~Compositor();
     Compositor(const Compositor&) = delete;
@@ -30,7 +30,7 @@ public:
     // WAYLAND_DISPLAY value (socket name) once started.
     const char* socket_name() const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

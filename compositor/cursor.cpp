@@ -24,7 +24,8 @@ CursorImages::CursorImages(Server& server) : server_(server) {
 
 const wlr_xcursor_image* CursorImages::default_image() const {
     wlr_xcursor* xcursor = wlr_xcursor_manager_get_xcursor(server_.xcursors, kDefaultCursor, 1);
-    if (!xcursor || xcursor->image_count == 0) return nullptr;
+    if (!xcursor || xcursor->image_count == 0)
+        return nullptr;
     return xcursor->images[0];
 }
 
@@ -49,10 +50,12 @@ void CursorImages::show_default() {
 
 void CursorImages::handle_request_set_cursor(wlr_seat_pointer_request_set_cursor_event* event) {
     // Only the client under the pointer may choose its image.
-    if (event->seat_client != server_.seat->pointer_state.focused_client) return;
+    if (event->seat_client != server_.seat->pointer_state.focused_client)
+        return;
     if (!event->surface) {
         follow_surface(nullptr, 0, 0);
-        if (source_ == Source::hidden) return;
+        if (source_ == Source::hidden)
+            return;
         source_ = Source::hidden;
         CursorEvent hidden;
         hidden.hidden = true;
@@ -67,17 +70,20 @@ void CursorImages::handle_request_set_cursor(wlr_seat_pointer_request_set_cursor
 void CursorImages::follow_surface(wlr_surface* surface, int32_t hotspot_x, int32_t hotspot_y) {
     hotspot_x_ = hotspot_x;
     hotspot_y_ = hotspot_y;
-    if (surface == surface_) return;
+    if (surface == surface_)
+        return;
     on_surface_commit_.disconnect();
     on_surface_destroy_.disconnect();
     surface_ = surface;
-    if (!surface_) return;
+    if (!surface_)
+        return;
     on_surface_commit_.connect(surface_->events.commit);
     on_surface_destroy_.connect(surface_->events.destroy);
 }
 
 void CursorImages::publish_surface() {
-    if (!surface_ || source_ != Source::surface) return;
+    if (!surface_ || source_ != Source::surface)
+        return;
     // A cursor surface that moves its buffer moves the hotspot the other way.
     hotspot_x_ -= surface_->current.dx;
     hotspot_y_ -= surface_->current.dy;
@@ -92,7 +98,8 @@ void CursorImages::publish_surface() {
     // buffer itself may not offer pixel access.
     wlr_buffer* candidates[] = {&client_buffer->base, client_buffer->source};
     for (wlr_buffer* buffer : candidates) {
-        if (!buffer) continue;
+        if (!buffer)
+            continue;
         void* data = nullptr;
         uint32_t format = 0;
         size_t stride = 0;
@@ -119,7 +126,8 @@ void CursorImages::publish_surface() {
             const auto* row = reinterpret_cast<const uint32_t*>(static_cast<const uint8_t*>(data) +
                                                                 size_t(y) * stride);
             uint32_t* out = event.pixels.data() + size_t(y) * size_t(width);
-            for (int32_t x = 0; x < width; ++x) out[x] = row[x] | opaque;
+            for (int32_t x = 0; x < width; ++x)
+                out[x] = row[x] | opaque;
         }
         wlr_buffer_end_data_ptr_access(buffer);
         publish(std::move(event));

@@ -13,7 +13,7 @@ namespace deskpod::compositor {
 class Server;
 
 class CursorImages {
-public:
+  public:
     explicit CursorImages(Server& server);
     CursorImages(const CursorImages&) = delete;
     CursorImages& operator=(const CursorImages&) = delete;
@@ -24,7 +24,7 @@ public:
     // The arrow as X11 wants it for Xwayland's root window.
     const wlr_xcursor_image* default_image() const;
 
-private:
+  private:
     enum class Source { none, theme, surface, hidden };
 
     void handle_request_set_cursor(wlr_seat_pointer_request_set_cursor_event* event);

@@ -4,6 +4,7 @@
 
 #include "keyboard.hpp"
 #include "output.hpp"
+#include "pointer.hpp"
 #include "server.hpp"
 
 namespace deskpod::compositor {
@@ -11,7 +12,8 @@ namespace deskpod::compositor {
 void View::place(int x, int y, const wlr_box& geometry) {
     x_ = x;
     y_ = y;
-    if (node_) wlr_scene_node_set_position(node_, x - geometry.x, y - geometry.y);
+    if (node_)
+        wlr_scene_node_set_position(node_, x - geometry.x, y - geometry.y);
 }
 
 void View::centre(const wlr_box& output_box) {
@@ -30,25 +32,34 @@ void View::centre(const wlr_box& output_box) {
 }
 
 wlr_box Desktop::output_box() const {
-    if (!server_.output) return wlr_box{0, 0, server_.config.width, server_.config.height};
+    if (!server_.output)
+        return wlr_box{0, 0, server_.config.width, server_.config.height};
     return server_.output->box();
 }
 
 void Desktop::map(View* view) {
-    if (view->unmanaged()) return;
+    if (view->unmanaged())
+        return;
     stack_.remove(view);
     stack_.push_front(view);
     arrange(view);
     focus(view);
+    // The pointer may now be over this window without having moved.
+    if (server_.pointer)
+        server_.pointer->refocus();
 }
 
 void Desktop::unmap(View* view) {
     stack_.remove(view);
-    if (focused_ != view) return;
+    if (server_.pointer)
+        server_.pointer->refocus();
+    if (focused_ != view)
+        return;
     focused_ = nullptr;
     // Focus returns to the parent of a closed dialog, else to the next window down.
     View* next = view->parent();
-    if (!next || !next->mapped()) next = stack_.empty() ? nullptr : stack_.front();
+    if (!next || !next->mapped())
+        next = stack_.empty() ? nullptr : stack_.front();
     if (next) {
         focus(next);
     } else {
@@ -57,14 +68,17 @@ void Desktop::unmap(View* view) {
 }
 
 void Desktop::focus(View* view) {
-    if (!view || !view->mapped()) return;
+    if (!view || !view->mapped())
+        return;
     if (view->unmanaged()) {
         // An X11 menu that asks for input gets the keyboard without changing the stack.
-        if (server_.keyboard) server_.keyboard->enter(view->surface());
+        if (server_.keyboard)
+            server_.keyboard->enter(view->surface());
         return;
     }
     if (focused_ != view) {
-        if (focused_) focused_->set_activated(false);
+        if (focused_)
+            focused_->set_activated(false);
         focused_ = view;
         view->set_activated(true);
     }
@@ -84,37 +98,43 @@ void Desktop::focus(View* view) {
     for (auto it = children.rbegin(); it != children.rend(); ++it) {
         wlr_scene_node_raise_to_top((*it)->node());
     }
-    if (server_.keyboard) server_.keyboard->enter(view->surface());
+    if (server_.keyboard)
+        server_.keyboard->enter(view->surface());
 }
 
 void Desktop::cycle() {
-    if (stack_.size() < 2) return;
+    if (stack_.size() < 2)
+        return;
     focus(stack_.back());
 }
 
 void Desktop::arrange(View* view) {
-    if (view->mapped() && !view->unmanaged()) view->arrange(output_box());
+    if (view->mapped() && !view->unmanaged())
+        view->arrange(output_box());
 }
 
 void Desktop::arrange_all() {
     const wlr_box box = output_box();
     // Parents first, so dialogs centre over their parent's new place.
     for (auto it = stack_.rbegin(); it != stack_.rend(); ++it) {
-        if (!(*it)->floating()) (*it)->arrange(box);
+        if (!(*it)->floating())
+            (*it)->arrange(box);
     }
     for (auto it = stack_.rbegin(); it != stack_.rend(); ++it) {
-        if ((*it)->floating()) (*it)->arrange(box);
+        if ((*it)->floating())
+            (*it)->arrange(box);
     }
 }
 
-View* Desktop::view_at(double lx, double ly, wlr_surface** surface, double* sx,
-                       double* sy) const {
+View* Desktop::view_at(double lx, double ly, wlr_surface** surface, double* sx, double* sy) const {
     *surface = nullptr;
     wlr_scene_node* node = wlr_scene_node_at(&server_.scene->node, lx, ly, sx, sy);
-    if (!node || node->type != WLR_SCENE_NODE_SURFACE) return nullptr;
+    if (!node || node->type != WLR_SCENE_NODE_SURFACE)
+        return nullptr;
     *surface = wlr_scene_surface_from_node(node)->surface;
     for (wlr_scene_node* n = node; n; n = n->parent) {
-        if (n->data) return static_cast<View*>(n->data);
+        if (n->data)
+            return static_cast<View*>(n->data);
     }
     return nullptr;
 }

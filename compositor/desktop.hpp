@@ -12,7 +12,7 @@ class Server;
 
 // A mapped-or-not window of any shell (xdg-shell or Xwayland).
 class View {
-public:
+  public:
     virtual ~View() = default;
 
     virtual wlr_surface* surface() const = 0;
@@ -33,7 +33,7 @@ public:
     int x() const { return x_; }
     int y() const { return y_; }
 
-protected:
+  protected:
     // Places the window's geometry at (x, y); `geometry` offsets client-side shadows.
     void place(int x, int y, const wlr_box& geometry);
     void centre(const wlr_box& output_box);
@@ -45,7 +45,7 @@ protected:
 };
 
 class Desktop {
-public:
+  public:
     explicit Desktop(Server& server) : server_(server) {}
 
     void map(View* view);
@@ -61,7 +61,7 @@ public:
     // The view and surface under a desktop point, with surface-local coordinates.
     View* view_at(double lx, double ly, wlr_surface** surface, double* sx, double* sy) const;
 
-private:
+  private:
     Server& server_;
     std::list<View*> stack_;  // mapped managed views, topmost first
     View* focused_ = nullptr;

@@ -23,34 +23,34 @@ void Server::handle_input_doorbell() {
     InputEvent event;
     while (channels.to_compositor.try_pop(event)) {
         metrics().input_events.add();
-        std::visit(
-            Overloaded{
-                [&](const KeyInput& e) { keyboard->key(e.evdev_code, e.pressed); },
-                [&](const UnicodeInput& e) {
-                    keyboard->keysym(xkb_utf32_to_keysym(e.codepoint), e.pressed);
-                },
-                [&](const KeysymInput& e) { keyboard->keysym(e.keysym, e.pressed); },
-                [&](const LockStateInput& e) {
-                    keyboard->set_locks(e.caps_lock, e.num_lock, e.scroll_lock);
-                },
-                [&](const PointerMotionInput& e) { pointer->motion(e.x, e.y); },
-                [&](const PointerButtonInput& e) { pointer->button(e.button, e.pressed); },
-                [&](const PointerAxisInput& e) { pointer->axis(e.horizontal, e.steps); },
-                [&](const ReleaseAllInput&) {
-                    keyboard->release_all();
-                    pointer->release_all();
-                },
-                [&](const ResizeRequest& e) {
-                    if (output) output->set_size(e.width, e.height);
-                },
-                [&](const KeymapRequest& e) { keyboard->set_layout(e.layout, e.variant); },
-                [&](const PingRequest& e) { publish(PongEvent{e.id}); },
-                [&](const ShutdownRequest&) {
-                    log.info("shutdown requested");
-                    terminate(0);
-                },
-            },
-            event);
+        std::visit(Overloaded{
+                       [&](const KeyInput& e) { keyboard->key(e.evdev_code, e.pressed); },
+                       [&](const UnicodeInput& e) {
+                           keyboard->keysym(xkb_utf32_to_keysym(e.codepoint), e.pressed);
+                       },
+                       [&](const KeysymInput& e) { keyboard->keysym(e.keysym, e.pressed); },
+                       [&](const LockStateInput& e) {
+                           keyboard->set_locks(e.caps_lock, e.num_lock, e.scroll_lock);
+                       },
+                       [&](const PointerMotionInput& e) { pointer->motion(e.x, e.y); },
+                       [&](const PointerButtonInput& e) { pointer->button(e.button, e.pressed); },
+                       [&](const PointerAxisInput& e) { pointer->axis(e.horizontal, e.steps); },
+                       [&](const ReleaseAllInput&) {
+                           keyboard->release_all();
+                           pointer->release_all();
+                       },
+                       [&](const ResizeRequest& e) {
+                           if (output)
+                               output->set_size(e.width, e.height);
+                       },
+                       [&](const KeymapRequest& e) { keyboard->set_layout(e.layout, e.variant); },
+                       [&](const PingRequest& e) { publish(PongEvent{e.id}); },
+                       [&](const ShutdownRequest&) {
+                           log.info("shutdown requested");
+                           terminate(0);
+                       },
+                   },
+                   event);
     }
 }
 

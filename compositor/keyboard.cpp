@@ -40,14 +40,15 @@ bool is_modifier_keysym(xkb_keysym_t sym) {
 
 Keyboard::Keyboard(Server& server) : server_(server) {
     wlr_keyboard_init(&keyboard_, &kKeyboardImpl);
-    wlr_input_device_init(&device_, WLR_INPUT_DEVICE_KEYBOARD, &kDeviceImpl, "deskpod-keyboard",
-                          0, 0);
+    wlr_input_device_init(&device_, WLR_INPUT_DEVICE_KEYBOARD, &kDeviceImpl, "deskpod-keyboard", 0,
+                          0);
     device_.keyboard = &keyboard_;
     // The remote client repeats held keys itself (RDP and Guacamole send repeated presses);
     // repeating here too would double them and run away when a release is delayed in transit.
     wlr_keyboard_set_repeat_info(&keyboard_, 0, 0);
     context_ = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
-    if (!context_) throw std::runtime_error("cannot create an xkb context");
+    if (!context_)
+        throw std::runtime_error("cannot create an xkb context");
     if (!set_layout("us", "") && !set_layout("", "")) {
         throw std::runtime_error("cannot compile any xkb keymap (is xkb-data installed?)");
     }
@@ -55,8 +56,7 @@ Keyboard::Keyboard(Server& server) : server_(server) {
     on_key_.set_handler([this](void* data) {
         auto* event = static_cast<wlr_event_keyboard_key*>(data);
         wlr_seat_set_keyboard(server_.seat, &device_);
-        wlr_seat_keyboard_notify_key(server_.seat, event->time_msec, event->keycode,
-                                     event->state);
+        wlr_seat_keyboard_notify_key(server_.seat, event->time_msec, event->keycode, event->state);
     });
     on_key_.connect(keyboard_.events.key);
     on_modifiers_.set_handler([this](void*) {
@@ -88,8 +88,7 @@ void Keyboard::enter(wlr_surface* surface) {
 void Keyboard::notify_key(uint32_t evdev_code, bool pressed) {
     // Keys follow the focused window even if something else took the seat's focus.
     if (View* view = server_.desktop->focused();
-        view && view->mapped() &&
-        server_.seat->keyboard_state.focused_surface != view->surface()) {
+        view && view->mapped() && server_.seat->keyboard_state.focused_surface != view->surface()) {
         enter(view->surface());
     }
     wlr_event_keyboard_key event{};
@@ -101,7 +100,8 @@ void Keyboard::notify_key(uint32_t evdev_code, bool pressed) {
 }
 
 bool Keyboard::handle_shortcut(uint32_t evdev_code, bool pressed) {
-    if (evdev_code != KEY_TAB) return false;
+    if (evdev_code != KEY_TAB)
+        return false;
     if (!pressed) {
         const bool swallow = swallow_tab_release_;
         swallow_tab_release_ = false;
@@ -117,7 +117,8 @@ bool Keyboard::handle_shortcut(uint32_t evdev_code, bool pressed) {
 }
 
 void Keyboard::key(uint32_t evdev_code, bool pressed) {
-    if (handle_shortcut(evdev_code, pressed)) return;
+    if (handle_shortcut(evdev_code, pressed))
+        return;
     if (pressed) {
         held_.insert(evdev_code);
     } else {
@@ -137,17 +138,20 @@ Keyboard::Location Keyboard::find(xkb_keysym_t sym) const {
     const xkb_keycode_t max = xkb_keymap_max_keycode(keymap);
     for (xkb_keycode_t kc = min; kc <= max; ++kc) {
         const xkb_layout_index_t layouts = xkb_keymap_num_layouts_for_key(keymap, kc);
-        if (layouts == 0) continue;
+        if (layouts == 0)
+            continue;
         const xkb_layout_index_t key_layout = layout < layouts ? layout : 0;
         const xkb_level_index_t levels = xkb_keymap_num_levels_for_key(keymap, kc, key_layout);
         for (xkb_level_index_t level = 0; level < levels; ++level) {
             const xkb_keysym_t* syms = nullptr;
             const int n = xkb_keymap_key_get_syms_by_level(keymap, kc, key_layout, level, &syms);
-            if (n != 1 || syms[0] != sym) continue;
+            if (n != 1 || syms[0] != sym)
+                continue;
             xkb_mod_mask_t masks[8];
             const size_t count =
                 xkb_keymap_key_get_mods_for_level(keymap, kc, key_layout, level, masks, 8);
-            if (count == 0 && level != 0) continue;  // unreachable level
+            if (count == 0 && level != 0)
+                continue;  // unreachable level
             xkb_mod_mask_t mask = 0;
             int bits = 0;
             for (size_t i = 0; i < count; ++i) {
@@ -169,7 +173,8 @@ Keyboard::Location Keyboard::find(xkb_keysym_t sym) const {
 
 bool Keyboard::apply_keymap(xkb_keymap* keymap) {
     const wlr_keyboard_modifiers saved = keyboard_.modifiers;
-    if (!wlr_keyboard_set_keymap(&keyboard_, keymap)) return false;
+    if (!wlr_keyboard_set_keymap(&keyboard_, keymap))
+        return false;
     // A new keymap starts a new xkb state: keep the lock keys as they were.
     wlr_keyboard_notify_modifiers(&keyboard_, keyboard_.modifiers.depressed,
                                   keyboard_.modifiers.latched, saved.locked, saved.group);
@@ -177,20 +182,23 @@ bool Keyboard::apply_keymap(xkb_keymap* keymap) {
 }
 
 bool Keyboard::bind_spare(xkb_keysym_t sym) {
-    if (extra_.size() >= kMaxExtraKeysyms) extra_.clear();
+    if (extra_.size() >= kMaxExtraKeysyms)
+        extra_.clear();
     extra_.push_back(sym);
 
     // Spare keys are named in the layout's keycodes but have no symbols.
-    xkb_keymap* base = xkb_keymap_new_from_string(context_, base_keymap_text_.c_str(),
-                                                  XKB_KEYMAP_FORMAT_TEXT_V1,
-                                                  XKB_KEYMAP_COMPILE_NO_FLAGS);
-    if (!base) return false;
+    xkb_keymap* base =
+        xkb_keymap_new_from_string(context_, base_keymap_text_.c_str(), XKB_KEYMAP_FORMAT_TEXT_V1,
+                                   XKB_KEYMAP_COMPILE_NO_FLAGS);
+    if (!base)
+        return false;
     std::string lines;
     size_t bound = 0;
     for (xkb_keycode_t kc = std::min(kMaxSpareKeycode, xkb_keymap_max_keycode(base));
          kc >= xkb_keymap_min_keycode(base) && bound < extra_.size(); --kc) {
         const char* name = xkb_keymap_key_get_name(base, kc);
-        if (!name || xkb_keymap_num_layouts_for_key(base, kc) != 0) continue;
+        if (!name || xkb_keymap_num_layouts_for_key(base, kc) != 0)
+            continue;
         char sym_name[64];
         if (xkb_keysym_get_name(extra_[bound], sym_name, sizeof(sym_name)) <= 0) {
             xkb_keymap_unref(base);
@@ -208,11 +216,11 @@ bool Keyboard::bind_spare(xkb_keysym_t sym) {
     std::string text = base_keymap_text_;
     const size_t symbols = text.find("xkb_symbols");
     const size_t end = symbols == std::string::npos ? symbols : text.find("\n};", symbols);
-    if (end == std::string::npos) return false;
+    if (end == std::string::npos)
+        return false;
     text.insert(end, lines);
-    xkb_keymap* keymap = xkb_keymap_new_from_string(context_, text.c_str(),
-                                                    XKB_KEYMAP_FORMAT_TEXT_V1,
-                                                    XKB_KEYMAP_COMPILE_NO_FLAGS);
+    xkb_keymap* keymap = xkb_keymap_new_from_string(
+        context_, text.c_str(), XKB_KEYMAP_FORMAT_TEXT_V1, XKB_KEYMAP_COMPILE_NO_FLAGS);
     if (!keymap) {
         log_.warn("cannot compile a keymap binding keysym 0x{:x}", sym);
         return false;
@@ -226,7 +234,8 @@ bool Keyboard::bind_spare(xkb_keysym_t sym) {
 void Keyboard::keysym(xkb_keysym_t sym, bool pressed) {
     if (!pressed) {
         auto it = typed_.find(sym);
-        if (it == typed_.end()) return;
+        if (it == typed_.end())
+            return;
         const uint32_t code = it->second;
         typed_.erase(it);
         notify_key(code, false);
@@ -238,17 +247,19 @@ void Keyboard::keysym(xkb_keysym_t sym, bool pressed) {
     }
     Location loc = find(sym);
     if (!loc.found) {
-        if (!bind_spare(sym)) return;
+        if (!bind_spare(sym))
+            return;
         loc = find(sym);
-        if (!loc.found) return;
+        if (!loc.found)
+            return;
     }
     const uint32_t code = loc.keycode - 8;
     typed_[sym] = code;
 
     xkb_keymap* keymap = keyboard_.keymap;
     const xkb_mod_mask_t level_mods = mod_bit(keymap, XKB_MOD_NAME_SHIFT) |
-                                      mod_bit(keymap, XKB_MOD_NAME_CAPS) |
-                                      mod_bit(keymap, "Mod5") | mod_bit(keymap, "LevelThree");
+                                      mod_bit(keymap, XKB_MOD_NAME_CAPS) | mod_bit(keymap, "Mod5") |
+                                      mod_bit(keymap, "LevelThree");
     const wlr_keyboard_modifiers saved = keyboard_.modifiers;
     const xkb_mod_mask_t active = (saved.depressed | saved.latched | saved.locked) & level_mods;
     // Modifier keys change the state themselves; other keys get exactly the shift level they
@@ -274,7 +285,8 @@ void Keyboard::set_locks(bool caps, bool num, bool scroll) {
     apply(XKB_MOD_NAME_CAPS, caps);
     apply(XKB_MOD_NAME_NUM, num);
     apply("ScrollLock", scroll);  // absent from most keymaps: then it is only an LED
-    if (locked == keyboard_.modifiers.locked) return;
+    if (locked == keyboard_.modifiers.locked)
+        return;
     wlr_keyboard_notify_modifiers(&keyboard_, keyboard_.modifiers.depressed,
                                   keyboard_.modifiers.latched, locked, keyboard_.modifiers.group);
 }
@@ -295,14 +307,17 @@ bool Keyboard::set_layout(const std::string& layout, const std::string& variant)
     extra_.clear();
     const bool ok = apply_keymap(keymap);
     xkb_keymap_unref(keymap);
-    if (ok) log_.info("keyboard layout '{}' variant '{}'", layout, variant);
+    if (ok)
+        log_.info("keyboard layout '{}' variant '{}'", layout, variant);
     return ok;
 }
 
 void Keyboard::release_all() {
-    for (uint32_t code : held_) notify_key(code, false);
+    for (uint32_t code : held_)
+        notify_key(code, false);
     held_.clear();
-    for (const auto& [sym, code] : typed_) notify_key(code, false);
+    for (const auto& [sym, code] : typed_)
+        notify_key(code, false);
     typed_.clear();
     swallow_tab_release_ = false;
 }

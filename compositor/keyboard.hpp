@@ -17,7 +17,7 @@ namespace deskpod::compositor {
 class Server;
 
 class Keyboard {
-public:
+  public:
     explicit Keyboard(Server& server);
     ~Keyboard();
     Keyboard(const Keyboard&) = delete;
@@ -34,7 +34,7 @@ public:
 
     wlr_input_device* device() { return &device_; }
 
-private:
+  private:
     struct Location {
         uint32_t keycode = 0;  // xkb keycode
         xkb_mod_mask_t mods = 0;
@@ -52,9 +52,9 @@ private:
     wlr_input_device device_{};
     wlr_keyboard keyboard_{};
     xkb_context* context_ = nullptr;
-    std::string base_keymap_text_;       // the layout's keymap, before any spare bindings
-    std::vector<xkb_keysym_t> extra_;    // keysyms bound on spare keys in the current keymap
-    std::set<uint32_t> held_;            // evdev codes pressed through key()
+    std::string base_keymap_text_;            // the layout's keymap, before any spare bindings
+    std::vector<xkb_keysym_t> extra_;         // keysyms bound on spare keys in the current keymap
+    std::set<uint32_t> held_;                 // evdev codes pressed through key()
     std::map<xkb_keysym_t, uint32_t> typed_;  // keysyms pressed through keysym(), evdev code
     bool swallow_tab_release_ = false;
     wl::Listener on_key_;

@@ -71,25 +71,31 @@ void Output::set_size(int32_t width, int32_t height) {
 void Output::handle_mode() {
     const int32_t width = output_->width;
     const int32_t height = output_->height;
-    if (width == announced_width_ && height == announced_height_) return;
+    if (width == announced_width_ && height == announced_height_)
+        return;
     announced_width_ = width;
     announced_height_ = height;
     server_.log.info("desktop size {}x{}", width, height);
-    if (server_.background) wlr_scene_rect_set_size(server_.background, width, height);
-    if (server_.desktop) server_.desktop->arrange_all();
+    if (server_.background)
+        wlr_scene_rect_set_size(server_.background, width, height);
+    if (server_.desktop)
+        server_.desktop->arrange_all();
     metrics().desktop_width.set(width);
     metrics().desktop_height.set(height);
     capture_.request_full();
     server_.publish(DesktopSizeEvent{width, height});
-    if (wlr_scene_output* so = scene_output()) wlr_output_damage_add_whole(so->damage);
+    if (wlr_scene_output* so = scene_output())
+        wlr_output_damage_add_whole(so->damage);
 }
 
 void Output::handle_frame() {
     wlr_scene_output* so = scene_output();
-    if (!so) return;
+    if (!so)
+        return;
     // A waiting screencopy (grim) holds an attach-render lock; it needs a commit even when
     // nothing changed, or the client would wait forever.
-    if (output_->attach_render_locks > 0) wlr_output_update_needs_frame(output_);
+    if (output_->attach_render_locks > 0)
+        wlr_output_update_needs_frame(output_);
     wlr_scene_output_commit(so);
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);

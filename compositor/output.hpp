@@ -11,7 +11,7 @@ namespace deskpod::compositor {
 class Server;
 
 class Output {
-public:
+  public:
     Output(Server& server, wlr_output* output);
     ~Output();
     Output(const Output&) = delete;
@@ -25,7 +25,7 @@ public:
     wlr_output* handle() const { return output_; }
     wlr_scene_output* scene_output() const;
 
-private:
+  private:
     void handle_frame();
     void handle_mode();
 

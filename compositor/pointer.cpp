@@ -18,7 +18,8 @@ void Pointer::motion(double x, double y) {
 }
 
 void Pointer::refocus() {
-    if (held_.empty()) deliver_motion();
+    if (held_.empty())
+        deliver_motion();
 }
 
 void Pointer::deliver_motion() {
@@ -52,28 +53,31 @@ void Pointer::deliver_motion() {
 
 void Pointer::button(uint32_t button, bool pressed) {
     if (pressed) {
-        if (!held_.insert(button).second) return;  // already down
+        if (!held_.insert(button).second)
+            return;  // already down
         if (held_.size() == 1) {
             wlr_surface* surface = nullptr;
             double sx = 0, sy = 0;
             View* view =
                 server_.desktop->view_at(server_.cursor->x, server_.cursor->y, &surface, &sx, &sy);
-            if (view) server_.desktop->focus(view);
+            if (view)
+                server_.desktop->focus(view);
             deliver_motion();
         }
     } else if (held_.erase(button) == 0) {
         return;  // never pressed here
     }
-    wlr_seat_pointer_notify_button(
-        server_.seat, server_.now_msec(), button,
-        pressed ? WLR_BUTTON_PRESSED : WLR_BUTTON_RELEASED);
+    wlr_seat_pointer_notify_button(server_.seat, server_.now_msec(), button,
+                                   pressed ? WLR_BUTTON_PRESSED : WLR_BUTTON_RELEASED);
     wlr_seat_pointer_notify_frame(server_.seat);
     // The grab ends with the last button: the surface under the pointer may differ now.
-    if (!pressed && held_.empty()) deliver_motion();
+    if (!pressed && held_.empty())
+        deliver_motion();
 }
 
 void Pointer::axis(bool horizontal, double steps) {
-    if (steps == 0) return;
+    if (steps == 0)
+        return;
     wlr_seat_pointer_notify_axis(
         server_.seat, server_.now_msec(),
         horizontal ? WLR_AXIS_ORIENTATION_HORIZONTAL : WLR_AXIS_ORIENTATION_VERTICAL,
@@ -83,7 +87,8 @@ void Pointer::axis(bool horizontal, double steps) {
 
 void Pointer::release_all() {
     const std::set<uint32_t> held = held_;
-    for (uint32_t b : held) button(b, false);
+    for (uint32_t b : held)
+        button(b, false);
 }
 
 }  // namespace deskpod::compositor

@@ -11,7 +11,7 @@ namespace deskpod::compositor {
 class Server;
 
 class Pointer {
-public:
+  public:
     explicit Pointer(Server& server) : server_(server) {}
 
     void motion(double x, double y);
@@ -21,7 +21,7 @@ public:
     // Re-evaluates which surface is under the pointer (windows moved, mapped or unmapped).
     void refocus();
 
-private:
+  private:
     void deliver_motion();
 
     Server& server_;

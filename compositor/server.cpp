@@ -35,15 +35,17 @@ constexpr int kXwaylandWaitMs = 10000;
 // wl_display_add_socket fails unless XDG_RUNTIME_DIR exists and is private. Containers often
 // have none, so deskpod makes its own.
 std::string ensure_runtime_dir(const log::Logger& log) {
-    if (const char* dir = std::getenv("XDG_RUNTIME_DIR"); dir && *dir) return dir;
+    if (const char* dir = std::getenv("XDG_RUNTIME_DIR"); dir && *dir)
+        return dir;
     const std::string dir = "/tmp/deskpod-runtime-" + std::to_string(getuid());
     if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
         throw std::runtime_error("cannot create " + dir + ": " + std::strerror(errno));
     }
-    struct stat st{};
+    struct stat st {};
     if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid()) {
-        throw std::runtime_error(dir + " is not a directory owned by this user; set "
-                                       "XDG_RUNTIME_DIR to a private directory");
+        throw std::runtime_error(dir +
+                                 " is not a directory owned by this user; set "
+                                 "XDG_RUNTIME_DIR to a private directory");
     }
     if ((st.st_mode & 0777) != 0700 && chmod(dir.c_str(), 0700) != 0) {
         throw std::runtime_error("cannot make " + dir + " private: " + std::strerror(errno));
@@ -75,7 +77,8 @@ struct DecorationPolicy {
 Server::Server(const Config& cfg, Channels& ch) : config(cfg), channels(ch) {}
 
 Server::~Server() {
-    if (!display) return;
+    if (!display)
+        return;
     session.reset();
     xwayland_wait_.reset();
     input_source_.reset();
@@ -96,13 +99,19 @@ Server::~Server() {
     desktop.reset();
     // The layout goes before the display and the scene: the scene's layout helper and the
     // xdg-output manager clean up on the layout's destroy signal.
-    if (cursor) wlr_cursor_destroy(cursor);
-    if (layout) wlr_output_layout_destroy(layout);
+    if (cursor)
+        wlr_cursor_destroy(cursor);
+    if (layout)
+        wlr_output_layout_destroy(layout);
     wl_display_destroy(display);
-    if (xcursors) wlr_xcursor_manager_destroy(xcursors);
-    if (scene) wlr_scene_node_destroy(&scene->node);
-    if (allocator) wlr_allocator_destroy(allocator);
-    if (renderer) wlr_renderer_destroy(renderer);
+    if (xcursors)
+        wlr_xcursor_manager_destroy(xcursors);
+    if (scene)
+        wlr_scene_node_destroy(&scene->node);
+    if (allocator)
+        wlr_allocator_destroy(allocator);
+    if (renderer)
+        wlr_renderer_destroy(renderer);
 }
 
 uint32_t Server::now_msec() const {
@@ -112,7 +121,8 @@ uint32_t Server::now_msec() const {
 }
 
 bool Server::publish(DesktopEvent&& event) {
-    if (channels.to_bridge.try_push(std::move(event))) return true;
+    if (channels.to_bridge.try_push(std::move(event)))
+        return true;
     log.debug("network queue full: event dropped");
     return false;
 }
@@ -123,32 +133,35 @@ void Server::terminate(int code) {
 }
 
 void Server::start() {
-    if (started_) throw std::logic_error("Compositor::start called twice");
+    if (started_)
+        throw std::logic_error("Compositor::start called twice");
     route_wlroots_log();
     runtime_dir = ensure_runtime_dir(log);
 
     display = wl_display_create();
-    if (!display) throw std::runtime_error("cannot create the Wayland display");
+    if (!display)
+        throw std::runtime_error("cannot create the Wayland display");
     loop = wl_display_get_event_loop(display);
 
     backend = config.backend == BackendKind::x11 ? create_x11_backend(display)
                                                  : create_headless_backend(display);
     // There is no GPU: pixman always, without probing for DRM devices first.
     renderer = wlr_pixman_renderer_create();
-    if (!renderer) throw std::runtime_error("cannot create the pixman renderer");
+    if (!renderer)
+        throw std::runtime_error("cannot create the pixman renderer");
     if (!wlr_renderer_init_wl_display(renderer, display)) {
         throw std::runtime_error("cannot initialise wl_shm");
     }
     allocator = wlr_allocator_autocreate(backend->handle(), renderer);
-    if (!allocator) throw std::runtime_error("cannot create a buffer allocator");
+    if (!allocator)
+        throw std::runtime_error("cannot create a buffer allocator");
 
     compositor = wlr_compositor_create(display, renderer);
     layout = wlr_output_layout_create();
     wlr_xdg_output_manager_v1_create(display, layout);
     scene = wlr_scene_create();
     wlr_scene_attach_output_layout(scene, layout);
-    background = wlr_scene_rect_create(&scene->node, config.width, config.height,
-                                       kBackgroundColor);
+    background = wlr_scene_rect_create(&scene->node, config.width, config.height, kBackgroundColor);
     windows_layer = wlr_scene_tree_create(&scene->node);
     overlay_layer = wlr_scene_tree_create(&scene->node);
     wlr_scene_set_presentation(scene, wlr_presentation_create(display, backend->handle()));
@@ -182,7 +195,8 @@ void Server::start() {
         throw std::runtime_error(std::string("cannot start the ") + backend->name() + " backend");
     }
     backend->create_output(config.width, config.height);
-    if (!output) throw std::runtime_error("the backend made no output");
+    if (!output)
+        throw std::runtime_error("the backend made no output");
 
     input_source_ = wl::EventSource(wl_event_loop_add_fd(
         loop, channels.to_compositor.doorbell().fd(), WL_EVENT_READABLE,
@@ -200,7 +214,8 @@ void Server::start() {
     sigterm_source_ = wl::EventSource(wl_event_loop_add_signal(loop, SIGTERM, on_signal, this));
     sigint_source_ = wl::EventSource(wl_event_loop_add_signal(loop, SIGINT, on_signal, this));
 
-    if (Xwayland::wanted(config)) xwayland = std::make_unique<Xwayland>(*this);
+    if (Xwayland::wanted(config))
+        xwayland = std::make_unique<Xwayland>(*this);
     session = std::make_unique<Session>(*this);
     cursor_images->show_default();
     started_ = true;
@@ -239,14 +254,16 @@ void Server::handle_new_xdg_surface(wlr_xdg_surface* surface) {
 }
 
 void Server::on_desktop_ready() {
-    if (!running_ || !session || session_started_) return;
+    if (!running_ || !session || session_started_)
+        return;
     xwayland_wait_.reset();
     session_started_ = true;
     session->start();
 }
 
 int Server::run() {
-    if (!started_) throw std::logic_error("Compositor::run before start");
+    if (!started_)
+        throw std::logic_error("Compositor::run before start");
     running_ = true;
     // With Xwayland the session waits for it, so DISPLAY works from the first command.
     if (!xwayland || xwayland->ready()) {
@@ -284,8 +301,14 @@ struct Compositor::Impl {
 Compositor::Compositor(const Config& config, Channels& channels)
     : impl_(std::make_unique<Impl>(config, channels)) {}
 Compositor::~Compositor() = default;
-void Compositor::start() { impl_->server.start(); }
-int Compositor::run() { return impl_->server.run(); }
-const char* Compositor::socket_name() const { return impl_->server.socket_name.c_str(); }
+void Compositor::start() {
+    impl_->server.start();
+}
+int Compositor::run() {
+    return impl_->server.run();
+}
+const char* Compositor::socket_name() const {
+    return impl_->server.socket_name.c_str();
+}
 
 }  // namespace deskpod

@@ -23,7 +23,7 @@ class Xwayland;
 class Session;
 
 class Server {
-public:
+  public:
     Server(const Config& config, Channels& channels);
     ~Server();
     Server(const Server&) = delete;
@@ -73,7 +73,7 @@ public:
     std::string socket_name;
     std::string runtime_dir;
 
-private:
+  private:
     void create_protocols();
     void handle_input_doorbell();
     void handle_new_output(wlr_output* wlr_output);

@@ -27,7 +27,9 @@ constexpr auto kHealthyRun = 10s;
 constexpr auto kFirstRestartDelay = 500ms;
 constexpr auto kMaxRestartDelay = 30s;
 
-int pidfd_open(pid_t pid) { return int(syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_open(pid_t pid) {
+    return int(syscall(SYS_pidfd_open, pid, 0));
+}
 
 bool has_prefix(const std::string& s, const char* prefix) {
     return s.rfind(prefix, 0) == 0;
@@ -37,7 +39,9 @@ bool has_prefix(const std::string& s, const char* prefix) {
 
 Session::Session(Server& server) : server_(server) {}
 
-Session::~Session() { stop(); }
+Session::~Session() {
+    stop();
+}
 
 std::vector<std::string> Session::environment() const {
     std::vector<std::string> env;
@@ -72,7 +76,8 @@ void Session::spawn() {
     // Everything the child needs is built before fork: after it, only async-signal-safe calls.
     const std::vector<std::string> env = environment();
     std::vector<char*> envp;
-    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    for (const auto& e : env)
+        envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);
     const std::string& command = server_.config.session;
     char* argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"),
@@ -115,7 +120,8 @@ void Session::spawn() {
 void Session::handle_exit() {
     int status = 0;
     const pid_t reaped = waitpid(pid_, &status, WNOHANG);
-    if (reaped == 0) return;  // not yet
+    if (reaped == 0)
+        return;  // not yet
     exit_source_.reset();
     close(pidfd_);
     pidfd_ = -1;
@@ -130,7 +136,8 @@ void Session::handle_exit() {
     } else if (WIFSIGNALED(status)) {
         log_.info("session (pid {}) killed by signal {}", pid, WTERMSIG(status));
     }
-    if (stopping_) return;
+    if (stopping_)
+        return;
     if (server_.config.session_exit == SessionExit::quit) {
         server_.terminate(0);
         return;
@@ -172,7 +179,8 @@ void Session::stop() {
         bool reaped = false;
         for (int i = 0; i < 200 && !reaped; ++i) {
             reaped = waitpid(pid_, &status, WNOHANG) == pid_;
-            if (!reaped) std::this_thread::sleep_for(10ms);
+            if (!reaped)
+                std::this_thread::sleep_for(10ms);
         }
         if (!reaped) {
             log_.warn("session (pid {}) ignored SIGTERM: killing it", pid_);

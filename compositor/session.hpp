@@ -16,7 +16,7 @@ namespace deskpod::compositor {
 class Server;
 
 class Session {
-public:
+  public:
     explicit Session(Server& server);
     ~Session();
     Session(const Session&) = delete;
@@ -28,7 +28,7 @@ public:
     void stop();
     bool running() const { return pid_ > 0; }
 
-private:
+  private:
     void spawn();
     void handle_exit();
     void report(bool running);

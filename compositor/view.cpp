@@ -44,25 +44,30 @@ XdgView::XdgView(Server& server, wlr_xdg_surface* surface) : server_(server), xd
 }
 
 XdgView::~XdgView() {
-    if (mapped_) server_.desktop->unmap(this);
+    if (mapped_)
+        server_.desktop->unmap(this);
     // The scene node goes away with the xdg surface itself.
 }
 
 View* XdgView::parent() const {
     wlr_xdg_surface* p = xdg_->toplevel->parent;
-    if (!p || !p->data) return nullptr;
+    if (!p || !p->data)
+        return nullptr;
     return static_cast<View*>(static_cast<wlr_scene_node*>(p->data)->data);
 }
 
 bool XdgView::floating() const {
-    if (xdg_->toplevel->parent) return true;
+    if (xdg_->toplevel->parent)
+        return true;
     // Fixed-size windows (about boxes, splash screens) cannot fill the desktop.
     const auto& state = xdg_->toplevel->current;
     return state.min_width > 0 && state.min_height > 0 && state.min_width == state.max_width &&
            state.min_height == state.max_height;
 }
 
-void XdgView::set_activated(bool activated) { wlr_xdg_toplevel_set_activated(xdg_, activated); }
+void XdgView::set_activated(bool activated) {
+    wlr_xdg_toplevel_set_activated(xdg_, activated);
+}
 
 wlr_box XdgView::geometry() const {
     wlr_box box{};
@@ -85,14 +90,16 @@ void XdgView::arrange(const wlr_box& output_box) {
 }
 
 void XdgView::handle_commit() {
-    if (xdg_->role != WLR_XDG_SURFACE_ROLE_TOPLEVEL) return;
+    if (xdg_->role != WLR_XDG_SURFACE_ROLE_TOPLEVEL)
+        return;
     const wlr_box geo = geometry();
     if (geo.x == last_geometry_.x && geo.y == last_geometry_.y &&
         geo.width == last_geometry_.width && geo.height == last_geometry_.height) {
         return;
     }
     last_geometry_ = geo;
-    if (!mapped_) return;
+    if (!mapped_)
+        return;
     // The client's size or shadow offset changed: re-place without a new configure.
     const wlr_box out = server_.desktop->output_box();
     if (floating()) {
@@ -104,7 +111,8 @@ void XdgView::handle_commit() {
 
 void create_xdg_popup(Server& server, wlr_xdg_surface* popup) {
     wlr_xdg_surface* parent = wlr_xdg_surface_from_wlr_surface(popup->popup->parent);
-    if (!parent || !parent->data) return;
+    if (!parent || !parent->data)
+        return;
     auto* parent_node = static_cast<wlr_scene_node*>(parent->data);
     wlr_scene_node* node = wlr_scene_xdg_surface_create(parent_node, popup);
     popup->data = node;

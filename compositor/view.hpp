@@ -9,7 +9,7 @@ namespace deskpod::compositor {
 class Server;
 
 class XdgView final : public View {
-public:
+  public:
     XdgView(Server& server, wlr_xdg_surface* surface);
     ~XdgView() override;
 
@@ -20,7 +20,7 @@ public:
     void arrange(const wlr_box& output_box) override;
     wlr_box geometry() const override;
 
-private:
+  private:
     void handle_commit();
 
     Server& server_;

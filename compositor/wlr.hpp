@@ -69,7 +69,7 @@ namespace deskpod::wl {
 // keeps a pointer to the embedded wl_listener; it disconnects itself when destroyed, so a
 // member listener can never outlive its owner.
 class Listener {
-public:
+  public:
     Listener() { wl_list_init(&node_.listener.link); }
     explicit Listener(std::function<void(void*)> handler) : Listener() {
         handler_ = std::move(handler);
@@ -98,7 +98,7 @@ public:
 
     bool connected() const { return !wl_list_empty(&node_.listener.link); }
 
-private:
+  private:
     // Standard layout, so wl_container_of's offset arithmetic is valid.
     struct Node {
         wl_listener listener;
@@ -109,7 +109,8 @@ private:
         Node* node = wl_container_of(listener, node, listener);
         // Copy first: the handler may destroy the object that owns this listener.
         auto handler = node->owner->handler_;
-        if (handler) handler(data);
+        if (handler)
+            handler(data);
     }
 
     Node node_{};
@@ -118,7 +119,7 @@ private:
 
 // An event source removed in the destructor.
 class EventSource {
-public:
+  public:
     EventSource() = default;
     explicit EventSource(wl_event_source* source) : source_(source) {}
     ~EventSource() { reset(); }
@@ -133,13 +134,14 @@ public:
         return *this;
     }
     void reset() {
-        if (source_) wl_event_source_remove(source_);
+        if (source_)
+            wl_event_source_remove(source_);
         source_ = nullptr;
     }
     wl_event_source* get() const { return source_; }
     explicit operator bool() const { return source_ != nullptr; }
 
-private:
+  private:
     wl_event_source* source_ = nullptr;
 };
 

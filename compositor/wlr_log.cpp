@@ -17,10 +17,12 @@ void forward(wlr_log_importance importance, const char* format, va_list args) {
     } else if (importance == WLR_INFO) {
         level = LogLevel::info;
     }
-    if (!log::enabled(level)) return;
+    if (!log::enabled(level))
+        return;
     char line[1024];
     const int n = std::vsnprintf(line, sizeof(line), format, args);
-    if (n < 0) return;
+    if (n < 0)
+        return;
     std::string_view text(line, std::min<size_t>(size_t(n), sizeof(line) - 1));
     log::write(level, "wlroots", "", text);
 }

@@ -12,12 +12,14 @@
 namespace deskpod::compositor {
 
 bool Xwayland::wanted(const Config& config) {
-    if (config.xwayland.has_value()) return *config.xwayland;
+    if (config.xwayland.has_value())
+        return *config.xwayland;
     const char* path = std::getenv("PATH");
     std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
     std::string dir;
     while (std::getline(dirs, dir, ':')) {
-        if (!dir.empty() && access((dir + "/Xwayland").c_str(), X_OK) == 0) return true;
+        if (!dir.empty() && access((dir + "/Xwayland").c_str(), X_OK) == 0)
+            return true;
     }
     return false;
 }
@@ -49,7 +51,8 @@ Xwayland::Xwayland(Server& server) : server_(server) {
 Xwayland::~Xwayland() {
     on_ready_.disconnect();
     on_new_surface_.disconnect();
-    if (xwayland_) wlr_xwayland_destroy(xwayland_);
+    if (xwayland_)
+        wlr_xwayland_destroy(xwayland_);
 }
 
 std::string Xwayland::display_name() const {
@@ -70,7 +73,8 @@ XwaylandView::XwaylandView(Server& server, wlr_xwayland_surface* surface)
     });
     on_request_configure_.connect(xsurface_->events.request_configure);
     on_set_geometry_.set_handler([this](void*) {
-        if (mapped_ && unmanaged()) place(xsurface_->x, xsurface_->y, wlr_box{});
+        if (mapped_ && unmanaged())
+            place(xsurface_->x, xsurface_->y, wlr_box{});
     });
     on_set_geometry_.connect(xsurface_->events.set_geometry);
     on_node_destroy_.set_handler([this](void*) {
@@ -80,17 +84,20 @@ XwaylandView::XwaylandView(Server& server, wlr_xwayland_surface* surface)
 }
 
 XwaylandView::~XwaylandView() {
-    if (mapped_) handle_unmap();
+    if (mapped_)
+        handle_unmap();
     xsurface_->data = nullptr;
 }
 
 View* XwaylandView::parent() const {
-    if (!xsurface_->parent || !xsurface_->parent->data) return nullptr;
+    if (!xsurface_->parent || !xsurface_->parent->data)
+        return nullptr;
     return static_cast<View*>(static_cast<XwaylandView*>(xsurface_->parent->data));
 }
 
 bool XwaylandView::floating() const {
-    if (xsurface_->override_redirect || xsurface_->parent || xsurface_->modal) return true;
+    if (xsurface_->override_redirect || xsurface_->parent || xsurface_->modal)
+        return true;
     const wlr_xwayland_surface_size_hints* hints = xsurface_->size_hints;
     return hints && hints->min_width > 0 && hints->min_height > 0 &&
            hints->min_width == hints->max_width && hints->min_height == hints->max_height;
@@ -98,7 +105,8 @@ bool XwaylandView::floating() const {
 
 void XwaylandView::set_activated(bool activated) {
     wlr_xwayland_surface_activate(xsurface_, activated);
-    if (activated) wlr_xwayland_surface_restack(xsurface_, nullptr, XCB_STACK_MODE_ABOVE);
+    if (activated)
+        wlr_xwayland_surface_restack(xsurface_, nullptr, XCB_STACK_MODE_ABOVE);
 }
 
 wlr_box XwaylandView::geometry() const {
@@ -130,7 +138,8 @@ void XwaylandView::handle_map() {
     mapped_ = true;
     if (unmanaged()) {
         place(xsurface_->x, xsurface_->y, wlr_box{});
-        if (wlr_xwayland_or_surface_wants_focus(xsurface_)) server_.desktop->focus(this);
+        if (wlr_xwayland_or_surface_wants_focus(xsurface_))
+            server_.desktop->focus(this);
     } else {
         server_.desktop->map(this);
     }
@@ -139,22 +148,21 @@ void XwaylandView::handle_map() {
 
 void XwaylandView::handle_unmap() {
     mapped_ = false;
-    server_.desktop->unmap(this);
     if (node_) {
         on_node_destroy_.disconnect();
         wlr_scene_node_destroy(node_);
         node_ = nullptr;
     }
-    server_.pointer->refocus();
+    server_.desktop->unmap(this);
 }
 
 void XwaylandView::handle_request_configure(wlr_xwayland_surface_configure_event* event) {
     if (!mapped_ || unmanaged()) {
         // Before mapping (and for menus) the window may be where and how big it likes; the
         // policy applies at map time.
-        wlr_xwayland_surface_configure(xsurface_, event->x, event->y, event->width,
-                                       event->height);
-        if (mapped_) place(event->x, event->y, wlr_box{});
+        wlr_xwayland_surface_configure(xsurface_, event->x, event->y, event->width, event->height);
+        if (mapped_)
+            place(event->x, event->y, wlr_box{});
         return;
     }
     if (floating()) {

@@ -12,7 +12,7 @@ namespace deskpod::compositor {
 class Server;
 
 class Xwayland {
-public:
+  public:
     // Starts Xwayland now (not lazily), so the session finds DISPLAY working.
     explicit Xwayland(Server& server);
     ~Xwayland();
@@ -25,7 +25,7 @@ public:
     // Xwayland is enabled explicitly, or by default when the binary is installed.
     static bool wanted(const Config& config);
 
-private:
+  private:
     Server& server_;
     const log::Logger log_{"xwayland"};
     wlr_xwayland* xwayland_ = nullptr;
@@ -35,7 +35,7 @@ private:
 };
 
 class XwaylandView final : public View {
-public:
+  public:
     XwaylandView(Server& server, wlr_xwayland_surface* surface);
     ~XwaylandView() override;
 
@@ -47,7 +47,7 @@ public:
     void arrange(const wlr_box& output_box) override;
     wlr_box geometry() const override;
 
-private:
+  private:
     void handle_map();
     void handle_unmap();
     void handle_request_configure(wlr_xwayland_surface_configure_event* event);

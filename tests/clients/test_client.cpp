@@ -107,32 +107,41 @@ void die(const char* what) {
 
 // ---- shm buffers ---------------------------------------------------------------------------
 
-void buffer_release(void* data, wl_buffer*) { static_cast<Buffer*>(data)->busy = false; }
+void buffer_release(void* data, wl_buffer*) {
+    static_cast<Buffer*>(data)->busy = false;
+}
 const wl_buffer_listener kBufferListener = {buffer_release};
 
 void destroy_buffer(Buffer& b) {
-    if (b.buffer) wl_buffer_destroy(b.buffer);
-    if (b.data) munmap(b.data, b.size);
+    if (b.buffer)
+        wl_buffer_destroy(b.buffer);
+    if (b.data)
+        munmap(b.data, b.size);
     b = Buffer{};
 }
 
 Buffer* get_buffer(Client& c) {
     for (Buffer& b : c.buffers) {
-        if (b.busy) continue;
-        if (b.buffer && b.width == c.width && b.height == c.height) return &b;
+        if (b.busy)
+            continue;
+        if (b.buffer && b.width == c.width && b.height == c.height)
+            return &b;
     }
     for (Buffer& b : c.buffers) {
-        if (b.busy) continue;
+        if (b.busy)
+            continue;
         destroy_buffer(b);
         const int stride = c.width * 4;
         b.size = size_t(stride) * size_t(c.height);
         const int fd = memfd_create("deskpod-test-client", MFD_CLOEXEC);
-        if (fd < 0 || ftruncate(fd, off_t(b.size)) != 0) die("cannot create shm memory");
+        if (fd < 0 || ftruncate(fd, off_t(b.size)) != 0)
+            die("cannot create shm memory");
         b.data = mmap(nullptr, b.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        if (b.data == MAP_FAILED) die("mmap failed");
+        if (b.data == MAP_FAILED)
+            die("mmap failed");
         wl_shm_pool* pool = wl_shm_create_pool(c.shm, fd, int32_t(b.size));
-        b.buffer = wl_shm_pool_create_buffer(pool, 0, c.width, c.height, stride,
-                                             WL_SHM_FORMAT_XRGB8888);
+        b.buffer =
+            wl_shm_pool_create_buffer(pool, 0, c.width, c.height, stride, WL_SHM_FORMAT_XRGB8888);
         wl_shm_pool_destroy(pool);
         close(fd);
         wl_buffer_add_listener(b.buffer, &kBufferListener, &b);
@@ -153,7 +162,8 @@ uint32_t animated_color(const Client& c) {
 void request_frame(Client& c);
 
 void draw(Client& c) {
-    if (!c.configured || c.width <= 0 || c.height <= 0) return;
+    if (!c.configured || c.width <= 0 || c.height <= 0)
+        return;
     Buffer* b = get_buffer(c);
     if (!b) {
         request_frame(c);
@@ -163,11 +173,13 @@ void draw(Client& c) {
     const uint32_t pixel = 0xff000000u | (c.animate ? animated_color(c) : c.color);
     auto* px = static_cast<uint32_t*>(b->data);
     const size_t n = size_t(b->width) * size_t(b->height);
-    for (size_t i = 0; i < n; ++i) px[i] = pixel;
+    for (size_t i = 0; i < n; ++i)
+        px[i] = pixel;
     wl_surface_attach(c.surface, b->buffer, 0, 0);
     wl_surface_damage_buffer(c.surface, 0, 0, b->width, b->height);
     b->busy = true;
-    if (c.animate) request_frame(c);
+    if (c.animate)
+        request_frame(c);
     wl_surface_commit(c.surface);
     ++c.frame_count;
     if (c.ready_out && (c.reported_width != c.width || c.reported_height != c.height)) {
@@ -187,14 +199,17 @@ void frame_done(void* data, wl_callback* callback, uint32_t) {
 const wl_callback_listener kFrameListener = {frame_done};
 
 void request_frame(Client& c) {
-    if (c.frame) return;
+    if (c.frame)
+        return;
     c.frame = wl_surface_frame(c.surface);
     wl_callback_add_listener(c.frame, &kFrameListener, &c);
 }
 
 // ---- xdg-shell -----------------------------------------------------------------------------
 
-void wm_base_ping(void*, xdg_wm_base* base, uint32_t serial) { xdg_wm_base_pong(base, serial); }
+void wm_base_ping(void*, xdg_wm_base* base, uint32_t serial) {
+    xdg_wm_base_pong(base, serial);
+}
 const xdg_wm_base_listener kWmBaseListener = {wm_base_ping};
 
 void xsurface_configure(void* data, xdg_surface* xsurface, uint32_t serial) {
@@ -213,12 +228,13 @@ void toplevel_configure(void* data, xdg_toplevel*, int32_t width, int32_t height
     c.pending_width = width;
     c.pending_height = height;
 }
-void toplevel_close(void* data, xdg_toplevel*) { static_cast<Client*>(data)->closed = true; }
+void toplevel_close(void* data, xdg_toplevel*) {
+    static_cast<Client*>(data)->closed = true;
+}
 void toplevel_configure_bounds(void*, xdg_toplevel*, int32_t, int32_t) {}
 void toplevel_wm_capabilities(void*, xdg_toplevel*, wl_array*) {}
-const xdg_toplevel_listener kToplevelListener = {toplevel_configure, toplevel_close,
-                                                 toplevel_configure_bounds,
-                                                 toplevel_wm_capabilities};
+const xdg_toplevel_listener kToplevelListener = {
+    toplevel_configure, toplevel_close, toplevel_configure_bounds, toplevel_wm_capabilities};
 
 // ---- keyboard ------------------------------------------------------------------------------
 
@@ -230,12 +246,14 @@ void kb_keymap(void* data, wl_keyboard*, uint32_t format, int32_t fd, uint32_t s
     }
     void* map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
-    if (map == MAP_FAILED) return;
-    xkb_keymap* keymap = xkb_keymap_new_from_string(c.xkb, static_cast<const char*>(map),
-                                                    XKB_KEYMAP_FORMAT_TEXT_V1,
-                                                    XKB_KEYMAP_COMPILE_NO_FLAGS);
+    if (map == MAP_FAILED)
+        return;
+    xkb_keymap* keymap =
+        xkb_keymap_new_from_string(c.xkb, static_cast<const char*>(map), XKB_KEYMAP_FORMAT_TEXT_V1,
+                                   XKB_KEYMAP_COMPILE_NO_FLAGS);
     munmap(map, size);
-    if (!keymap) return;
+    if (!keymap)
+        return;
     xkb_state_unref(c.state);
     xkb_keymap_unref(c.keymap);
     c.keymap = keymap;
@@ -247,10 +265,12 @@ void kb_leave(void*, wl_keyboard*, uint32_t, wl_surface*) {}
 
 void kb_key(void* data, wl_keyboard*, uint32_t, uint32_t, uint32_t key, uint32_t state) {
     auto& c = *static_cast<Client*>(data);
-    if (!c.state || state != WL_KEYBOARD_KEY_STATE_PRESSED || !c.keys_out) return;
+    if (!c.state || state != WL_KEYBOARD_KEY_STATE_PRESSED || !c.keys_out)
+        return;
     char text[64];
     const int n = xkb_state_key_get_utf8(c.state, key + 8, text, sizeof(text));
-    if (n <= 0) return;
+    if (n <= 0)
+        return;
     std::fwrite(text, 1, size_t(n), c.keys_out);
     std::fflush(c.keys_out);
 }
@@ -258,12 +278,13 @@ void kb_key(void* data, wl_keyboard*, uint32_t, uint32_t, uint32_t key, uint32_t
 void kb_modifiers(void* data, wl_keyboard*, uint32_t, uint32_t depressed, uint32_t latched,
                   uint32_t locked, uint32_t group) {
     auto& c = *static_cast<Client*>(data);
-    if (c.state) xkb_state_update_mask(c.state, depressed, latched, locked, 0, 0, group);
+    if (c.state)
+        xkb_state_update_mask(c.state, depressed, latched, locked, 0, 0, group);
 }
 
 void kb_repeat_info(void*, wl_keyboard*, int32_t, int32_t) {}
 
-const wl_keyboard_listener kKeyboardListener = {kb_keymap, kb_enter, kb_leave,
+const wl_keyboard_listener kKeyboardListener = {kb_keymap, kb_enter,     kb_leave,
                                                 kb_key,    kb_modifiers, kb_repeat_info};
 
 // ---- pointer -------------------------------------------------------------------------------
@@ -281,7 +302,8 @@ void ptr_motion(void* data, wl_pointer*, uint32_t, wl_fixed_t x, wl_fixed_t y) {
 }
 void ptr_button(void* data, wl_pointer*, uint32_t, uint32_t, uint32_t button, uint32_t state) {
     auto& c = *static_cast<Client*>(data);
-    if (!c.events_out) return;
+    if (!c.events_out)
+        return;
     std::fprintf(c.events_out, "button %u %s %d %d\n", button,
                  state == WL_POINTER_BUTTON_STATE_PRESSED ? "pressed" : "released",
                  int(c.pointer_x), int(c.pointer_y));
@@ -293,7 +315,8 @@ void ptr_axis_source(void*, wl_pointer*, uint32_t) {}
 void ptr_axis_stop(void*, wl_pointer*, uint32_t, uint32_t) {}
 void ptr_axis_discrete(void* data, wl_pointer*, uint32_t axis, int32_t discrete) {
     auto& c = *static_cast<Client*>(data);
-    if (!c.events_out) return;
+    if (!c.events_out)
+        return;
     std::fprintf(c.events_out, "axis %s %d\n",
                  axis == WL_POINTER_AXIS_VERTICAL_SCROLL ? "vertical" : "horizontal", discrete);
     std::fflush(c.events_out);
@@ -329,8 +352,8 @@ void registry_global(void* data, wl_registry* registry, uint32_t name, const cha
     } else if (iface == wl_shm_interface.name) {
         c.shm = static_cast<wl_shm*>(wl_registry_bind(registry, name, &wl_shm_interface, 1));
     } else if (iface == xdg_wm_base_interface.name) {
-        c.wm_base = static_cast<xdg_wm_base*>(
-            wl_registry_bind(registry, name, &xdg_wm_base_interface, 1));
+        c.wm_base =
+            static_cast<xdg_wm_base*>(wl_registry_bind(registry, name, &xdg_wm_base_interface, 1));
         xdg_wm_base_add_listener(c.wm_base, &kWmBaseListener, &c);
     } else if (iface == wl_seat_interface.name && !c.seat) {
         c.seat = static_cast<wl_seat*>(
@@ -368,7 +391,8 @@ void parse_args(Client& c, int argc, char** argv) {
             char* end = nullptr;
             const char* v = value();
             c.color = uint32_t(std::strtoul(v[0] == '#' ? v + 1 : v, &end, 16)) & 0xffffff;
-            if (!end || *end) die("--color takes RRGGBB in hex");
+            if (!end || *end)
+                die("--color takes RRGGBB in hex");
         } else if (arg == "--animate") {
             c.animate = true;
         } else if (arg == "--width") {
@@ -386,12 +410,12 @@ void parse_args(Client& c, int argc, char** argv) {
         } else if (arg == "--ready-out") {
             c.ready_out = open_out(value());
         } else {
-            std::fprintf(stderr, "deskpod-test-client: unknown option %s\n%s", arg.c_str(),
-                         kUsage);
+            std::fprintf(stderr, "deskpod-test-client: unknown option %s\n%s", arg.c_str(), kUsage);
             std::exit(1);
         }
     }
-    if (c.default_width <= 0 || c.default_height <= 0) die("--width/--height must be positive");
+    if (c.default_width <= 0 || c.default_height <= 0)
+        die("--width/--height must be positive");
 }
 
 }  // namespace
@@ -400,18 +424,20 @@ int main(int argc, char** argv) {
     Client c;
     parse_args(c, argc, argv);
 
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_handler = [](int) { g_stop = 1; };
     sigaction(SIGTERM, &sa, nullptr);
     sigaction(SIGINT, &sa, nullptr);
 
     c.xkb = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
     c.display = wl_display_connect(nullptr);
-    if (!c.display) die("cannot connect to the Wayland display (WAYLAND_DISPLAY?)");
+    if (!c.display)
+        die("cannot connect to the Wayland display (WAYLAND_DISPLAY?)");
     wl_registry* registry = wl_display_get_registry(c.display);
     wl_registry_add_listener(registry, &kRegistryListener, &c);
     wl_display_roundtrip(c.display);
-    if (!c.compositor || !c.shm || !c.wm_base) die("compositor lacks wl_shm or xdg_wm_base");
+    if (!c.compositor || !c.shm || !c.wm_base)
+        die("compositor lacks wl_shm or xdg_wm_base");
 
     c.surface = wl_compositor_create_surface(c.compositor);
     c.xsurface = xdg_wm_base_get_xdg_surface(c.wm_base, c.surface);
@@ -425,7 +451,8 @@ int main(int argc, char** argv) {
     // poll() rather than wl_display_dispatch, so SIGTERM ends the loop promptly.
     pollfd pfd{wl_display_get_fd(c.display), POLLIN, 0};
     while (!g_stop && !c.closed) {
-        while (wl_display_prepare_read(c.display) != 0) wl_display_dispatch_pending(c.display);
+        while (wl_display_prepare_read(c.display) != 0)
+            wl_display_dispatch_pending(c.display);
         if (wl_display_flush(c.display) < 0 && errno != EAGAIN) {
             wl_display_cancel_read(c.display);
             break;
@@ -433,17 +460,40 @@ int main(int argc, char** argv) {
         const int r = poll(&pfd, 1, -1);
         if (r <= 0) {
             wl_display_cancel_read(c.display);
-            if (r < 0 && errno == EINTR) continue;
+            if (r < 0 && errno == EINTR)
+                continue;
             break;
         }
-        if (wl_display_read_events(c.display) != 0) break;
-        if (wl_display_dispatch_pending(c.display) < 0) break;
+        if (wl_display_read_events(c.display) != 0)
+            break;
+        if (wl_display_dispatch_pending(c.display) < 0)
+            break;
     }
 
-    for (Buffer& b : c.buffers) destroy_buffer(b);
+    for (Buffer& b : c.buffers)
+        destroy_buffer(b);
+    if (c.frame)
+        wl_callback_destroy(c.frame);
+    if (c.keyboard)
+        wl_keyboard_destroy(c.keyboard);
+    if (c.pointer)
+        wl_pointer_destroy(c.pointer);
+    if (c.seat)
+        wl_seat_destroy(c.seat);
+    xdg_toplevel_destroy(c.toplevel);
+    xdg_surface_destroy(c.xsurface);
+    wl_surface_destroy(c.surface);
+    xdg_wm_base_destroy(c.wm_base);
+    wl_shm_destroy(c.shm);
+    wl_compositor_destroy(c.compositor);
+    wl_registry_destroy(registry);
     wl_display_disconnect(c.display);
+    xkb_state_unref(c.state);
+    xkb_keymap_unref(c.keymap);
+    xkb_context_unref(c.xkb);
     for (FILE* f : {c.keys_out, c.events_out, c.ready_out}) {
-        if (f) std::fclose(f);
+        if (f)
+            std::fclose(f);
     }
     return 0;
 }

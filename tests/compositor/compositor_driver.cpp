@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
     using namespace deskpod;
     Config config;
     try {
-        if (parse_config(argc, argv, config) == ParseOutcome::exit_ok) return 0;
+        if (parse_config(argc, argv, config) == ParseOutcome::exit_ok)
+            return 0;
     } catch (const ConfigError& e) {
         std::fprintf(stderr, "deskpod-compositor-driver: %s\n", e.what());
         return 2;

@@ -26,6 +26,7 @@
 #include "compositor.hpp"
 #include "config.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
 
 namespace deskpod {
 namespace {
@@ -46,17 +47,18 @@ std::string read_file(const std::string& path) {
 }
 
 class CompositorHarness {
-public:
+  public:
     explicit CompositorHarness(Config config) : config_(std::move(config)) {
         char tmpl[] = "/tmp/deskpod-comptest-XXXXXX";
         const char* dir = mkdtemp(tmpl);
-        if (!dir) throw std::runtime_error("mkdtemp failed");
+        if (!dir)
+            throw std::runtime_error("mkdtemp failed");
         dir_ = dir;
         // Before the compositor thread starts, so no thread reads the environment meanwhile.
         setenv("XDG_RUNTIME_DIR", dir_.c_str(), 1);
         static int counter = 0;
-        config_.wayland_socket = "deskpod-test-" + std::to_string(getpid()) + "-" +
-                                 std::to_string(++counter);
+        config_.wayland_socket =
+            "deskpod-test-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
         compositor_ = std::make_unique<Compositor>(config_, channels_);
         compositor_->start();
         thread_ = std::thread([this] { exit_code_ = compositor_->run(); });
@@ -84,20 +86,25 @@ public:
         const auto deadline = Clock::now() + timeout;
         while (Clock::now() < deadline) {
             pump(10ms);
-            if (finished_) break;
+            if (finished_)
+                break;
         }
-        if (finished_) thread_.join();
+        if (finished_)
+            thread_.join();
         return finished_;
     }
     int exit_code() const { return exit_code_; }
 
-    void send(InputEvent&& event) { ASSERT_TRUE(channels_.to_compositor.try_push(std::move(event))); }
+    void send(InputEvent&& event) {
+        ASSERT_TRUE(channels_.to_compositor.try_push(std::move(event)));
+    }
 
     pid_t launch_client(const std::vector<std::string>& args) {
         std::vector<std::string> argv_strings = {test_client_path()};
         argv_strings.insert(argv_strings.end(), args.begin(), args.end());
         std::vector<char*> argv;
-        for (auto& s : argv_strings) argv.push_back(s.data());
+        for (auto& s : argv_strings)
+            argv.push_back(s.data());
         argv.push_back(nullptr);
         const std::string socket = compositor_->socket_name();
         const pid_t pid = fork();
@@ -119,15 +126,17 @@ public:
         poll(&pfd, 1, int(timeout.count()));
         channels_.to_bridge.doorbell().drain();
         DesktopEvent event;
-        while (channels_.to_bridge.try_pop(event)) apply(event);
-        if (exit_code_ >= 0 && !finished_) finished_ = true;
+        while (channels_.to_bridge.try_pop(event))
+            apply(event);
+        if (exit_code_ >= 0 && !finished_)
+            finished_ = true;
     }
 
-    bool wait_for(const std::function<bool()>& predicate,
-                  std::chrono::milliseconds timeout = 10s) {
+    bool wait_for(const std::function<bool()>& predicate, std::chrono::milliseconds timeout = 10s) {
         const auto deadline = Clock::now() + timeout;
         while (!predicate()) {
-            if (Clock::now() >= deadline) return false;
+            if (Clock::now() >= deadline)
+                return false;
             pump(20ms);
         }
         return true;
@@ -135,6 +144,18 @@ public:
 
     uint32_t pixel(int x, int y) const {
         return mirror_[size_t(y) * size_t(width_) + size_t(x)] & 0xffffff;
+    }
+
+    // Keeps frame buffers referenced, as a stalled network side would.
+    bool hold_frames = false;
+    void release_held() { held_.clear(); }
+
+    void stop_clients() {
+        for (pid_t pid : clients_) {
+            kill(pid, SIGTERM);
+            waitpid(pid, nullptr, 0);
+        }
+        clients_.clear();
     }
 
     std::string dir() const { return dir_; }
@@ -148,7 +169,7 @@ public:
     std::vector<PongEvent> pongs;
     std::vector<std::string> order;  // event kinds as they arrived
 
-private:
+  private:
     void apply(DesktopEvent& event) {
         std::visit(
             [&](auto& e) {
@@ -160,12 +181,14 @@ private:
                     const uint8_t* src = e.buffer.data();
                     for (const Rect& r : e.damage) {
                         for (int y = r.y; y < r.y + r.height; ++y) {
-                            std::memcpy(&mirror_[size_t(y) * size_t(width_) + size_t(r.x)],
-                                        src + size_t(y) * size_t(e.buffer.stride()) +
-                                            size_t(r.x) * 4,
-                                        size_t(r.width) * 4);
+                            std::memcpy(
+                                &mirror_[size_t(y) * size_t(width_) + size_t(r.x)],
+                                src + size_t(y) * size_t(e.buffer.stride()) + size_t(r.x) * 4,
+                                size_t(r.width) * 4);
                         }
                     }
+                    if (hold_frames)
+                        held_.push_back(e.buffer);
                     FrameEvent meta = e;
                     meta.buffer.reset();
                     frames.push_back(std::move(meta));
@@ -200,6 +223,7 @@ private:
     int width_ = 0;
     int height_ = 0;
     std::vector<uint32_t> mirror_;
+    std::vector<FrameRef> held_;
 };
 
 Config test_config() {
@@ -215,7 +239,8 @@ Config test_config() {
 
 int64_t damage_area(const FrameEvent& frame) {
     Region region;
-    for (const Rect& r : frame.damage) region.add(r);
+    for (const Rect& r : frame.damage)
+        region.add(r);
     return region.area();
 }
 
@@ -225,7 +250,7 @@ void type_key(CompositorHarness& h, uint32_t code) {
 }
 
 class CompositorTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         ASSERT_FALSE(test_client_path().empty()) << "DESKPOD_TEST_CLIENT is not set";
         log::init(LogLevel::warn, LogFormat::text);
@@ -252,10 +277,12 @@ TEST_F(CompositorTest, DesktopWindowInputResizeAndIdle) {
     ASSERT_TRUE(h.wait_for([&] {
         return h.pixel(320, 240) == 0xff3366 && h.pixel(0, 0) == 0xff3366 &&
                h.pixel(639, 479) == 0xff3366;
-    })) << "window pixels never reached the mirror; centre is " << std::hex << h.pixel(320, 240);
+    })) << "window pixels never reached the mirror; centre is "
+        << std::hex << h.pixel(320, 240);
 
     // Keys by evdev code reach the focused window.
-    for (uint32_t code : {KEY_H, KEY_E, KEY_L, KEY_L, KEY_O}) type_key(h, code);
+    for (uint32_t code : {KEY_H, KEY_E, KEY_L, KEY_L, KEY_O})
+        type_key(h, code);
     ASSERT_TRUE(h.wait_for([&] { return read_file(keys) == "hello"; }))
         << "keys-out: '" << read_file(keys) << "'";
 
@@ -285,7 +312,8 @@ TEST_F(CompositorTest, DesktopWindowInputResizeAndIdle) {
         return text.find("button 272 pressed 100 120") != std::string::npos &&
                text.find("button 272 released") != std::string::npos &&
                text.find("axis vertical 2") != std::string::npos;
-    })) << "events-out: '" << read_file(events) << "'";
+    })) << "events-out: '"
+        << read_file(events) << "'";
 
     // Ping is answered.
     h.send(PingRequest{42});
@@ -297,11 +325,11 @@ TEST_F(CompositorTest, DesktopWindowInputResizeAndIdle) {
     h.send(ResizeRequest{800, 600});
     ASSERT_TRUE(h.wait_for([&] { return h.sizes.back().width == 800; }));
     EXPECT_EQ(h.sizes.back().height, 600);
-    ASSERT_TRUE(h.wait_for([&] {
-        return h.frames.size() > frames_before && h.frames.back().width == 800;
-    }));
+    ASSERT_TRUE(h.wait_for(
+        [&] { return h.frames.size() > frames_before && h.frames.back().width == 800; }));
     size_t first_new = frames_before;
-    while (h.frames[first_new].width != 800) ++first_new;
+    while (h.frames[first_new].width != 800)
+        ++first_new;
     EXPECT_EQ(damage_area(h.frames[first_new]), 800 * 600);
     ASSERT_TRUE(h.wait_for([&] {
         return h.pixel(799, 599) == 0xff3366 && h.pixel(400, 300) == 0xff3366;
@@ -332,6 +360,34 @@ TEST_F(CompositorTest, AnimatedClientProducesDamagedFrames) {
     for (size_t i = 1; i < h.frames.size(); ++i) {
         EXPECT_GT(h.frames[i].seq, h.frames[i - 1].seq);
     }
+    EXPECT_EQ(h.stop(), 0);
+}
+
+TEST_F(CompositorTest, ExhaustedPoolCarriesDamageUntilBuffersReturn) {
+    CompositorHarness h(test_config());
+    ASSERT_TRUE(h.wait_for([&] { return !h.frames.empty(); }));
+    const uint32_t background = h.pixel(5, 5);
+
+    // A stalled network side: every published buffer stays referenced.
+    h.hold_frames = true;
+    const uint64_t coalesced_before = metrics().frames_coalesced.value();
+    h.launch_client({"--animate"});
+    ASSERT_TRUE(h.wait_for([&] { return metrics().frames_coalesced.value() > coalesced_before; }))
+        << "the pool never ran out while frames were held";
+    const size_t frames_while_held = h.frames.size();
+    EXPECT_LE(frames_while_held, 4u + 1u) << "more frames than pool slots while held";
+
+    // The window goes away while nothing can be captured: that damage must be carried.
+    h.stop_clients();
+    h.wait_for([] { return false; }, 200ms);
+    EXPECT_EQ(h.frames.size(), frames_while_held);
+    h.hold_frames = false;
+    h.release_held();
+    ASSERT_TRUE(h.wait_for([&] {
+        return h.pixel(320, 240) == background && h.pixel(0, 0) == background &&
+               h.pixel(639, 479) == background;
+    })) << "carried damage was not captured after buffers returned; centre is "
+        << std::hex << h.pixel(320, 240);
     EXPECT_EQ(h.stop(), 0);
 }
 
