@@ -203,23 +203,23 @@ std::string generate_password() {
     return password;
 }
 
-void resolve_password(Config& cfg) {
-    if (!cfg.password_file.empty()) {
-        int err = 0;
-        std::string password = read_file(cfg.password_file, &err);
-        if (err != 0) {
-            throw ConfigError(fmt::format("--password-file: cannot read \"{}\": {}",
-                                          cfg.password_file, errno_text(err)));
-        }
-        strip_line_end(password);
-        if (password.empty()) {
-            throw ConfigError(fmt::format(
-                "--password-file: \"{}\" is empty; expected a FILE holding the password",
-                cfg.password_file));
-        }
-        cfg.password = std::move(password);
-        return;
+std::string read_password_file(const std::string& path) {
+    int err = 0;
+    std::string password = read_file(path, &err);
+    if (err != 0) {
+        throw ConfigError(
+            fmt::format("--password-file: cannot read \"{}\": {}", path, errno_text(err)));
     }
+    strip_line_end(password);
+    if (password.empty()) {
+        throw ConfigError(fmt::format(
+            "--password-file: \"{}\" is empty; expected a FILE holding the password", path));
+    }
+    return password;
+}
+
+// The sources after --password-file: DESKPOD_PASSWORD, the stored one, a new one.
+void resolve_password(Config& cfg) {
     if (const char* env = std::getenv("DESKPOD_PASSWORD")) {
         // Falling back to a generated password here would silently change the credentials
         // someone meant to set.
@@ -403,17 +403,21 @@ void generate_tls_pair(const std::string& cert_path, const std::string& key_path
     write_private_file(cert_path, to_pem(cert.get()));
 }
 
-void resolve_tls(Config& cfg) {
-    if (!cfg.tls_cert.empty() || !cfg.tls_key.empty()) {
-        if (cfg.tls_cert.empty() || cfg.tls_key.empty()) {
-            throw ConfigError(
-                fmt::format("{}: expected --tls-cert FILE and --tls-key FILE together, got only {}",
-                            cfg.tls_cert.empty() ? "--tls-cert" : "--tls-key",
-                            cfg.tls_cert.empty() ? "--tls-key" : "--tls-cert"));
-        }
-        check_tls_pair(cfg.tls_cert, cfg.tls_key, "--tls-cert", "--tls-key");
-        return;
+// True when the user supplied a (valid) pair.
+bool check_supplied_tls(const Config& cfg) {
+    if (cfg.tls_cert.empty() && cfg.tls_key.empty())
+        return false;
+    if (cfg.tls_cert.empty() || cfg.tls_key.empty()) {
+        throw ConfigError(
+            fmt::format("{}: expected --tls-cert FILE and --tls-key FILE together, got only {}",
+                        cfg.tls_cert.empty() ? "--tls-cert" : "--tls-key",
+                        cfg.tls_cert.empty() ? "--tls-key" : "--tls-cert"));
     }
+    check_tls_pair(cfg.tls_cert, cfg.tls_key, "--tls-cert", "--tls-key");
+    return true;
+}
+
+void resolve_generated_tls(Config& cfg) {
     const std::string cert_path = cfg.state_dir + "/tls.crt";
     const std::string key_path = cfg.state_dir + "/tls.key";
     const bool have_cert = exists(cert_path), have_key = exists(key_path);
@@ -443,9 +447,17 @@ void resolve_tls(Config& cfg) {
 void resolve_secrets(Config& cfg) {
     if (cfg.state_dir.empty())
         throw ConfigError("--state-dir: expected DIR, got \"\"");
+    // What the user supplied is checked before anything is written, so a mistake in it leaves
+    // no generated password or key behind.
+    const bool supplied_tls = check_supplied_tls(cfg);
+    if (!cfg.password_file.empty())
+        cfg.password = read_password_file(cfg.password_file);
+
     prepare_state_dir(cfg.state_dir);
-    resolve_password(cfg);
-    resolve_tls(cfg);
+    if (cfg.password_file.empty())
+        resolve_password(cfg);
+    if (!supplied_tls)
+        resolve_generated_tls(cfg);
 }
 
 }  // namespace deskpod

@@ -146,6 +146,7 @@ TEST_F(SecretsTest, UnusablePasswordFilesNameTheOption) {
     message = error_of(cfg);
     EXPECT_EQ(message.rfind("--password-file:", 0), 0u) << message;
     EXPECT_NE(message.find("empty"), std::string::npos) << message;
+    EXPECT_FALSE(fs::exists(cfg.state_dir + "/tls.key"));
 }
 
 struct X509Free {
@@ -274,6 +275,9 @@ TEST_F(SecretsTest, SuppliedPairMistakesNameTheOption) {
     message = error_of(mismatched);
     EXPECT_EQ(message.rfind("--tls-key:", 0), 0u) << message;
     EXPECT_NE(message.find("does not match"), std::string::npos) << message;
+
+    // A mistake is reported before anything is generated.
+    EXPECT_FALSE(fs::exists(cfg.state_dir + "/password"));
 }
 
 }  // namespace
