@@ -3,7 +3,7 @@
 desktop's own pixels (grim), with each codec a client may pick."""
 import unittest
 
-from harness import IntegrationTest, solid_session
+from harness import IntegrationTest, color_fraction, parse_rgb, solid_session
 
 COLOR = "ff3366"
 
@@ -20,11 +20,17 @@ class DisplayTest(IntegrationTest):
                 client.proc.stop()
 
     def test_terminal_session_paints(self):
-        # A real app with text on it, not just a solid colour.
-        server = self.start_server("foot")
+        # A real app with a screen full of text, not just a solid colour: a client that missed
+        # the text would differ in far more than the 1% of pixels the comparison allows.
+        server = self.start_server(
+            "foot sh -c 'seq -w 1 4000 | paste -sd \" \" | fold -w 140; exec sleep infinity'")
         client = self.connect(server, codec="rfx")
         diff = self.assert_client_matches_desktop(server, client, "foot")
         print(f"foot: client vs desktop: {diff}")
+        background = color_fraction(self.workdir / "foot-desktop.png", parse_rgb("111111"), 8) \
+            if server.kind == "deskpod" else 0.0
+        self.assertLess(background, 0.9, "the terminal shows too little text for this test")
+        print(f"foot: {100 - background * 100:.1f}% of the desktop is not background")
 
 
 if __name__ == "__main__":

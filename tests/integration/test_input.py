@@ -5,25 +5,27 @@ import shlex
 import unittest
 from pathlib import Path
 
-from harness import Deskpod, IntegrationTest, Xvfb, needs_deskpod, tail, wait_until
+from harness import TEST_CLIENT, Deskpod, IntegrationTest, Xvfb, needs_deskpod, tail, wait_until
 
 TEXT = "hello deskpod"
 
 
 class InputTest(IntegrationTest):
-    def type_and_expect(self, server, out: Path):
+    def type_and_expect(self, server, out: Path, expect: str = TEXT + "\n",
+                        press_return: bool = True):
         client = self.connect(server, codec="rfx")
         # The terminal must be on screen before keys can reach it.
         self.assert_client_matches_desktop(server, client, "before-typing")
         client.focus()
         client.type_text(TEXT)
-        client.key("Return")  # xdotool types "\n" as Linefeed, which has no RDP scancode
+        if press_return:
+            client.key("Return")  # xdotool types "\n" as Linefeed, which has no RDP scancode
 
         def arrived():
-            return out.exists() and out.read_text(errors="replace") == TEXT + "\n"
+            return out.exists() and out.read_text(errors="replace") == expect
 
         try:
-            wait_until(arrived, 30, f"the app to receive {TEXT!r}", interval=0.2)
+            wait_until(arrived, 30, f"the app to receive {expect!r}", interval=0.2)
         except AssertionError as e:
             got = out.read_text(errors="replace") if out.exists() else "(no file)"
             client.screenshot(self.workdir / "after-typing-client.png")
@@ -34,6 +36,13 @@ class InputTest(IntegrationTest):
         out = self.workdir / "typed.txt"
         server = self.start_server(f"foot sh -c {shlex.quote('cat > ' + str(out))}")
         self.type_and_expect(server, out)
+
+    @needs_deskpod  # the weston reference run has no test client
+    def test_typed_text_reaches_test_client(self):
+        out = self.workdir / "keys.txt"
+        server = self.start_server(
+            f"{shlex.quote(str(TEST_CLIENT))} --color 202040 --keys-out {shlex.quote(str(out))}")
+        self.type_and_expect(server, out, expect=TEXT, press_return=False)
 
     @needs_deskpod
     def test_typed_text_reaches_terminal_on_x11_backend(self):
