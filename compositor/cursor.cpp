@@ -14,7 +14,7 @@ CursorImages::CursorImages(Server& server) : server_(server) {
         handle_request_set_cursor(static_cast<wlr_seat_pointer_request_set_cursor_event*>(data));
     });
     on_request_set_cursor_.connect(server_.seat->events.request_set_cursor);
-    on_surface_commit_.set_handler([this](void*) { publish_surface(); });
+    on_surface_commit_.set_handler([this](void*) { publish_surface(true); });
     on_surface_destroy_.set_handler([this](void*) {
         on_surface_commit_.disconnect();
         on_surface_destroy_.disconnect();
@@ -64,7 +64,7 @@ void CursorImages::handle_request_set_cursor(wlr_seat_pointer_request_set_cursor
     }
     follow_surface(event->surface, event->hotspot_x, event->hotspot_y);
     source_ = Source::surface;
-    publish_surface();
+    publish_surface(false);
 }
 
 void CursorImages::follow_surface(wlr_surface* surface, int32_t hotspot_x, int32_t hotspot_y) {
@@ -81,14 +81,19 @@ void CursorImages::follow_surface(wlr_surface* surface, int32_t hotspot_x, int32
     on_surface_destroy_.connect(surface_->events.destroy);
 }
 
-void CursorImages::publish_surface() {
+void CursorImages::publish_surface(bool committed) {
     if (!surface_ || source_ != Source::surface)
         return;
-    // A cursor surface that moves its buffer moves the hotspot the other way.
-    hotspot_x_ -= surface_->current.dx;
-    hotspot_y_ -= surface_->current.dy;
+    if (committed) {
+        // A cursor surface that moves its buffer moves the hotspot the other way.
+        hotspot_x_ -= surface_->current.dx;
+        hotspot_y_ -= surface_->current.dy;
+    }
     wlr_client_buffer* client_buffer = surface_->buffer;
     if (!client_buffer) {
+        // A new cursor surface usually gets its buffer with the next commit: wait for it
+        // rather than flashing a hidden pointer.
+        if (!committed) return;
         CursorEvent hidden;
         hidden.hidden = true;
         publish(std::move(hidden));

@@ -29,7 +29,8 @@ class CursorImages {
 
     void handle_request_set_cursor(wlr_seat_pointer_request_set_cursor_event* event);
     void follow_surface(wlr_surface* surface, int32_t hotspot_x, int32_t hotspot_y);
-    void publish_surface();
+    // `committed`: called for a commit of the surface (else for a new set_cursor request).
+    void publish_surface(bool committed);
     void publish(CursorEvent&& event);
 
     Server& server_;

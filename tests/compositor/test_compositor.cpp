@@ -302,6 +302,22 @@ TEST_F(CompositorTest, DesktopWindowInputResizeAndIdle) {
     ASSERT_TRUE(h.wait_for([&] { return read_file(keys) == "helloAé€za"; }))
         << "keys-out: '" << read_file(keys) << "'";
 
+    // Lock keys from the client (RDP synchronize) apply to typed keys.
+    h.send(LockStateInput{true, false, false});
+    type_key(h, KEY_B);
+    h.send(LockStateInput{false, false, false});
+    type_key(h, KEY_B);
+    ASSERT_TRUE(h.wait_for([&] { return read_file(keys) == "helloAé€zaBb"; }))
+        << "keys-out: '" << read_file(keys) << "'";
+
+    // Switching the layout at run time: KEY_Y is 'z' in German.
+    h.send(KeymapRequest{"de", ""});
+    type_key(h, KEY_Y);
+    h.send(KeymapRequest{"us", ""});
+    type_key(h, KEY_Y);
+    ASSERT_TRUE(h.wait_for([&] { return read_file(keys) == "helloAé€zaBbzy"; }))
+        << "keys-out: '" << read_file(keys) << "'";
+
     // Pointer: a click inside the window reaches it.
     h.send(PointerMotionInput{100, 120});
     h.send(PointerButtonInput{BTN_LEFT, true});
@@ -346,6 +362,35 @@ TEST_F(CompositorTest, DesktopWindowInputResizeAndIdle) {
     h.wait_for([] { return false; }, 600ms);
     EXPECT_EQ(h.frames.size(), settled) << "frames produced while nothing changed";
 
+    EXPECT_EQ(h.stop(), 0);
+}
+
+TEST_F(CompositorTest, AltTabCyclesFocusAndRaises) {
+    CompositorHarness h(test_config());
+    ASSERT_TRUE(h.wait_for([&] { return !h.frames.empty(); }));
+    const std::string keys_first = h.dir() + "/first.txt";
+    const std::string keys_second = h.dir() + "/second.txt";
+    h.launch_client({"--color", "112233", "--keys-out", keys_first});
+    ASSERT_TRUE(h.wait_for([&] { return h.pixel(320, 240) == 0x112233; }));
+    h.launch_client({"--color", "445566", "--keys-out", keys_second});
+    ASSERT_TRUE(h.wait_for([&] { return h.pixel(320, 240) == 0x445566; }));
+
+    h.send(KeyInput{KEY_LEFTALT, true});
+    type_key(h, KEY_TAB);
+    h.send(KeyInput{KEY_LEFTALT, false});
+    ASSERT_TRUE(h.wait_for([&] { return h.pixel(320, 240) == 0x112233; }))
+        << "Alt+Tab did not raise the other window";
+    type_key(h, KEY_X);
+    ASSERT_TRUE(h.wait_for([&] { return read_file(keys_first) == "x"; }))
+        << "first: '" << read_file(keys_first) << "'";
+    EXPECT_EQ(read_file(keys_second), "") << "the Tab of Alt+Tab leaked to a client";
+
+    // A click on the (covered) desktop raises nothing new; a click focuses what is on top.
+    h.send(PointerMotionInput{10, 10});
+    h.send(PointerButtonInput{BTN_LEFT, true});
+    h.send(PointerButtonInput{BTN_LEFT, false});
+    type_key(h, KEY_Y);
+    ASSERT_TRUE(h.wait_for([&] { return read_file(keys_first) == "xy"; }));
     EXPECT_EQ(h.stop(), 0);
 }
 
