@@ -1,6 +1,7 @@
 // deskpod-compositor-driver: runs only the compositor (no network side) with deskpod's own
 // command line, consuming its events the way the bridge would. For trying the compositor by
 // hand (grim, wl-copy, foot, Xwayland apps) and for tests that need no RDP.
+#include <poll.h>
 #include <signal.h>
 
 #include <atomic>
@@ -70,7 +71,10 @@ int main(int argc, char** argv) {
                     },
                     event);
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            // Sleep on the doorbell like the bridge does, so an idle desktop idles here too.
+            pollfd pfd{channels.to_bridge.doorbell().fd(), POLLIN, 0};
+            poll(&pfd, 1, 200);
+            channels.to_bridge.doorbell().drain();
         }
         logger.info("{} frames received", frames);
     });
