@@ -161,18 +161,17 @@ def markdown(results: list[dict], args, command: str) -> str:
             cpu = line.split(":", 1)[1].strip()
             break
     versions = []
-    for tool, argv in (("xfreerdp", ["xfreerdp", "--version"]),
-                       ("weston", ["weston", "--version"])):
-        try:
-            out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
-            versions.append((out.stdout or out.stderr).strip().splitlines()[0])
-        except (OSError, subprocess.SubprocessError, IndexError):
-            versions.append(f"{tool}: ?")
+    for pkg in ("freerdp2-x11", "weston"):
+        out = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", pkg], capture_output=True,
+                             text=True)
+        versions.append(f"{pkg} {out.stdout.strip() or '?'}")
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     lines = [
         f"Command: `{command}`",
         "",
         f"Date: {now}. Machine: {cpu}, {os.cpu_count()} CPUs, "
-        f"{platform.system()} {platform.release()}; {'; '.join(versions)}.",
+        f"{platform.system()} {platform.release()}; {', '.join(versions)}; "
+        f"load average at the end {load}.",
         f"Desktop {args.size}, client xfreerdp `/rfx -gfx` (RemoteFX surface bits) in Xvfb, "
         f"{args.warmup:g} s warm-up, {args.duration:g} s measured per run.",
         "",
