@@ -6,21 +6,37 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
-#include <vector>
 
 #include "freerdp.hpp"
 
 namespace deskpod {
 
 std::string nt_hash_hex(const std::string& password) {
+    // The NT hash is MD4 over the UTF-16LE password. NTOWFv1A converts with CP_ACP, which
+    // WinPR treats byte by byte: wrong for any non-ASCII UTF-8 password, which clients send
+    // as proper UTF-16 and would then never match.
+    // MD4 lives in OpenSSL 3's legacy provider, which WinPR's SSL setup loads. It runs once
+    // per process whoever calls it first; the SAM file is written before the bridge starts.
+    winpr_InitializeSSL(WINPR_SSL_INIT_DEFAULT);
     BYTE hash[16] = {};
-    std::vector<char> buffer(password.begin(), password.end());
-    buffer.push_back('\0');
-    if (!NTOWFv1A(buffer.data(), UINT32(password.size()), hash)) {
-        throw std::runtime_error("cannot compute the NTLM hash of the password");
+    WCHAR empty[1] = {0};
+    WCHAR* wide = nullptr;
+    int units = 0;
+    if (!password.empty()) {
+        if (password.size() > INT32_MAX) throw std::runtime_error("the password is too long");
+        units = ConvertToUnicode(CP_UTF8, 0, password.data(), int(password.size()), &wide, 0);
+        if (units <= 0 || !wide) {
+            free(wide);
+            throw std::runtime_error("cannot convert the password to UTF-16");
+        }
     }
+    const bool ok = NTOWFv1W(wide ? wide : empty, UINT32(units) * sizeof(WCHAR), hash);
+    free(wide);
+    if (!ok) throw std::runtime_error("cannot compute the NTLM hash of the password");
     static const char digits[] = "0123456789abcdef";
     std::string hex;
     for (BYTE b : hash) {
