@@ -27,4 +27,6 @@
 #include <winpr/stream.h>
 #include <winpr/synch.h>
 #include <winpr/wtsapi.h>
+
+#include <openssl/err.h>
 #pragma GCC diagnostic pop

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <system_error>
 
 #include "freerdp.hpp"
 #include "metrics.hpp"
@@ -26,6 +27,9 @@ struct PeerState {
     std::unique_ptr<NsCodecEncoder> nsc;
     std::unique_ptr<BitmapEncoder> bitmap;
     enum class Codec { remotefx, nscodec, bitmap } codec = Codec::bitmap;
+    // True while the handshake thread owns the peer. Set and cleared by the network thread
+    // before the thread starts and after it is joined, so both threads may read it.
+    bool handshaking = false;
 };
 
 namespace {
@@ -35,6 +39,13 @@ constexpr int32_t kMinWidth = 320, kMinHeight = 200, kMaxSize = 8192;
 constexpr uint32_t kMaxFramesInFlight = 2;
 // FreeRDP's fastpath needs room for its own headers inside MultifragMaxRequestSize.
 constexpr size_t kPduHeadroom = 2048;
+// Time a client has, once its handshake starts (after any throttle delay), to complete TLS and
+// NLA. Real clients need well under a second on a LAN and a few seconds on slow links; a
+// client still silent after this holds a handshake slot and a thread for nothing.
+constexpr std::chrono::seconds kHandshakeTimeout{15};
+// The handshake thread's own wait gives up this much later. Normally the deadline's
+// shutdown() wakes it first; this bounds the thread should that ever not happen.
+constexpr std::chrono::seconds kHandshakeWaitSlack{5};
 
 struct PeerContext {
     rdpContext base;
@@ -46,9 +57,18 @@ PeerState* state_of(rdpContext* context) {
 }
 RdpPeer* owner_of(rdpContext* context) {
     PeerState* state = state_of(context);
-    return state ? state->owner : nullptr;
+    // A client may pipeline PDUs past the security exchange; FreeRDP then processes them on
+    // the handshake thread, which must not reach network-thread state. Without an owner,
+    // PostConnect and Activate fail (the connection ends) and input is dropped.
+    return state && !state->handshaking ? state->owner : nullptr;
 }
 RdpPeer* owner_of(freerdp_peer* peer) { return owner_of(peer->context); }
+
+// OpenSSL's error queue is per thread, and SSL_get_error() reports any queued entry as a
+// fatal error of the current call. FreeRDP 2 never clears the queue, so one peer's failure
+// (e.g. SSL_shutdown of a handshake cut off mid-TLS) would make the next would-block read
+// of any other peer on this thread look fatal. Called before driving a peer's TLS.
+void clear_tls_errors() { ERR_clear_error(); }
 
 BOOL context_new(freerdp_peer*, rdpContext* context) {
     auto* ctx = reinterpret_cast<PeerContext*>(context);
@@ -87,11 +107,13 @@ std::string utf8_of(const SEC_WINNT_AUTH_IDENTITY* identity, const void* field, 
     return std::string(static_cast<const char*>(field), length);
 }
 
+// Fires on the handshake thread, once the security layer is up (FreeRDP ignores the result).
 BOOL on_logon(freerdp_peer* peer, SEC_WINNT_AUTH_IDENTITY* identity, BOOL automatic) {
-    RdpPeer* self = owner_of(peer);
-    if (!self || !identity) return FALSE;
-    const std::string user = utf8_of(identity, identity->User, identity->UserLength);
-    return self->handle_logon(user, {}, automatic) ? TRUE : FALSE;
+    PeerState* state = state_of(peer->context);
+    if (!state || !state->handshaking || !identity) return FALSE;
+    state->owner->handle_logon(utf8_of(identity, identity->User, identity->UserLength),
+                               automatic != FALSE);
+    return TRUE;
 }
 BOOL on_post_connect(freerdp_peer* peer) {
     RdpPeer* self = owner_of(peer);
@@ -153,9 +175,9 @@ struct RdpPeerMouse {
 };
 
 RdpPeer::RdpPeer(RdpServer& server, int id, int fd, std::string address)
-    : server_(server), id_(id), address_(std::move(address)),
+    : server_(server), id_(id), fd_(fd), address_(std::move(address)),
       log_("rdp", "rdp#" + std::to_string(id)), delay_timer_(server.io()),
-      input_(server.channels().to_compositor) {
+      handshake_deadline_(server.io()), input_(server.channels().to_compositor) {
     peer_ = freerdp_peer_new(fd);
     if (!peer_) {
         ::close(fd);
@@ -164,6 +186,7 @@ RdpPeer::RdpPeer(RdpServer& server, int id, int fd, std::string address)
 }
 
 RdpPeer::~RdpPeer() {
+    join_handshake();
     watchers_.clear();
     socket_watch_.reset();
     if (peer_) {
@@ -175,7 +198,7 @@ RdpPeer::~RdpPeer() {
 void RdpPeer::start(std::chrono::milliseconds delay) {
     log_.info("connection from {}", address_);
     if (delay.count() == 0) {
-        if (!setup()) close(false, "setup failed");
+        begin_handshake();
         return;
     }
     log_.warn("{} failed to authenticate recently; handshake delayed {} ms", address_,
@@ -183,8 +206,104 @@ void RdpPeer::start(std::chrono::milliseconds delay) {
     delay_timer_.expires_after(delay);
     delay_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
         if (ec || self->closed_) return;
-        if (!self->setup()) self->close(false, "setup failed");
+        self->begin_handshake();
     });
+}
+
+void RdpPeer::begin_handshake() {
+    if (!setup()) {
+        close(false, "setup failed");
+        return;
+    }
+    state_->handshaking = true;
+    handshake_running_ = true;
+    handshake_deadline_.expires_after(kHandshakeTimeout);
+    handshake_deadline_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+        const auto self = weak.lock();
+        if (ec || !self || !self->handshake_running_ || self->handshake_cut_) return;
+        self->log_.warn("handshake timed out: {} did not complete TLS/NLA within {} s",
+                        self->address_, kHandshakeTimeout.count());
+        self->cut_handshake();
+    });
+    try {
+        // The thread holds no strong reference: the server keeps the peer until the posted
+        // handshake_finished() has joined it, and ~RdpServer joins whatever is left.
+        handshake_thread_ = std::thread([this, weak = weak_from_this(), &io = server_.io()] {
+            run_handshake();
+            asio::post(io, [weak] {
+                if (const auto self = weak.lock()) self->handshake_finished();
+            });
+        });
+    } catch (const std::system_error& e) {
+        state_->handshaking = false;
+        handshake_running_ = false;
+        handshake_deadline_.cancel();
+        log_.error("cannot start a handshake thread for {}: {}", address_, e.what());
+        close(false, "no handshake thread");
+    }
+}
+
+void RdpPeer::run_handshake() {
+    const auto give_up =
+        std::chrono::steady_clock::now() + kHandshakeTimeout + kHandshakeWaitSlack;
+    for (;;) {
+        HANDLE handles[32];
+        const DWORD count = peer_->GetEventHandles(peer_, handles, 32);
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            give_up - std::chrono::steady_clock::now());
+        if (count == 0 || left.count() <= 0) return;
+        const DWORD woke = WaitForMultipleObjects(count, handles, FALSE, DWORD(left.count()));
+        if (woke == WAIT_TIMEOUT || woke == WAIT_FAILED) return;
+        if (!handshake_.data_seen) {
+            char byte = 0;
+            handshake_.data_seen = recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+        }
+        // Blocks for the whole TLS and NLA exchange once the connection request is in.
+        if (!peer_->CheckFileDescriptor(peer_)) return;
+        if (handshake_.logon) {
+            handshake_.ok = true;
+            return;
+        }
+    }
+}
+
+void RdpPeer::handshake_finished() {
+    // The thread's last act was posting this: the join returns at once, and it orders
+    // everything the thread did to the peer before what this thread does next.
+    if (handshake_thread_.joinable()) handshake_thread_.join();
+    handshake_running_ = false;
+    handshake_deadline_.cancel();
+    state_->handshaking = false;
+    handed_over_ = true;
+    if (closed_) {  // closed (server stopping) while the handshake ran
+        teardown(graceful_close_);
+        return;
+    }
+    if (!handshake_.ok) {
+        close(false, handshake_cut_ ? "handshake timed out"
+                                    : "handshake failed or connection closed by the client");
+        return;
+    }
+    if (handshake_.nla) {
+        logged_on_ = true;
+        server_.throttle().record_success(host());
+        log_.info("NLA authenticated user '{}' from {}", handshake_.user, address_);
+    }
+    if (!watch_events()) close(false, "cannot watch the connection");
+}
+
+void RdpPeer::cut_handshake() {
+    if (handshake_cut_) return;
+    handshake_cut_ = true;
+    // Wakes the handshake thread wherever it blocks (its wait, a TLS or NLA read) while the
+    // fd stays open, so it cannot be reused under FreeRDP.
+    ::shutdown(fd_, SHUT_RDWR);
+}
+
+void RdpPeer::join_handshake() {
+    if (!handshake_thread_.joinable()) return;
+    ::shutdown(fd_, SHUT_RDWR);
+    handshake_thread_.join();
 }
 
 bool RdpPeer::setup() {
@@ -235,8 +354,10 @@ bool RdpPeer::setup() {
     peer_->update->RefreshRect = on_refresh_rect;
     peer_->update->SuppressOutput = on_suppress_output;
 
-    if (!peer_->Initialize(peer_)) return false;
+    return peer_->Initialize(peer_) != FALSE;
+}
 
+bool RdpPeer::watch_events() {
     HANDLE handles[32];
     DWORD count = peer_->GetEventHandles(peer_, handles, 31);
     if (count == 0) return false;
@@ -264,13 +385,7 @@ void RdpPeer::watch(size_t index) {
 }
 
 void RdpPeer::pump() {
-    if (!handshake_started_) {
-        // FreeRDP runs TLS and NLA inside one CheckFileDescriptor call, so a failed login
-        // looks like any failed call. A client that sent its connection request and then
-        // failed before logon failed to log in; one that sent nothing (a port probe) did not.
-        char byte = 0;
-        handshake_started_ = recv(peer_->sockfd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
-    }
+    clear_tls_errors();
     if (!peer_->CheckFileDescriptor(peer_)) {
         close(false, "connection closed by the client or failed");
         return;
@@ -298,6 +413,7 @@ void RdpPeer::watch_writable() {
     socket_watch_->async_wait(asio::posix::stream_descriptor::wait_write,
                               [self = shared_from_this()](const boost::system::error_code& ec) {
                                   if (ec || self->closed_) return;
+                                  clear_tls_errors();
                                   if (self->peer_->DrainOutputBuffer(self->peer_) < 0) {
                                       self->close(false, "write failed");
                                       return;
@@ -314,8 +430,19 @@ void RdpPeer::watch_writable() {
 void RdpPeer::close(bool graceful, const char* reason) {
     if (closed_) return;
     closed_ = true;
-    if (!logged_on_ && !refused_ && state_ &&
-        server_.config().rdp_security == RdpSecurity::nla && handshake_started_) {
+    if (handshake_running_) {
+        // The handshake thread owns the peer: cut it short; handshake_finished() tears down.
+        // Being cut off by us is not the client's authentication failure.
+        log_.info("disconnected {} ({})", address_, reason);
+        graceful_close_ = graceful;
+        cut_handshake();
+        return;
+    }
+    // FreeRDP fails TLS and NLA alike inside one call, so a failed login looks like any failed
+    // handshake. A client that sent its connection request and then failed before logon
+    // failed to log in; one that sent nothing (a port probe), or that we cut off, did not.
+    if (!logged_on_ && !refused_ && !handshake_cut_ && state_ &&
+        server_.config().rdp_security == RdpSecurity::nla && handshake_.data_seen) {
         auth_failed("NLA authentication failed");
     }
     log_.info("disconnected {} ({})", address_, reason);
@@ -329,13 +456,17 @@ void RdpPeer::close(bool graceful, const char* reason) {
     for (auto& w : watchers_) w->cancel();
     if (socket_watch_) socket_watch_->cancel();
     // Never tear the FreeRDP peer down from inside one of its own callbacks.
-    asio::post(server_.io(), [self = shared_from_this(), graceful] {
-        if (self->state_) {
-            if (graceful && self->activated_) self->peer_->Close(self->peer_);
-            self->peer_->Disconnect(self->peer_);
-        }
-        self->server_.remove(self->id_);
-    });
+    asio::post(server_.io(), [self = shared_from_this(), graceful] { self->teardown(graceful); });
+}
+
+void RdpPeer::teardown(bool graceful) {
+    if (state_) {
+        clear_tls_errors();
+        if (graceful && activated_) peer_->Close(peer_);
+        peer_->Disconnect(peer_);
+        clear_tls_errors();
+    }
+    server_.remove(id_);
 }
 
 std::string RdpPeer::host() const {
@@ -352,12 +483,11 @@ void RdpPeer::auth_failed(const char* why) {
 
 // ---- connection sequence -------------------------------------------------------------------
 
-bool RdpPeer::handle_logon(const std::string& user, const std::string&, bool nla) {
-    if (!nla) return true;  // TLS-only: credentials arrive with the client info (PostConnect)
-    logged_on_ = true;
-    server_.throttle().record_success(host());
-    log_.info("NLA authenticated user '{}' from {}", user, address_);
-    return true;
+void RdpPeer::handle_logon(const std::string& user, bool nla) {
+    // With TLS only, the credentials arrive later with the client info (PostConnect).
+    handshake_.logon = true;
+    handshake_.nla = nla;
+    if (nla) handshake_.user = user;
 }
 
 bool RdpPeer::handle_post_connect() {
@@ -470,6 +600,7 @@ void RdpPeer::on_damage(const Region& damage) {
 
 void RdpPeer::on_resize(int32_t width, int32_t height) {
     if (closed_ || awaiting_size_) return;
+    clear_tls_errors();
     rdpSettings* s = peer_->settings;
     if (freerdp_settings_get_uint32(s, FreeRDP_DesktopWidth) != uint32_t(width) ||
         freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight) != uint32_t(height)) {
@@ -535,6 +666,7 @@ void RdpPeer::schedule_flush() {
 
 void RdpPeer::flush() {
     if (!can_send() || pending_.empty()) return;
+    clear_tls_errors();
     rdpSettings* s = peer_->settings;
     Region damage = std::move(pending_);
     pending_.clear();
@@ -703,6 +835,7 @@ bool RdpPeer::send_bitmaps(const Region& damage) {
 
 void RdpPeer::send_pointer() {
     if (!activated_ || closed_ || !server_.desktop().has_cursor()) return;
+    clear_tls_errors();
     rdpContext* context = peer_->context;
     rdpPointerUpdate* pointer = context->update->pointer;
     const CursorEvent& cursor = server_.desktop().cursor();

@@ -1,10 +1,12 @@
 // One RDP client: its FreeRDP peer, driven from the io_context through the peer's event
-// fds; its pending damage; its encoders; its input. Network thread only.
+// fds; its pending damage; its encoders; its input. Network thread only, except the
+// security handshake (TLS, NLA), which runs on a thread of its own (see start()).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "asio.hpp"
@@ -28,13 +30,23 @@ public:
     RdpPeer& operator=(const RdpPeer&) = delete;
 
     // Starts the handshake, after `delay` when this address failed to authenticate recently.
+    // FreeRDP 2 runs TLS and NLA synchronously inside one CheckFileDescriptor call, so the
+    // handshake runs on its own thread, which owns the FreeRDP peer exclusively until it
+    // posts the peer back; a handshake that outlives kHandshakeTimeout has its socket shut
+    // down.
     void start(std::chrono::milliseconds delay);
     // Ends the connection (politely when `graceful` and the session is established) and
-    // removes the peer from the server.
+    // removes the peer from the server. During the handshake it shuts the socket down and
+    // finishes once the handshake thread has handed the peer back.
     void close(bool graceful, const char* reason);
+    // Shuts the socket down and joins the handshake thread. For the server's destructor,
+    // after the network thread has stopped: it may block until the thread notices.
+    void join_handshake();
 
     int id() const { return id_; }
     bool has_session() const { return seated_; }
+    // Not yet handed to the network thread: waiting out the throttle delay or handshaking.
+    bool in_handshake() const { return !handed_over_; }
     // The first client's requested size was answered (or timed out).
     void desktop_size_settled();
 
@@ -43,7 +55,8 @@ public:
     void on_cursor(const CursorEvent& cursor) override;
 
     // ---- FreeRDP callbacks (static trampolines call these) ----
-    bool handle_logon(const std::string& user, const std::string& password, bool nla);
+    // Handshake thread: only records what happened, for handshake_finished().
+    void handle_logon(const std::string& user, bool nla);
     bool handle_post_connect();
     bool handle_activate();
     void handle_frame_ack(uint32_t frame_id);
@@ -54,6 +67,12 @@ public:
 private:
     friend struct RdpPeerMouse;
     bool setup();
+    void begin_handshake();
+    void run_handshake();  // on the handshake thread
+    void handshake_finished();
+    void cut_handshake();
+    bool watch_events();
+    void teardown(bool graceful);
     void watch(size_t index);
     void watch_writable();
     void pump();
@@ -69,6 +88,7 @@ private:
 
     RdpServer& server_;
     const int id_;
+    const int fd_;  // the socket, owned by FreeRDP; kept to shut it down from this thread
     const std::string address_;
     log::Logger log_;
     freerdp_peer* peer_ = nullptr;
@@ -76,7 +96,19 @@ private:
     std::vector<std::unique_ptr<boost::asio::posix::stream_descriptor>> watchers_;
     std::unique_ptr<boost::asio::posix::stream_descriptor> socket_watch_;
     boost::asio::steady_timer delay_timer_;
+    boost::asio::steady_timer handshake_deadline_;
+    std::thread handshake_thread_;
     RdpInput input_;
+
+    // Written by the handshake thread, read by the network thread after the hand-over
+    // (thread join, and the asio::post before it, order the accesses).
+    struct HandshakeResult {
+        bool logon = false;      // FreeRDP called Logon: the security layer is up
+        bool ok = false;         // ... and the call that got there succeeded
+        bool data_seen = false;  // the client sent something (a port probe sends nothing)
+        bool nla = false;        // Logon reported NLA credentials
+        std::string user;
+    } handshake_;
 
     Region pending_;
     bool flush_posted_ = false;
@@ -88,7 +120,10 @@ private:
     bool output_suppressed_ = false;
     bool write_blocked_ = false;
     bool closed_ = false;
-    bool handshake_started_ = false;
+    bool handed_over_ = false;
+    bool handshake_running_ = false;
+    bool handshake_cut_ = false;  // we shut the socket down (deadline, shutdown)
+    bool graceful_close_ = false;
     bool acks_ = false;
     uint32_t last_frame_id_ = 0;
     uint32_t last_acked_id_ = 0;

@@ -1,5 +1,6 @@
 #include "rdp_server.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "metrics.hpp"
@@ -14,6 +15,10 @@ namespace {
 // How long the first client waits for the compositor to adopt its size before it is served
 // the desktop as it is.
 constexpr std::chrono::seconds kResizeTimeout{3};
+// Connections not yet past TLS/NLA (including those waiting out a throttle delay). Each may
+// hold a thread for up to the handshake deadline, so their number is bounded; sessions
+// already established are not affected by the bound.
+constexpr size_t kMaxHandshakes = 16;
 }  // namespace
 
 RdpServer::RdpServer(asio::io_context& io, const Config& config, Channels& channels,
@@ -21,7 +26,10 @@ RdpServer::RdpServer(asio::io_context& io, const Config& config, Channels& chann
     : io_(io), config_(config), channels_(channels), desktop_(desktop), acceptor_(io),
       size_timeout_(io) {}
 
-RdpServer::~RdpServer() = default;
+RdpServer::~RdpServer() {
+    // The network thread has stopped; handshake threads may still be blocked on a client.
+    for (auto& [id, peer] : peers_) peer->join_handshake();
+}
 
 void RdpServer::listen() {
     const std::string where = config_.rdp.to_string();
@@ -56,6 +64,12 @@ void RdpServer::admit(tcp::socket socket) {
     const auto remote = socket.remote_endpoint(ec);
     const std::string address = ec ? "unknown" : remote.address().to_string();
     const std::string full = ec ? address : address + ":" + std::to_string(remote.port());
+    const size_t handshaking = size_t(std::count_if(
+        peers_.begin(), peers_.end(), [](const auto& entry) { return entry.second->in_handshake(); }));
+    if (handshaking >= kMaxHandshakes) {
+        log_.warn("refusing {}: {} connections are already in their handshake", full, handshaking);
+        return;  // the socket closes here
+    }
     const int id = next_id_++;
     try {
         auto peer = std::make_shared<RdpPeer>(*this, id, socket.release(), full);
