@@ -338,12 +338,13 @@ class RdpClient:
         subprocess.run(["xdotool", "mousemove", "--window", win, str(w // 2), str(h // 2),
                         "click", "1"], env=env, check=True, capture_output=True, timeout=10)
 
+    # Keys go through XTEST to the focused xfreerdp window, as a person's typing would.
     def type_text(self, text: str):
-        subprocess.run(["xdotool", "type", "--delay", "50", "--window", self.window, text],
+        subprocess.run(["xdotool", "type", "--delay", "50", text],
                        env=self.xvfb.env(), check=True, capture_output=True, timeout=60)
 
     def key(self, *keys: str):
-        subprocess.run(["xdotool", "key", "--delay", "50", "--window", self.window, *keys], env=self.xvfb.env(),
+        subprocess.run(["xdotool", "key", "--delay", "50", *keys], env=self.xvfb.env(),
                        check=True, capture_output=True, timeout=30)
 
 

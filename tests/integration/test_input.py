@@ -11,13 +11,13 @@ TEXT = "hello deskpod"
 
 
 class InputTest(IntegrationTest):
-    def type_and_expect(self, server, out: Path, expect: str = TEXT + "\n",
-                        press_return: bool = True):
+    def type_and_expect(self, server, out: Path, text: str = TEXT, press_return: bool = True):
+        expect = text + ("\n" if press_return else "")
         client = self.connect(server, codec="rfx")
         # The terminal must be on screen before keys can reach it.
         self.assert_client_matches_desktop(server, client, "before-typing")
         client.focus()
-        client.type_text(TEXT)
+        client.type_text(text)
         if press_return:
             client.key("Return")  # xdotool types "\n" as Linefeed, which has no RDP scancode
 
@@ -42,7 +42,8 @@ class InputTest(IntegrationTest):
         out = self.workdir / "keys.txt"
         server = self.start_server(
             f"{shlex.quote(str(TEST_CLIENT))} --color 202040 --keys-out {shlex.quote(str(out))}")
-        self.type_and_expect(server, out, expect=TEXT, press_return=False)
+        # Shifted letters, punctuation and digits: the keymap path, not just lowercase.
+        self.type_and_expect(server, out, text="Hello, Deskpod! 42", press_return=False)
 
     @needs_deskpod
     def test_typed_text_reaches_terminal_on_x11_backend(self):
