@@ -77,6 +77,19 @@ def paints(log_path: Path) -> list[str]:
             if PAINT_MARK in ln and "xf_lock_x11_" in ln]
 
 
+def metric_sum(server, name: str) -> float | None:
+    """Sum of a deskpod /metrics counter over all its label sets (None for weston)."""
+    if not isinstance(server, H.Deskpod):
+        return None
+    total = 0.0
+    for line in server.metrics().splitlines():
+        if line.startswith(name) and not line.startswith("#"):
+            key = line.split()[0]
+            if key == name or key.startswith(name + "{"):
+                total += float(line.split()[-1])
+    return total
+
+
 def log_time(line: str, day: dt.date) -> float | None:
     m = LOG_TS.match(line)
     if not m:
@@ -108,8 +121,10 @@ def run_one(server_kind: str, workload: str, args, workdir: Path) -> dict:
         assert client.proc.alive() and server.alive(), "client or server died during warm-up"
         p0, c0, b0 = len(paints(client.proc.log_path)), cpu_seconds(server.proc.pid), \
             client_bytes(server.rdp_port)
+        m0 = metric_sum(server, "deskpod_frames_sent_total")
         t0 = time.monotonic()
         time.sleep(args.duration)
+        m1 = metric_sum(server, "deskpod_frames_sent_total")
         p1, c1, b1 = len(paints(client.proc.log_path)), cpu_seconds(server.proc.pid), \
             client_bytes(server.rdp_port)
         elapsed = time.monotonic() - t0
@@ -120,6 +135,7 @@ def run_one(server_kind: str, workload: str, args, workdir: Path) -> dict:
             bytes=b1 - b0, rss_mb=rss_mb(server.proc.pid),
             cpu_ms_per_frame=(c1 - c0) * 1000 / frames if frames else float("nan"),
             kb_per_frame=(b1 - b0) / 1024 / frames if frames else float("nan"),
+            server_fps=(m1 - m0) / elapsed if m0 is not None and m1 is not None else None,
         )
     except (AssertionError, OSError, subprocess.SubprocessError) as e:
         result["error"] = str(e).splitlines()[0][:200]
@@ -150,6 +166,7 @@ METRICS = [
     ("MB on the wire (whole window)", "mb", ".2f"),
     ("connect to first frame, s", "first_frame_s", ".2f"),
     ("server RSS, MB", "rss_mb", ".0f"),
+    ("frames/s the server reports sending (deskpod /metrics only)", "server_fps", ".1f"),
 ]
 
 
