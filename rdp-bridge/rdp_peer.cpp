@@ -276,10 +276,11 @@ void RdpPeer::handshake_finished() {
     state_->handshaking = false;
     handed_over_ = true;
     if (closed_) {  // closed (server stopping) while the handshake ran
-        teardown(graceful_close_);
+        teardown(false);
         return;
     }
-    if (!handshake_.ok) {
+    // Cut: the deadline may have fired just after the thread finished; the socket is gone.
+    if (!handshake_.ok || handshake_cut_) {
         close(false, handshake_cut_ ? "handshake timed out"
                                     : "handshake failed or connection closed by the client");
         return;
@@ -434,7 +435,6 @@ void RdpPeer::close(bool graceful, const char* reason) {
         // The handshake thread owns the peer: cut it short; handshake_finished() tears down.
         // Being cut off by us is not the client's authentication failure.
         log_.info("disconnected {} ({})", address_, reason);
-        graceful_close_ = graceful;
         cut_handshake();
         return;
     }

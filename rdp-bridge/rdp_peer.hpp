@@ -123,7 +123,6 @@ private:
     bool handed_over_ = false;
     bool handshake_running_ = false;
     bool handshake_cut_ = false;  // we shut the socket down (deadline, shutdown)
-    bool graceful_close_ = false;
     bool acks_ = false;
     uint32_t last_frame_id_ = 0;
     uint32_t last_acked_id_ = 0;
