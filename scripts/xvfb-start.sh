@@ -145,9 +145,10 @@ while :; do
     die "Xvfb failed to start"
   fi
   if [[ -z "$num" ]]; then
-    num="$(tr -dc '0-9' <"$displayfd_file")"
     # Xvfb writes the number followed by a newline; a number without it may be partial.
-    [[ -n "$num" ]] && ! grep -q $'\n' "$displayfd_file" 2>/dev/null && num=""
+    if [[ $(wc -l <"$displayfd_file") -ge 1 ]]; then
+      num="$(tr -dc '0-9' <"$displayfd_file")"
+    fi
   fi
   if [[ -n "$num" ]]; then
     if [[ -n "$auth_file" && "$display_num" == auto ]]; then
