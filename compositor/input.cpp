@@ -49,6 +49,15 @@ void Server::handle_input_doorbell() {
                            log.info("shutdown requested");
                            terminate(0);
                        },
+                       // Until the clipboard crosses to the network side, refuse reads
+                       // so the requester never waits, and ignore remote offers.
+                       [&](const ReadSelectionRequest& e) {
+                           publish(SelectionDataEvent{e.request_id, false,
+                                                      "clipboard sharing is not available",
+                                                      e.mime_type, nullptr});
+                       },
+                       [&](const RemoteOfferRequest&) {},
+                       [&](const PasteDataInput&) {},
                    },
                    event);
     }

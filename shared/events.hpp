@@ -3,7 +3,9 @@
 // wlroots or FreeRDP state.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -23,6 +25,8 @@ struct FrameEvent {
     int32_t height = 0;
     std::vector<Rect> damage;
     FrameRef buffer;
+    // When the compositor copied the pixels (for deskpod_capture_to_send_seconds).
+    std::chrono::steady_clock::time_point captured_at{};
 };
 
 // The desktop changed size. Sent before the first frame of the new size.
@@ -53,8 +57,43 @@ struct PongEvent {
     uint64_t id = 0;
 };
 
+// ---- clipboard (both directions) -----------------------------------------------------------
+// Delayed rendering as in RDP's CLIPRDR and Wayland's data device: only the list of formats
+// (mime types) travels when something is copied; the bytes travel when somebody pastes.
+// Bytes are capped at --clipboard-limit on both sides; a refusal travels as ok=false.
+
+using ClipboardBytes = std::shared_ptr<const std::vector<uint8_t>>;
+
+// compositor -> bridge: a Wayland/X11 app set the selection (or it was cleared: no mime
+// types). Not sent for selections the bridge itself offered (RemoteOfferRequest), so a
+// client's copy does not echo back to it. `serial` identifies this selection.
+struct SelectionOfferEvent {
+    uint64_t serial = 0;
+    bool primary = false;
+    std::vector<std::string> mime_types;
+};
+
+// compositor -> bridge: the answer to a ReadSelectionRequest.
+struct SelectionDataEvent {
+    uint64_t request_id = 0;
+    bool ok = false;
+    std::string error;  // why not ok (too large, source vanished, no such type...)
+    std::string mime_type;
+    ClipboardBytes data;
+};
+
+// compositor -> bridge: a Wayland app pastes from a selection the bridge offered
+// (RemoteOfferRequest `offer_id`); the bridge fetches the bytes from the remote client and
+// answers with a PasteDataInput carrying the same `transfer_id`.
+struct PasteRequestEvent {
+    uint64_t offer_id = 0;
+    uint64_t transfer_id = 0;
+    std::string mime_type;
+};
+
 using DesktopEvent =
-    std::variant<FrameEvent, DesktopSizeEvent, CursorEvent, SessionStateEvent, PongEvent>;
+    std::variant<FrameEvent, DesktopSizeEvent, CursorEvent, SessionStateEvent, PongEvent,
+                 SelectionOfferEvent, SelectionDataEvent, PasteRequestEvent>;
 
 // ---- bridge -> compositor ------------------------------------------------------------------
 
@@ -123,9 +162,34 @@ struct PingRequest {
 // Stop the compositor loop (the process is shutting down).
 struct ShutdownRequest {};
 
+// Read the current selection (`serial` from SelectionOfferEvent; stale serials fail) as
+// `mime_type`; answered by a SelectionDataEvent with the same `request_id`.
+struct ReadSelectionRequest {
+    uint64_t request_id = 0;
+    uint64_t serial = 0;
+    bool primary = false;
+    std::string mime_type;
+};
+
+// A remote client copied: make a compositor-owned data source advertising these mime types
+// the selection (empty list: clear the selection if it is still this bridge's offer).
+struct RemoteOfferRequest {
+    uint64_t offer_id = 0;
+    bool primary = false;
+    std::vector<std::string> mime_types;
+};
+
+// The bytes for a PasteRequestEvent (ok=false: the client could not or would not deliver).
+struct PasteDataInput {
+    uint64_t transfer_id = 0;
+    bool ok = false;
+    ClipboardBytes data;
+};
+
 using InputEvent =
     std::variant<KeyInput, UnicodeInput, KeysymInput, LockStateInput, PointerMotionInput,
                  PointerButtonInput, PointerAxisInput, ReleaseAllInput, ResizeRequest,
-                 KeymapRequest, PingRequest, ShutdownRequest>;
+                 KeymapRequest, PingRequest, ShutdownRequest, ReadSelectionRequest,
+                 RemoteOfferRequest, PasteDataInput>;
 
 }  // namespace deskpod
