@@ -422,7 +422,10 @@ class Deskpod(Server):
                 "--state-dir", self.state_dir, "--wayland-socket", self.socket_name,
                 "--session", session, "--log-level", log_level, *(extra or [])]
         env = dict(os.environ)
+        # Never draw into (or be confused by) the developer's own display; the x11 test passes
+        # its Xvfb in env_extra.
         env.pop("WAYLAND_DISPLAY", None)
+        env.pop("DISPLAY", None)
         env["XDG_RUNTIME_DIR"] = str(self.runtime_dir)
         env["DESKPOD_PASSWORD"] = password
         # The session inherits the environment: keep test tools reachable.
