@@ -98,6 +98,7 @@ bool Capture::copy_and_publish(wlr_buffer* buffer, const Region& damage) {
     wlr_buffer_end_data_ptr_access(buffer);
 
     event.seq = ++seq_;
+    event.captured_at = std::chrono::steady_clock::now();
     event.buffer = std::move(frame);
     if (!server_.publish(std::move(event))) {
         // The slot in `event` is released here and rings `returned`, which retries the carry.

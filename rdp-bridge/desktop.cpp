@@ -35,6 +35,7 @@ void Desktop::apply_frame(const FrameEvent& frame) {
         damage.add(piece);
     }
     if (damage.empty()) return;
+    captured_at_ = frame.captured_at;
     for (Viewer* v : std::vector<Viewer*>(viewers_)) v->on_damage(damage);
 }
 
@@ -64,17 +65,18 @@ void Desktop::remove_viewer(Viewer* viewer) {
     viewers_.erase(std::remove(viewers_.begin(), viewers_.end(), viewer), viewers_.end());
 }
 
-bool Desktop::try_claim_seat() {
+bool Desktop::try_claim_seat(Protocol protocol) {
     if (seats_ >= max_seats_) return false;
     ++seats_;
-    metrics().clients_connected.add(1);
+    metrics().clients_connected[protocol].add(1);
+    metrics().sessions_started[protocol].add();
     return true;
 }
 
-void Desktop::release_seat() {
+void Desktop::release_seat(Protocol protocol) {
     if (seats_ == 0) return;
     --seats_;
-    metrics().clients_connected.add(-1);
+    metrics().clients_connected[protocol].add(-1);
 }
 
 }  // namespace deskpod

@@ -3,12 +3,14 @@
 // Network thread only.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <vector>
 
 #include "events.hpp"
 #include "geometry.hpp"
 #include "image_view.hpp"
+#include "metrics.hpp"
 
 namespace deskpod {
 
@@ -40,14 +42,17 @@ public:
     ImageView image() const { return ImageView{pixels_.data(), width_, height_, width_ * 4}; }
     const CursorEvent& cursor() const { return cursor_; }
     bool has_cursor() const { return has_cursor_; }
+    // Capture time of the frame being applied (viewers read it in on_damage).
+    std::chrono::steady_clock::time_point last_captured_at() const { return captured_at_; }
 
     void add_viewer(Viewer* viewer);
     void remove_viewer(Viewer* viewer);
 
     // Seats are the --max-clients budget shared by every protocol. Claim one when a client
     // is authenticated and about to view; release it when that client goes.
-    bool try_claim_seat();
-    void release_seat();
+    // `protocol` labels deskpod_clients_connected / deskpod_sessions_total.
+    bool try_claim_seat(Protocol protocol = Protocol::rdp);
+    void release_seat(Protocol protocol = Protocol::rdp);
     int seats_in_use() const { return seats_; }
     int max_seats() const { return max_seats_; }
 
@@ -57,6 +62,7 @@ private:
     std::vector<uint8_t> pixels_;
     CursorEvent cursor_;
     bool has_cursor_ = false;
+    std::chrono::steady_clock::time_point captured_at_{};
     std::vector<Viewer*> viewers_;
     int seats_ = 0;
     const int max_seats_;

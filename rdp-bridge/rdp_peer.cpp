@@ -476,7 +476,7 @@ std::string RdpPeer::host() const {
 }
 
 void RdpPeer::auth_failed(const char* why) {
-    metrics().auth_failures.add();
+    metrics().auth_failures[Protocol::rdp].add();
     server_.throttle().record_failure(host(), AuthThrottle::Clock::now());
     log_.warn("authentication failed from {}: {}", address_, why);
 }
@@ -521,7 +521,7 @@ bool RdpPeer::handle_post_connect() {
 
     if (!server_.desktop().try_claim_seat()) {
         refused_ = true;
-        metrics().clients_refused.add();
+        metrics().clients_refused[Protocol::rdp].add();
         log_.warn("refusing {}: already {} of --max-clients {} viewers", address_,
                   server_.desktop().seats_in_use(), server_.desktop().max_seats());
         return true;  // refused with an error info PDU once the client is active
@@ -594,6 +594,7 @@ void RdpPeer::desktop_size_settled() {
 // ---- viewer --------------------------------------------------------------------------------
 
 void RdpPeer::on_damage(const Region& damage) {
+    if (pending_.empty()) pending_since_ = server_.desktop().last_captured_at();
     pending_.add(damage);
     schedule_flush();
 }
@@ -670,6 +671,8 @@ void RdpPeer::flush() {
     rdpSettings* s = peer_->settings;
     Region damage = std::move(pending_);
     pending_.clear();
+    const auto captured_at = pending_since_;
+    pending_since_ = {};
     damage.clip(server_.desktop().bounds());
     damage.clip(Rect{0, 0, int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopWidth)),
                      int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight))});
@@ -680,13 +683,19 @@ void RdpPeer::flush() {
     const auto started = std::chrono::steady_clock::now();
     const bool ok = state_->codec == PeerState::Codec::bitmap ? send_bitmaps(damage)
                                                               : send_surface_bits(damage);
-    metrics().encode_seconds.observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    const auto finished = std::chrono::steady_clock::now();
+    metrics().encode_seconds[Protocol::rdp].observe(
+        std::chrono::duration<double>(finished - started).count());
     if (!ok) {
         close(false, "sending a frame failed");
         return;
     }
-    metrics().frames_sent.add();
+    metrics().frames_encoded[Protocol::rdp].add();
+    metrics().frames_sent[Protocol::rdp].add();
+    if (captured_at != std::chrono::steady_clock::time_point{}) {
+        metrics().capture_to_send_seconds[Protocol::rdp].observe(
+            std::chrono::duration<double>(finished - captured_at).count());
+    }
     if (peer_->IsWriteBlocked(peer_) && !write_blocked_) {
         write_blocked_ = true;
         watch_writable();
@@ -757,7 +766,7 @@ bool RdpPeer::send_surface_bits(const Region& damage) {
         SURFACE_FRAME_MARKER end{SURFACECMD_FRAMEACTION_END, frame_id};
         if (!update->SurfaceFrameMarker(context, &end)) return false;
     }
-    metrics().bytes_sent.add(bytes);
+    metrics().bytes_sent[Protocol::rdp].add(bytes);
     return true;
 }
 
@@ -829,7 +838,7 @@ bool RdpPeer::send_bitmaps(const Region& damage) {
         }
     }
     if (!send_batch()) return false;
-    metrics().bytes_sent.add(bytes);
+    metrics().bytes_sent[Protocol::rdp].add(bytes);
     return true;
 }
 

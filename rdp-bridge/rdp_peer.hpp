@@ -3,6 +3,7 @@
 // security handshake (TLS, NLA), which runs on a thread of its own (see start()).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -111,6 +112,8 @@ private:
     } handshake_;
 
     Region pending_;
+    // Capture time of the oldest frame whose damage is in pending_ (zero: none).
+    std::chrono::steady_clock::time_point pending_since_{};
     bool flush_posted_ = false;
     bool logged_on_ = false;
     bool seated_ = false;

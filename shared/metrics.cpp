@@ -32,7 +32,28 @@ double Histogram::sum() const {
     return double(sum_nanos_.load(std::memory_order_relaxed)) / 1e9;
 }
 
+std::string_view protocol_name(Protocol p) {
+    switch (p) {
+        case Protocol::rdp:
+            return "rdp";
+        case Protocol::guac:
+            return "guac";
+        case Protocol::web:
+            return "web";
+    }
+    return "rdp";
+}
+
+void Metrics::set_queue_sampler(QueueSampler sampler) {
+    std::lock_guard<std::mutex> lock(sampler_mutex_);
+    sampler_ = std::move(sampler);
+}
+
 namespace {
+
+constexpr Protocol kProtocols[] = {Protocol::rdp, Protocol::guac, Protocol::web};
+constexpr std::pair<Direction, std::string_view> kDirections[] = {
+    {Direction::to_client, "to_client"}, {Direction::from_client, "from_client"}};
 
 void family(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
     fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
@@ -48,53 +69,130 @@ void gauge(std::string& out, std::string_view name, std::string_view help, const
     fmt::format_to(std::back_inserter(out), "{} {}\n", name, g.value());
 }
 
-void histogram(std::string& out, std::string_view name, std::string_view help, const Histogram& h) {
-    family(out, name, "histogram", help);
+template <typename T>
+void per_protocol(std::string& out, std::string_view name, std::string_view type,
+                  std::string_view help, const PerProtocol<T>& m) {
+    family(out, name, type, help);
+    for (Protocol p : kProtocols) {
+        fmt::format_to(std::back_inserter(out), "{}{{protocol=\"{}\"}} {}\n", name,
+                       protocol_name(p), m[p].value());
+    }
+}
+
+// One histogram series; `labels` is "" or `protocol="rdp",` (with the trailing comma).
+void histogram_series(std::string& out, std::string_view name, std::string_view labels,
+                      const Histogram& h) {
     uint64_t cumulative = 0;
     for (size_t i = 0; i < Histogram::kBounds.size(); ++i) {
         cumulative += h.bucket(i);
-        fmt::format_to(std::back_inserter(out), "{}_bucket{{le=\"{}\"}} {}\n", name,
+        fmt::format_to(std::back_inserter(out), "{}_bucket{{{}le=\"{}\"}} {}\n", name, labels,
                        Histogram::kBounds[i], cumulative);
     }
     // count_ is read after the buckets, so it covers at least what they showed.
     const uint64_t count = std::max(h.count(), cumulative);
-    fmt::format_to(std::back_inserter(out), "{}_bucket{{le=\"+Inf\"}} {}\n", name, count);
-    fmt::format_to(std::back_inserter(out), "{}_sum {}\n", name, h.sum());
-    fmt::format_to(std::back_inserter(out), "{}_count {}\n", name, count);
+    std::string braced;
+    if (!labels.empty()) {
+        braced = fmt::format("{{{}}}", labels.substr(0, labels.size() - 1));
+    }
+    fmt::format_to(std::back_inserter(out), "{}_bucket{{{}le=\"+Inf\"}} {}\n", name, labels, count);
+    fmt::format_to(std::back_inserter(out), "{}_sum{} {}\n", name, braced, h.sum());
+    fmt::format_to(std::back_inserter(out), "{}_count{} {}\n", name, braced, count);
+}
+
+void per_protocol_histogram(std::string& out, std::string_view name, std::string_view help,
+                            const PerProtocol<Histogram>& m) {
+    family(out, name, "histogram", help);
+    for (Protocol p : kProtocols) {
+        histogram_series(out, name, fmt::format("protocol=\"{}\",", protocol_name(p)), m[p]);
+    }
+}
+
+void clipboard_family(std::string& out, std::string_view name, std::string_view help,
+                      const std::array<PerProtocol<Counter>, 2>& m) {
+    family(out, name, "counter", help);
+    for (const auto& [direction, label] : kDirections) {
+        for (Protocol p : kProtocols) {
+            fmt::format_to(std::back_inserter(out), "{}{{protocol=\"{}\",direction=\"{}\"}} {}\n",
+                           name, protocol_name(p), label, m[size_t(direction)][p].value());
+        }
+    }
 }
 
 }  // namespace
 
 std::string Metrics::render_prometheus() const {
     std::string out;
-    out.reserve(4096);
+    out.reserve(16384);
     family(out, "deskpod_build_info", "gauge", "Build information; the value is always 1.");
     fmt::format_to(std::back_inserter(out), "deskpod_build_info{{version=\"{}\"}} 1\n",
                    DESKPOD_VERSION);
-    gauge(out, "deskpod_clients_connected", "Viewers connected now (RDP and Guacamole).",
-          clients_connected);
-    counter(out, "deskpod_clients_refused_total", "Connections refused because of --max-clients.",
-            clients_refused);
-    counter(out, "deskpod_auth_failures_total", "Logins refused for wrong credentials.",
-            auth_failures);
+    per_protocol(out, "deskpod_clients_connected", "gauge",
+                 "Viewers connected now and holding a seat, by protocol.", clients_connected);
+    per_protocol(out, "deskpod_sessions_total", "counter",
+                 "Viewer sessions started (authenticated and given a seat), by protocol.",
+                 sessions_started);
+    per_protocol(out, "deskpod_clients_refused_total", "counter",
+                 "Connections refused because of --max-clients, by protocol.", clients_refused);
+    per_protocol(out, "deskpod_auth_failures_total", "counter",
+                 "Logins refused for wrong credentials, by protocol.", auth_failures);
     counter(out, "deskpod_frames_captured_total", "Frames the compositor published.",
             frames_captured);
     counter(out, "deskpod_frames_coalesced_total",
             "Captures merged into a later frame because every buffer was busy.", frames_coalesced);
-    counter(out, "deskpod_frames_sent_total", "Frames delivered, counted once per client.",
-            frames_sent);
-    counter(out, "deskpod_bytes_sent_total", "Payload bytes of frame updates sent to clients.",
-            bytes_sent);
+    per_protocol(out, "deskpod_frames_encoded_total", "counter",
+                 "Frame updates encoded, counted once per client.", frames_encoded);
+    per_protocol(out, "deskpod_frames_sent_total", "counter",
+                 "Frame updates delivered, counted once per client.", frames_sent);
+    per_protocol(out, "deskpod_bytes_sent_total", "counter",
+                 "Payload bytes of frame updates sent to clients.", bytes_sent);
+    per_protocol_histogram(out, "deskpod_encode_seconds",
+                           "Time to encode one frame update for one client.", encode_seconds);
+    per_protocol_histogram(out, "deskpod_capture_to_send_seconds",
+                           "From the capture of the oldest damage in a frame update until the "
+                           "update is written to the client.",
+                           capture_to_send_seconds);
+    clipboard_family(out, "deskpod_clipboard_transfers_total",
+                     "Clipboard contents transferred between viewers and the desktop.",
+                     clipboard_transfers);
+    clipboard_family(out, "deskpod_clipboard_bytes_total",
+                     "Bytes of clipboard contents transferred between viewers and the desktop.",
+                     clipboard_bytes);
+    counter(out, "deskpod_clipboard_refused_total",
+            "Clipboard contents refused because they exceed --clipboard-limit.", clipboard_refused);
     counter(out, "deskpod_input_events_total", "Input events applied to the desktop.",
             input_events);
     counter(out, "deskpod_input_dropped_total", "Input events dropped because the queue was full.",
             input_dropped);
-    histogram(out, "deskpod_encode_seconds", "Time to encode one frame for one client.",
-              encode_seconds);
     gauge(out, "deskpod_desktop_width", "Desktop width in pixels.", desktop_width);
     gauge(out, "deskpod_desktop_height", "Desktop height in pixels.", desktop_height);
     gauge(out, "deskpod_session_running", "1 while the session command runs, else 0.",
           session_running);
+
+    std::vector<QueueSample> queues;
+    {
+        std::lock_guard<std::mutex> lock(sampler_mutex_);
+        if (sampler_)
+            queues = sampler_();
+    }
+    if (!queues.empty()) {
+        family(out, "deskpod_queue_depth", "gauge",
+               "Entries waiting in a bounded queue at scrape time (frame_pool: buffers in use).");
+        for (const auto& q : queues) {
+            fmt::format_to(std::back_inserter(out), "deskpod_queue_depth{{queue=\"{}\"}} {}\n",
+                           q.name, q.depth);
+        }
+        family(out, "deskpod_queue_capacity", "gauge", "Fixed bound of a queue.");
+        for (const auto& q : queues) {
+            fmt::format_to(std::back_inserter(out), "deskpod_queue_capacity{{queue=\"{}\"}} {}\n",
+                           q.name, q.capacity);
+        }
+        family(out, "deskpod_queue_dropped_total", "counter",
+               "Pushes refused because the queue was full.");
+        for (const auto& q : queues) {
+            fmt::format_to(std::back_inserter(out),
+                           "deskpod_queue_dropped_total{{queue=\"{}\"}} {}\n", q.name, q.dropped);
+        }
+    }
     return out;
 }
 

@@ -141,7 +141,7 @@ TEST_F(HttpServerTest, ReadyzFollowsTheReadyProbe) {
 }
 
 TEST_F(HttpServerTest, MetricsArePrometheusText) {
-    metrics().frames_sent.add(3);
+    metrics().frames_sent[Protocol::rdp].add(3);
     const auto res = request(http::verb::get, "/metrics");
     EXPECT_EQ(res.result(), http::status::ok);
     EXPECT_EQ(res[http::field::content_type].substr(0, 29), "text/plain; version=0.0.4; ch");
