@@ -9,6 +9,7 @@
 #include "compositor.hpp"
 #include "config.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
 
 int main(int argc, char** argv) {
     using namespace deskpod;
@@ -39,10 +40,30 @@ int main(int argc, char** argv) {
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
+    // SIGUSR1/SIGUSR2 change the log level at run time (log::start_signal_control).
+    sigaddset(&mask, SIGUSR1);
+    sigaddset(&mask, SIGUSR2);
     pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+    log::start_signal_control(config.log_level);
     signal(SIGPIPE, SIG_IGN);
 
     Channels channels;
+    // Queue depths for /metrics, read only when somebody scrapes.
+    metrics().set_queue_sampler([&channels] {
+        return std::vector<QueueSample>{
+            {"to_bridge", channels.to_bridge.size_approx(), channels.to_bridge.capacity(),
+             channels.to_bridge.dropped()},
+            {"to_compositor", channels.to_compositor.size_approx(),
+             channels.to_compositor.capacity(), channels.to_compositor.dropped()},
+            {"frame_pool", channels.frames.in_use(), channels.frames.size(), 0},
+        };
+    });
+    struct Teardown {
+        ~Teardown() {
+            metrics().set_queue_sampler({});
+            log::stop_signal_control();
+        }
+    } teardown;
     Compositor compositor(config, channels);
     Bridge bridge(config, channels);
     try {

@@ -5,6 +5,10 @@
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <thread>
+
+#include <pthread.h>
+#include <signal.h>
 
 namespace deskpod::log {
 namespace {
@@ -13,6 +17,8 @@ std::atomic<int> g_level{int(LogLevel::info)};
 std::atomic<LogFormat> g_format{LogFormat::text};
 // Serializes whole lines from the two threads; logging is never on the per-frame path.
 std::mutex g_write_mutex;
+
+}  // namespace
 
 const char* level_name(LogLevel level) {
     switch (level) {
@@ -23,6 +29,8 @@ const char* level_name(LogLevel level) {
     }
     return "info";
 }
+
+namespace {
 
 void append_json_string(std::string& out, std::string_view s) {
     out.push_back('"');
@@ -64,6 +72,50 @@ void init(LogLevel level, LogFormat format) {
 }
 
 bool enabled(LogLevel level) { return int(level) <= g_level.load(std::memory_order_relaxed); }
+
+LogLevel level() { return LogLevel(g_level.load(std::memory_order_relaxed)); }
+
+void set_level(LogLevel level) { g_level.store(int(level), std::memory_order_relaxed); }
+
+namespace {
+
+std::thread g_signal_thread;
+std::atomic<bool> g_signal_stop{false};
+
+void signal_loop(LogLevel configured) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0) continue;
+        if (g_signal_stop.load()) return;
+        const LogLevel before = level();
+        const LogLevel after = sig == SIGUSR1 ? LogLevel((int(before) + 1) % 4) : configured;
+        set_level(after);
+        // Written whatever the new level is: the operator asked for it.
+        write(LogLevel::info, "log", "",
+              fmt::format("log level {} -> {} ({})", level_name(before), level_name(after),
+                          sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2: back to the configured level"));
+    }
+}
+
+}  // namespace
+
+void start_signal_control(LogLevel configured) {
+    if (g_signal_thread.joinable()) return;
+    g_signal_stop.store(false);
+    g_signal_thread = std::thread(signal_loop, configured);
+}
+
+void stop_signal_control() {
+    if (!g_signal_thread.joinable()) return;
+    g_signal_stop.store(true);
+    // Directed at the thread itself: the signal stays blocked everywhere else.
+    pthread_kill(g_signal_thread.native_handle(), SIGUSR2);
+    g_signal_thread.join();
+}
 
 void write(LogLevel level, std::string_view scope, std::string_view conn,
            std::string_view message) {

@@ -13,6 +13,16 @@ namespace deskpod::log {
 
 void init(LogLevel level, LogFormat format);
 bool enabled(LogLevel level);
+LogLevel level();
+void set_level(LogLevel level);
+const char* level_name(LogLevel level);
+
+// Run-time log level control by signal (docs/observability.md): SIGUSR1 steps to the next
+// level (error -> warn -> info -> debug -> error), SIGUSR2 goes back to `configured`. The
+// caller blocks SIGUSR1 and SIGUSR2 in every thread first (main() does, before any thread
+// starts); a small thread waits for them with sigwait, so nothing polls.
+void start_signal_control(LogLevel configured);
+void stop_signal_control();
 void write(LogLevel level, std::string_view scope, std::string_view conn, std::string_view message);
 
 // A named log scope, optionally bound to one connection ("rdp#3", "guac#7").
