@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "asio.hpp"
+#include "clipboard_broker.hpp"
 #include "desktop.hpp"
 #include "freerdp.hpp"
 #include "log.hpp"
@@ -39,7 +40,7 @@ void init_freerdp() {
 struct Bridge::Impl {
     Impl(const Config& cfg, Channels& ch)
         : config(cfg), channels(ch), desktop(cfg.width, cfg.height, cfg.max_clients),
-          doorbell(io), ping_timer(io) {}
+          clipboard(io, ch, cfg.clipboard_limit), doorbell(io), ping_timer(io) {}
 
     void start();
     void stop();
@@ -56,6 +57,8 @@ struct Bridge::Impl {
     asio::io_context io;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
     Desktop desktop;
+    // Shared by every protocol's viewers; declared before them so it outlives them.
+    ClipboardBroker clipboard;
     std::unique_ptr<RdpServer> rdp;
 #if DESKPOD_HAVE_HTTP
     std::unique_ptr<HttpServer> http;
@@ -81,7 +84,7 @@ void Bridge::Impl::start() {
     doorbell.assign(fd);
 
     if (config.rdp.enabled) {
-        rdp = std::make_unique<RdpServer>(io, config, channels, desktop);
+        rdp = std::make_unique<RdpServer>(io, config, channels, desktop, clipboard);
         rdp->listen();
     }
 #if DESKPOD_HAVE_HTTP
@@ -140,6 +143,12 @@ void Bridge::Impl::handle(DesktopEvent& event) {
     } else if (auto* session = std::get_if<SessionStateEvent>(&event)) {
         session_running = session->running;
         metrics().session_running.set(session->running ? 1 : 0);
+    } else if (auto* offer = std::get_if<SelectionOfferEvent>(&event)) {
+        clipboard.handle(*offer);
+    } else if (auto* data = std::get_if<SelectionDataEvent>(&event)) {
+        clipboard.handle(*data);
+    } else if (auto* paste = std::get_if<PasteRequestEvent>(&event)) {
+        clipboard.handle(*paste);
     } else if (auto* pong = std::get_if<PongEvent>(&event)) {
         const auto it = pending_pings.find(pong->id);
         if (it != pending_pings.end()) {

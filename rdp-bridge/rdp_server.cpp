@@ -22,8 +22,9 @@ constexpr size_t kMaxHandshakes = 16;
 }  // namespace
 
 RdpServer::RdpServer(asio::io_context& io, const Config& config, Channels& channels,
-                     Desktop& desktop)
-    : io_(io), config_(config), channels_(channels), desktop_(desktop), acceptor_(io),
+                     Desktop& desktop, ClipboardBroker& clipboard)
+    : io_(io), config_(config), channels_(channels), desktop_(desktop), clipboard_(clipboard),
+      acceptor_(io),
       size_timeout_(io) {}
 
 RdpServer::~RdpServer() {

@@ -15,12 +15,13 @@
 
 namespace deskpod {
 
+class ClipboardBroker;
 class RdpPeer;
 
 class RdpServer {
 public:
     RdpServer(boost::asio::io_context& io, const Config& config, Channels& channels,
-              Desktop& desktop);
+              Desktop& desktop, ClipboardBroker& clipboard);
     ~RdpServer();
     RdpServer(const RdpServer&) = delete;
     RdpServer& operator=(const RdpServer&) = delete;
@@ -41,6 +42,7 @@ public:
     const Config& config() const { return config_; }
     Channels& channels() { return channels_; }
     Desktop& desktop() { return desktop_; }
+    ClipboardBroker& clipboard() { return clipboard_; }
     AuthThrottle& throttle() { return throttle_; }
     const std::string& sam_file() const { return sam_file_; }
     // True while a peer other than `self` has a session (is past logon and not refused).
@@ -58,6 +60,7 @@ private:
     const Config& config_;
     Channels& channels_;
     Desktop& desktop_;
+    ClipboardBroker& clipboard_;
     log::Logger log_{"rdp"};
     boost::asio::ip::tcp::acceptor acceptor_;
     AuthThrottle throttle_;

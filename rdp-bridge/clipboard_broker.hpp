@@ -1,0 +1,133 @@
+// The clipboard between the desktop and every viewer, protocol-neutral: RDP peers (CLIPRDR)
+// and Guacamole users speak to it in mime types; it speaks to the compositor through Channels.
+// Network thread only.
+//
+// Model (delayed rendering, as in CLIPRDR and the Wayland data device): there is one current
+// clipboard, owned either by the desktop (a Wayland/X11 app copied) or by one viewer (its user
+// copied on their machine). Only the list of mime types travels when something is copied; bytes
+// travel when somebody pastes, fetched from whoever owns the clipboard:
+//   - desktop owns it: read() asks the compositor (ReadSelectionRequest);
+//   - a viewer owns it: the desktop's paste (PasteRequestEvent) and other viewers' read()
+//     become that viewer's on_paste_request(), answered with answer_paste().
+// A viewer never hears about its own offer, so a copy does not echo back to where it came from.
+//
+// Limits: anything larger than --clipboard-limit is refused (logged, counted in
+// deskpod_clipboard_refused_total); the clipboard itself stays as it was. A viewer that does not
+// answer a paste within kPasteTimeout, or leaves, fails that paste; the app gets no data
+// instead of hanging.
+//
+// Text: "text/plain;charset=utf-8" is the canonical text type. read() accepts it (and the other
+// UTF-8 text names, see kTextMimeTypes) whichever of them the owner actually offered, so a
+// Guacamole user can always ask for "text/plain;charset=utf-8".
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "asio.hpp"
+#include "channels.hpp"
+#include "log.hpp"
+#include "metrics.hpp"
+
+namespace deskpod {
+
+// A viewer's side of the clipboard (an RDP peer's CLIPRDR channel, a Guacamole user).
+class ClipboardClient {
+  public:
+    virtual ~ClipboardClient() = default;
+    // The clipboard this viewer can paste from changed: these mime types can be read with
+    // ClipboardBroker::read() (empty: the clipboard is empty). Announce them to the remote side.
+    virtual void on_clipboard_offer(const std::vector<std::string>& mime_types) = 0;
+    // Somebody pastes from this viewer's offer: fetch the bytes in `mime_type` from the remote
+    // side and hand them to ClipboardBroker::answer_paste(transfer_id, ...), now or later.
+    virtual void on_paste_request(uint64_t transfer_id, const std::string& mime_type) = 0;
+};
+
+class ClipboardBroker {
+  public:
+    // Answer to read(): `ok`, `error` (why not), `mime_type` (the type actually delivered),
+    // `data`. request_id is the broker's own.
+    using ReadDone = std::function<void(const SelectionDataEvent&)>;
+
+    // How long a viewer has to deliver its clipboard for a paste.
+    static constexpr std::chrono::seconds kPasteTimeout{10};
+    // How long a read may take end to end (the compositor streams the app's data meanwhile).
+    static constexpr std::chrono::seconds kReadTimeout{30};
+    // The UTF-8 text mime types, best first; equivalent for read().
+    static const std::vector<std::string> kTextMimeTypes;
+
+    ClipboardBroker(boost::asio::io_context& io, Channels& channels, uint64_t limit);
+    ~ClipboardBroker();
+    ClipboardBroker(const ClipboardBroker&) = delete;
+    ClipboardBroker& operator=(const ClipboardBroker&) = delete;
+
+    // Registers a viewer; it immediately gets on_clipboard_offer() with the current types
+    // when the clipboard is not empty. `protocol` labels the metrics.
+    void add_client(ClipboardClient* client, Protocol protocol);
+    // Unregisters: its pending pastes fail, its pending reads are dropped (their callbacks are
+    // never called), and its offer, if still the clipboard, is withdrawn.
+    void remove_client(ClipboardClient* client);
+
+    // Mime types of the current clipboard as `client` sees it (empty when it owns it).
+    std::vector<std::string> offered_to(const ClipboardClient* client) const;
+    // Reads the current clipboard as `mime_type`; `done` runs later on the network thread
+    // (never inside read()), exactly once unless `client` is removed first.
+    void read(ClipboardClient* client, const std::string& mime_type, ReadDone done);
+    // `client`'s user copied: its clipboard, in these mime types, becomes the desktop's (an
+    // empty list withdraws its offer).
+    void offer(ClipboardClient* client, std::vector<std::string> mime_types);
+    // The bytes for on_paste_request(transfer_id); null `data`: the viewer could not deliver.
+    // Over the limit: refused and logged. Unknown (timed out) ids are ignored.
+    void answer_paste(uint64_t transfer_id, ClipboardBytes data);
+    uint64_t limit() const { return limit_; }
+
+    // ---- from the compositor (Bridge dispatches these) ----
+    void handle(const SelectionOfferEvent& event);
+    void handle(const SelectionDataEvent& event);
+    void handle(const PasteRequestEvent& event);
+
+  private:
+    struct Client {
+        Protocol protocol;
+    };
+    enum class Owner { nobody, desktop, viewer };
+    // A read waiting for the compositor, or a paste waiting for a viewer.
+    struct Pending {
+        ClipboardClient* reader = nullptr;  // who gets `done` (null: the compositor asked)
+        ClipboardClient* source = nullptr;  // the viewer asked for bytes (null: the compositor)
+        std::string mime_type;
+        ReadDone done;
+        std::unique_ptr<boost::asio::steady_timer> timer;
+    };
+
+    std::string resolve(const std::string& wanted) const;
+    void notify_all(const ClipboardClient* except);
+    void start_timer(uint64_t id, bool paste, std::chrono::seconds after);
+    void finish_read(uint64_t id, const SelectionDataEvent& result);
+    void fail_paste(uint64_t transfer_id, const std::string& why);
+    void deliver(Pending& pending, uint64_t id, ClipboardBytes data);
+    bool push(InputEvent&& event);
+
+    boost::asio::io_context& io_;
+    Channels& channels_;
+    const uint64_t limit_;
+    const log::Logger log_{"clipboard"};
+    std::map<ClipboardClient*, Client> clients_;
+
+    Owner owner_ = Owner::nobody;
+    ClipboardClient* owning_viewer_ = nullptr;
+    uint64_t desktop_serial_ = 0;
+    uint64_t offer_id_ = 0;  // the current viewer offer, as the compositor knows it
+    std::vector<std::string> mime_types_;
+
+    uint64_t next_id_ = 1;                // offer, read and viewer-to-viewer transfer ids
+    std::map<uint64_t, Pending> reads_;   // by ReadSelectionRequest id
+    std::map<uint64_t, Pending> pastes_;  // by transfer id (compositor's or our own)
+};
+
+}  // namespace deskpod
