@@ -27,9 +27,10 @@ def has_cliprdr() -> bool:
 @needs_deskpod
 class ClipboardTest(IntegrationTest):
     def setUp(self):
-        super().setUp()
+        # Before the base setUp: a skip raised there would bypass tearDown's cleanup.
         if SERVER_KIND == "deskpod" and DESKPOD_BIN.exists() and not has_cliprdr():
             self.skipTest("deskpod has no RDP clipboard channel yet")
+        super().setUp()
         for tool in ("xclip", "wl-copy", "wl-paste"):
             if not shutil.which(tool):
                 self.fail(f"{tool} is not installed (scripts/bootstrap installs it)")
