@@ -6,7 +6,7 @@ import signal
 import subprocess
 import unittest
 
-from harness import SERVER_KIND, IntegrationTest, needs_deskpod, solid_session, tail
+from harness import SERVER_KIND, IntegrationTest, RdpClient, needs_deskpod, solid_session, tail
 
 COLOR = "33cc66"
 
@@ -43,7 +43,6 @@ class ClientsTest(IntegrationTest):
         server = self.start_server(solid_session(COLOR), extra=["--max-clients", "1"])
         first = self.connect(server, name="first")
         self.assert_client_matches_desktop(server, first, "first", expect_color=COLOR)
-        from harness import RdpClient
         extra = RdpClient(self.stack, self.workdir, "extra", server.rdp_port, server.size)
         try:
             code = extra.proc.wait(60)
