@@ -1,0 +1,114 @@
+// One Guacamole user: a Viewer of the Desktop that speaks the Guacamole protocol over some
+// Transport (guacd-compatible TCP, or the built-in client's WebSocket tunnel). Owns the
+// handshake (TCP only), display encoding paced by the client's `sync` replies, cursor, input,
+// keep-alive and the seat. Network thread only.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "asio.hpp"
+#include "channels.hpp"
+#include "config.hpp"
+#include "desktop.hpp"
+#include "guac_display.hpp"
+#include "guac_handshake.hpp"
+#include "guac_parser.hpp"
+#include "log.hpp"
+#include "metrics.hpp"
+
+namespace deskpod::guac {
+
+// What every Guacamole user shares: the loop, the desktop and the way to the compositor.
+struct Host {
+    boost::asio::io_context& io;
+    const Config& config;
+    Channels& channels;
+    Desktop& desktop;
+    std::string connection_id;  // "$<uuid>": the one desktop, for `ready` and joins
+};
+
+// A byte pipe to the client. send() queues; the transport writes in order.
+class Transport {
+  public:
+    virtual ~Transport() = default;
+    virtual void send(std::string data) = 0;
+    // Bytes queued but not yet written to the socket.
+    virtual size_t backlog() const = 0;
+    // Flushes what is queued, then closes. The transport calls User::stop() when closed.
+    virtual void close() = 0;
+};
+
+class User final : public Viewer {
+  public:
+    User(Host& host, Transport& transport, Protocol protocol, std::string log_id);
+    ~User() override;
+    User(const User&) = delete;
+    User& operator=(const User&) = delete;
+
+    // guacd-compatible endpoint: expect `select` ... `connect` within the handshake timeout.
+    void start_handshake();
+    // The WebSocket tunnel already knows the client (from its query string): start at once.
+    void start_session(const ClientInfo& info);
+    // Bytes from the client, in any split.
+    void receive(std::string_view bytes);
+    // The transport finished writing its backlog.
+    void on_drained();
+    // The connection is gone (either side closed it): release seat, input and timers.
+    void stop();
+    bool stopped() const { return stopped_; }
+
+    // Viewer
+    void on_damage(const Region& damage) override;
+    void on_resize(int32_t width, int32_t height) override;
+    void on_cursor(const CursorEvent& cursor) override;
+
+    static constexpr std::chrono::seconds kHandshakeTimeout{15};  // as guacd
+    static constexpr std::chrono::seconds kReceiveTimeout{15};    // guacd's user timeout
+    static constexpr std::chrono::seconds kKeepAlive{5};          // libguac's nop interval
+    static constexpr int kMaxFramesInFlight = 2;
+    static constexpr size_t kMaxBacklog = 4 << 20;
+
+  private:
+    void handle(const Instruction& in);
+    void handle_mouse(const Instruction& in);
+    void handle_sync(const Instruction& in);
+    void handle_size(const Instruction& in);
+    void fail(Status status, const std::string& message);
+    void send(std::string data);
+    void send_cursor();
+    void schedule_flush();
+    void flush();
+    void tick();
+    void push_input(InputEvent event);
+
+    Host& host_;
+    Transport& transport_;
+    Protocol protocol_;
+    log::Logger log_;
+    Parser parser_;
+    Handshake handshake_;
+    ClientInfo info_;
+    bool in_session_ = false;
+    bool seated_ = false;
+    bool stopped_ = false;
+    std::unique_ptr<DisplayEncoder> display_;
+    Region pending_;
+    std::chrono::steady_clock::time_point pending_since_{};
+    bool flush_posted_ = false;
+    std::deque<uint64_t> syncs_in_flight_;
+    uint64_t last_sync_ = 0;
+    int mouse_mask_ = 0;
+    int32_t mouse_x_ = -1, mouse_y_ = -1;
+    std::chrono::steady_clock::time_point last_sent_, last_received_;
+    boost::asio::steady_timer deadline_;  // handshake timeout
+    boost::asio::steady_timer ticker_;    // keep-alive and receive timeout
+    boost::asio::steady_timer resize_timer_;
+    int32_t wanted_w_ = 0, wanted_h_ = 0;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace deskpod::guac
