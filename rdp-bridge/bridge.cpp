@@ -13,6 +13,7 @@
 #include "clipboard_broker.hpp"
 #include "desktop.hpp"
 #include "freerdp.hpp"
+#include "guac/guac_server.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
 #include "rdp_server.hpp"
@@ -40,7 +41,8 @@ void init_freerdp() {
 struct Bridge::Impl {
     Impl(const Config& cfg, Channels& ch)
         : config(cfg), channels(ch), desktop(cfg.width, cfg.height, cfg.max_clients),
-          clipboard(io, ch, cfg.clipboard_limit), doorbell(io), ping_timer(io) {}
+          clipboard(io, ch, cfg.clipboard_limit), doorbell(io), ping_timer(io),
+          guac_host{io, cfg, ch, desktop, guac::new_connection_id()} {}
 
     void start();
     void stop();
@@ -75,6 +77,10 @@ struct Bridge::Impl {
     uint64_t next_ping_id = 1;
     std::unordered_map<uint64_t, std::function<void(bool)>> pending_pings;
     asio::steady_timer ping_timer;
+
+    // Guacamole users (TCP endpoint and the web client's tunnel) share this.
+    guac::Host guac_host;
+    std::unique_ptr<guac::Server> guac;
 };
 
 void Bridge::Impl::start() {
@@ -87,12 +93,17 @@ void Bridge::Impl::start() {
         rdp = std::make_unique<RdpServer>(io, config, channels, desktop, clipboard);
         rdp->listen();
     }
+    if (config.guac.enabled) {
+        guac = std::make_unique<guac::Server>(guac_host);
+        guac->listen();
+    }
 #if DESKPOD_HAVE_HTTP
     if (config.http.enabled) {
         HttpProbes probes;
         probes.compositor_alive = [this](std::function<void(bool)> done) { ping(std::move(done)); };
         probes.ready = [this] {
-            const bool listening = !config.rdp.enabled || (rdp && rdp->listening());
+            const bool listening = (!config.rdp.enabled || (rdp && rdp->listening())) &&
+                                   (!config.guac.enabled || (guac && guac->listening()));
             return session_running && listening && !shutting_down;
         };
         http = std::make_unique<HttpServer>(io, config, std::move(probes));
@@ -101,6 +112,7 @@ void Bridge::Impl::start() {
     }
 #endif
     if (rdp) rdp->start();
+    if (guac) guac->start();
     wait_doorbell();
     // Frames may have been queued before the doorbell was watched.
     asio::post(io, [this] { drain(); });
@@ -185,6 +197,7 @@ void Bridge::Impl::shutdown() {
     shutting_down = true;
     finish_pings(false);
     if (rdp) rdp->stop();
+    if (guac) guac->stop();
 #if DESKPOD_HAVE_HTTP
     if (http) http->stop();
 #endif
@@ -203,11 +216,13 @@ void Bridge::Impl::stop() {
     if (!started) {
         // start() failed or never ran: nothing runs the loop; release what start() opened.
         rdp.reset();
+        guac.reset();
         return;
     }
     asio::post(io, [this] { shutdown(); });
     if (thread.joinable()) thread.join();
     rdp.reset();
+    guac.reset();
 #if DESKPOD_HAVE_HTTP
     http.reset();
 #endif
