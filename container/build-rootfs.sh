@@ -72,7 +72,7 @@ started=$SECONDS
 # The package list: the fixed runtime list plus the packages of the libraries deskpod links.
 mapfile -t pkgs < <(grep -v '^\s*#' "$root/container/runtime-packages" | sed '/^\s*$/d')
 while read -r lib; do
-  path="$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')"
+  path="$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ && !found {print $NF; found = 1}')"
   [[ -n "$path" ]] || continue
   pkg="$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1)" || true
   [[ -n "$pkg" ]] && pkgs+=("$pkg")
@@ -140,6 +140,7 @@ umoci config --image "$layout:$tag" \
   --config.workingdir /home/deskpod \
   --config.entrypoint /usr/bin/tini --config.entrypoint -- --config.entrypoint /usr/local/bin/deskpod \
   --config.env HOME=/home/deskpod \
+  --config.env LANG=C.UTF-8 \
   --config.env XDG_RUNTIME_DIR=/run/user/$uid \
   --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   --config.env DESKPOD_RDP=0.0.0.0:3389 \
@@ -153,12 +154,23 @@ umoci config --image "$layout:$tag" \
   --manifest.annotation org.opencontainers.image.ref.name="$tag" \
   --tag "$tag"
 umoci gc --layout "$layout"
-# OCI layout archive (podman load, docker load >= 25).
-tar -C "$layout" -cf "$out/deskpod-oci.tar" .
-say "OCI image archive: $out/deskpod-oci.tar ($(du -h "$out/deskpod-oci.tar" | cut -f1)); podman load -i $out/deskpod-oci.tar"
 if command -v skopeo >/dev/null; then
   rm -f "$out/deskpod-docker.tar"
   skopeo --insecure-policy copy --quiet "oci:$layout:$tag" "docker-archive:$out/deskpod-docker.tar:localhost/deskpod:$tag"
   say "Docker archive: $out/deskpod-docker.tar; docker load -i $out/deskpod-docker.tar"
 fi
+# Loaders name the image after the index's ref.name (podman) or io.containerd.image.name
+# (docker >= 25): give the full name, not only the tag umoci wrote.
+python3 - "$layout/index.json" "localhost/deskpod:$tag" <<'PY'
+import json, sys
+path, name = sys.argv[1], sys.argv[2]
+index = json.load(open(path))
+for m in index["manifests"]:
+    m.setdefault("annotations", {})["org.opencontainers.image.ref.name"] = name
+    m["annotations"]["io.containerd.image.name"] = name
+json.dump(index, open(path, "w"))
+PY
+# OCI layout archive (podman load, docker load >= 25).
+tar -C "$layout" -cf "$out/deskpod-oci.tar" .
+say "OCI image archive: $out/deskpod-oci.tar ($(du -h "$out/deskpod-oci.tar" | cut -f1)); podman load -i $out/deskpod-oci.tar"
 say "done in $((SECONDS - started))s"
