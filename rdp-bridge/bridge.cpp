@@ -107,6 +107,7 @@ void Bridge::Impl::start() {
             return session_running && listening && !shutting_down;
         };
         http = std::make_unique<HttpServer>(io, config, std::move(probes));
+        http->enable_web_client(guac_host);
         http->listen();
         http->start();
     }

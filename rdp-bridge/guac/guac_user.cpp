@@ -88,7 +88,6 @@ void User::start_session(const ClientInfo& info) {
 void User::receive(std::string_view bytes) {
     if (stopped_)
         return;
-    last_received_ = Clock::now();
     parser_.append(bytes);
     Instruction in;
     while (!stopped_) {
@@ -96,25 +95,36 @@ void User::receive(std::string_view bytes) {
         if (status == Parser::Status::need_more)
             return;
         if (status == Parser::Status::error) {
-            log_.warn("malformed instruction: {}", parser_.error_message());
-            fail(Status::client_bad_request, "Malformed instruction.");
+            protocol_error(parser_.error_message());
             return;
         }
-        if (!in_session_) {
-            const Handshake::Step step = handshake_.on_instruction(in);
-            if (!step.reply.empty())
-                send(step.reply);
-            if (step.failure) {
-                log_.warn("handshake failed: {}", step.failure_message);
-                fail(*step.failure, step.failure_message);
-                return;
-            }
-            if (step.done)
-                start_session(handshake_.info());
-            continue;
-        }
-        handle(in);
+        on_instruction(in);
     }
+}
+
+void User::protocol_error(const std::string& why) {
+    log_.warn("malformed instruction: {}", why);
+    fail(Status::client_bad_request, "Malformed instruction.");
+}
+
+void User::on_instruction(const Instruction& in) {
+    if (stopped_)
+        return;
+    note_activity();
+    if (in_session_) {
+        handle(in);
+        return;
+    }
+    const Handshake::Step step = handshake_.on_instruction(in);
+    if (!step.reply.empty())
+        send(step.reply);
+    if (step.failure) {
+        log_.warn("handshake failed: {}", step.failure_message);
+        fail(*step.failure, step.failure_message);
+        return;
+    }
+    if (step.done)
+        start_session(handshake_.info());
 }
 
 void User::handle(const Instruction& in) {

@@ -55,6 +55,13 @@ class User final : public Viewer {
     void start_session(const ClientInfo& info);
     // Bytes from the client, in any split.
     void receive(std::string_view bytes);
+    // One instruction a transport already parsed (the WebSocket tunnel does, to see its own
+    // internal instructions first).
+    void on_instruction(const Instruction& in);
+    // The transport's parser failed: `error` and close, as for malformed bytes.
+    void protocol_error(const std::string& why);
+    // Traffic that does not reach on_instruction (tunnel pings) still proves the client lives.
+    void note_activity() { last_received_ = std::chrono::steady_clock::now(); }
     // The transport finished writing its backlog.
     void on_drained();
     // The connection is gone (either side closed it): release seat, input and timers.

@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -21,7 +22,11 @@
 #include <fmt/format.h>
 
 #include "log.hpp"
+#include "login.hpp"
 #include "metrics.hpp"
+#include "rdp_auth.hpp"
+#include "web/web_assets.hpp"
+#include "websocket_tunnel.hpp"
 
 namespace deskpod {
 namespace {
@@ -50,7 +55,8 @@ using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 // Called exactly once with the response; may be called later, from another handler.
 using Respond = std::function<void(Response)>;
-using Handler = std::function<void(const Request&, Respond)>;
+// `peer` is the client's address (for the login throttle).
+using Handler = std::function<void(const Request&, const std::string& peer, Respond)>;
 
 struct Route {
     std::vector<http::verb> methods;
@@ -79,10 +85,15 @@ class Session;
 }  // namespace
 
 struct HttpServerState {
-    HttpServerState(asio::io_context& io_context, const Config& config, HttpProbes p)
-        : io(io_context), endpoint(config.http), probes(std::move(p)), acceptor(io_context) {}
+    HttpServerState(asio::io_context& io_context, const Config& cfg, HttpProbes p)
+        : io(io_context),
+          config(cfg),
+          endpoint(cfg.http),
+          probes(std::move(p)),
+          acceptor(io_context) {}
 
     asio::io_context& io;
+    const Config& config;
     Endpoint endpoint;
     HttpProbes probes;
     tcp::acceptor acceptor;
@@ -92,6 +103,12 @@ struct HttpServerState {
     std::map<std::string, Route, std::less<>> routes;
     std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions;
     log::Logger logger{"http"};
+
+    // The web client, once enable_web_client() ran.
+    guac::Host* guac = nullptr;
+    web::SessionStore web_sessions;
+    AuthThrottle login_throttle;
+    std::shared_ptr<web::Tunnels> tunnels = std::make_shared<web::Tunnels>();
 };
 
 namespace {
@@ -102,6 +119,7 @@ class Session : public std::enable_shared_from_this<Session> {
   public:
     Session(std::shared_ptr<HttpServerState> state, tcp::socket socket, uint64_t id)
         : state_(std::move(state)),
+          peer_(peer_address(socket)),
           stream_(std::move(socket)),
           id_(id),
           logger_("http", fmt::format("http#{}", id)) {}
@@ -111,6 +129,8 @@ class Session : public std::enable_shared_from_this<Session> {
     void start() { read_request(); }
 
     void close() {
+        if (upgraded_)
+            return;
         error_code ec;
         stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
         stream_.close();
@@ -174,6 +194,10 @@ class Session : public std::enable_shared_from_this<Session> {
                       std::string_view(req.method_string().data(), req.method_string().size()),
                       target);
 
+        if (path == "/websocket-tunnel" && state_->guac) {
+            upgrade(std::move(req));
+            return;
+        }
         const auto route = state_->routes.find(path);
         if (route == state_->routes.end()) {
             send(text_response(http::status::not_found, "not found\n"));
@@ -197,7 +221,47 @@ class Session : public std::enable_shared_from_this<Session> {
             return;
         }
         route->second.handler(
-            req, [self = shared_from_this()](Response res) { self->send(std::move(res)); });
+            req, peer_, [self = shared_from_this()](Response res) { self->send(std::move(res)); });
+    }
+
+    static std::string peer_address(const tcp::socket& socket) {
+        error_code ec;
+        const auto ep = socket.remote_endpoint(ec);
+        return ec ? std::string("?") : ep.address().to_string();
+    }
+
+    // The Guacamole WebSocket tunnel: only for a logged-in browser, only from our own page.
+    void upgrade(Request req) {
+        version_ = req.version();
+        keep_alive_ = false;
+        head_only_ = false;
+        if (!beast::websocket::is_upgrade(req)) {
+            reply_and_close(http::status::bad_request, "WebSocket upgrade expected\n");
+            return;
+        }
+        const auto cookie = web::cookie_value(
+            std::string_view(req[http::field::cookie].data(), req[http::field::cookie].size()),
+            web::kCookieName);
+        if (!cookie || !state_->web_sessions.valid(*cookie)) {
+            logger_.info("tunnel refused: no valid session");
+            reply_and_close(http::status::unauthorized, "log in first\n");
+            return;
+        }
+        // Browsers send Origin on WebSocket handshakes; another site's page must not be able to
+        // drive the desktop with this browser's cookie (SameSite=Strict already withholds it
+        // from cross-site requests; this also covers older browsers).
+        const std::string_view origin(req[http::field::origin].data(),
+                                      req[http::field::origin].size());
+        const std::string_view host(req[http::field::host].data(), req[http::field::host].size());
+        if (!origin.empty() && origin != fmt::format("http://{}", host) &&
+            origin != fmt::format("https://{}", host)) {
+            logger_.warn("tunnel refused: origin {} is not this server ({})", origin, host);
+            reply_and_close(http::status::forbidden, "cross-origin tunnel refused\n");
+            return;
+        }
+        upgraded_ = true;
+        web::start_websocket_tunnel(state_->tunnels, *state_->guac, std::move(stream_),
+                                    std::move(req));
     }
 
     void send(Response res) {
@@ -239,6 +303,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     std::shared_ptr<HttpServerState> state_;
+    std::string peer_;
+    bool upgraded_ = false;  // stream_ now belongs to a WebSocket tunnel
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
@@ -294,7 +360,7 @@ void add_routes(HttpServerState& state) {
     // while a Session (which owns a reference to the State) is calling it.
     HttpServerState* s = &state;
     state.routes["/healthz"] = Route{
-        {http::verb::get}, [s](const Request&, Respond respond) {
+        {http::verb::get}, [s](const Request&, const std::string&, Respond respond) {
             if (!s->probes.compositor_alive) {
                 respond(text_response(http::status::service_unavailable, "no compositor probe\n"));
                 return;
@@ -319,16 +385,94 @@ void add_routes(HttpServerState& state) {
             s->probes.compositor_alive(finish);
         }};
     state.routes["/readyz"] =
-        Route{{http::verb::get}, [s](const Request&, Respond respond) {
+        Route{{http::verb::get}, [s](const Request&, const std::string&, Respond respond) {
                   const bool ready = s->probes.ready && s->probes.ready();
                   respond(ready ? text_response(http::status::ok, "ready\n")
                                 : text_response(http::status::service_unavailable, "not ready\n"));
               }};
     state.routes["/metrics"] =
-        Route{{http::verb::get}, [](const Request&, Respond respond) {
+        Route{{http::verb::get}, [](const Request&, const std::string&, Respond respond) {
                   respond(text_response(http::status::ok, metrics().render_prometheus(),
                                         "text/plain; version=0.0.4; charset=utf-8"));
               }};
+}
+
+Response json_error(http::status status, std::string_view message) {
+    // Messages are fixed ASCII strings without quotes or backslashes.
+    return text_response(status, fmt::format("{{\"error\":\"{}\"}}\n", message),
+                         "application/json");
+}
+
+bool logged_in(HttpServerState& s, const Request& req) {
+    const auto cookie = web::cookie_value(
+        std::string_view(req[http::field::cookie].data(), req[http::field::cookie].size()),
+        web::kCookieName);
+    return cookie && s.web_sessions.valid(*cookie);
+}
+
+void add_web_routes(HttpServerState& state) {
+    HttpServerState* s = &state;
+    for (const web::Asset& asset : web::assets()) {
+        state.routes[std::string(asset.path)] =
+            Route{{http::verb::get}, [asset](const Request&, const std::string&, Respond respond) {
+                      Response res = text_response(http::status::ok, std::string(asset.body),
+                                                   asset.content_type);
+                      // The page and its scripts come only from here; no framing (clickjacking).
+                      res.set("Content-Security-Policy",
+                              "default-src 'self'; img-src 'self' data: blob:; "
+                              "connect-src 'self' ws: wss:; frame-ancestors 'none'");
+                      res.set("X-Frame-Options", "DENY");
+                      res.set("X-Content-Type-Options", "nosniff");
+                      respond(std::move(res));
+                  }};
+    }
+    state.routes["/session"] = Route{
+        {http::verb::get}, [s](const Request& req, const std::string&, Respond respond) {
+            respond(logged_in(*s, req) ? text_response(http::status::ok, "{}\n", "application/json")
+                                       : json_error(http::status::unauthorized, "Not logged in."));
+        }};
+    state.routes["/logout"] = Route{
+        {http::verb::post}, [s](const Request& req, const std::string&, Respond respond) {
+            const auto cookie = web::cookie_value(
+                std::string_view(req[http::field::cookie].data(), req[http::field::cookie].size()),
+                web::kCookieName);
+            if (cookie)
+                s->web_sessions.remove(*cookie);
+            Response res = text_response(http::status::no_content, "");
+            res.set(http::field::set_cookie, web::session_cookie(""));
+            respond(std::move(res));
+        }};
+    state.routes["/login"] = Route{
+        {http::verb::post}, [s](const Request& req, const std::string& peer, Respond respond) {
+            const std::string body = req.body();
+            auto check = [s, body, peer, respond] {
+                const auto user = web::form_field(body, "user");
+                const auto password = web::form_field(body, "password");
+                if (user && password && credentials_match(s->config, *user, *password)) {
+                    s->login_throttle.record_success(peer);
+                    s->logger.info("web login of user '{}' from {}", *user, peer);
+                    Response res = text_response(http::status::no_content, "");
+                    res.set(http::field::set_cookie, web::session_cookie(s->web_sessions.create()));
+                    respond(std::move(res));
+                    return;
+                }
+                s->login_throttle.record_failure(peer, AuthThrottle::Clock::now());
+                metrics().auth_failures[Protocol::web].add();
+                s->logger.warn("web login failed from {}: wrong user or password", peer);
+                respond(json_error(http::status::unauthorized, "Wrong user name or password."));
+            };
+            // Repeated failures from one address wait 1 s, 2 s, 4 s ... before being checked.
+            const auto delay = s->login_throttle.delay_for(peer, AuthThrottle::Clock::now());
+            if (delay.count() == 0) {
+                check();
+                return;
+            }
+            auto timer = std::make_shared<asio::steady_timer>(s->io, delay);
+            timer->async_wait([timer, check](error_code ec) {
+                if (!ec)
+                    check();
+            });
+        }};
 }
 
 }  // namespace
@@ -391,6 +535,11 @@ void HttpServer::listen() {
         fmt::format("--http: cannot listen on {}: {}", s.endpoint.to_string(), ec.message()));
 }
 
+void HttpServer::enable_web_client(guac::Host& host) {
+    state_->guac = &host;
+    add_web_routes(*state_);
+}
+
 void HttpServer::start() {
     state_->stopped = false;
     accept_next(state_);
@@ -409,6 +558,7 @@ void HttpServer::stop() {
     }
     for (auto& session : open)
         session->close();
+    s.tunnels->close_all();
 }
 
 uint16_t HttpServer::port() const {

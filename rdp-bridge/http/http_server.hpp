@@ -15,6 +15,10 @@
 
 namespace deskpod {
 
+namespace guac {
+struct Host;
+}
+
 struct HttpProbes {
     // Calls done(true) once the compositor answered a ping, done(false) after a timeout. Runs on
     // the io_context thread.
@@ -35,8 +39,10 @@ class HttpServer {
     HttpServer& operator=(const HttpServer&) = delete;
 
     void listen();  // binds config.http; throws std::runtime_error naming --http and the address
-    void start();   // begins accepting
-    void stop();    // closes the listener and every open connection; idempotent
+    // Serves the built-in web client (page, login, /websocket-tunnel) for `host`'s desktop.
+    void enable_web_client(guac::Host& host);
+    void start();  // begins accepting
+    void stop();   // closes the listener and every open connection; idempotent
 
     // The bound port once listen() returned (differs from config.http.port when that is 0,
     // which tests use to get a free port).

@@ -1,0 +1,244 @@
+#include "websocket_tunnel.hpp"
+
+#include <boost/beast/websocket.hpp>
+
+#include <deque>
+
+#include <fmt/format.h>
+
+#include "guac/guac_server.hpp"
+#include "login.hpp"
+
+namespace deskpod::web {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using error_code = boost::system::error_code;
+
+guac::ClientInfo client_info_from_query(std::string_view query) {
+    guac::ClientInfo info;
+    info.version = guac::kServerVersion;
+    while (!query.empty()) {
+        const size_t end = query.find('&');
+        const std::string_view pair = query.substr(0, end);
+        query = end == std::string_view::npos ? std::string_view{} : query.substr(end + 1);
+        const size_t eq = pair.find('=');
+        if (eq == std::string_view::npos)
+            continue;
+        const std::string key = url_decode(pair.substr(0, eq));
+        const std::string value = url_decode(pair.substr(eq + 1));
+        if (key == "width") {
+            if (auto v = guac::parse_int(value, 1, 16384))
+                info.width = *v;
+        } else if (key == "height") {
+            if (auto v = guac::parse_int(value, 1, 16384))
+                info.height = *v;
+        } else if (key == "dpi") {
+            if (auto v = guac::parse_int(value, 1, 10000))
+                info.dpi = *v;
+        } else if (key == "image") {
+            if (info.image_mimetypes.size() < 16)
+                info.image_mimetypes.push_back(value);
+        } else if (key == "timezone") {
+            info.timezone = value;
+        } else if (key == "read-only") {
+            info.read_only = value == "true";
+        }
+    }
+    return info;
+}
+
+// A tunnel: the WebSocket, its write queue, and the Guacamole user behind it.
+struct Tunnels::Entry final : guac::Transport, std::enable_shared_from_this<Tunnels::Entry> {
+    Entry(std::shared_ptr<Tunnels> t, guac::Host& h, beast::tcp_stream stream, uint64_t tunnel_id)
+        : tunnels(std::move(t)),
+          host(h),
+          ws(std::move(stream)),
+          id(tunnel_id),
+          log("web", fmt::format("web#{}", tunnel_id)) {}
+
+    void start(beast::http::request<beast::http::string_body> request) {
+        const std::string_view target(request.target().data(), request.target().size());
+        const size_t q = target.find('?');
+        info = client_info_from_query(q == std::string_view::npos ? "" : target.substr(q + 1));
+        ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+        ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+            res.set(beast::http::field::sec_websocket_protocol, "guacamole");
+            res.set(beast::http::field::server, "deskpod");
+        }));
+        // Clipboard blobs are the largest messages a client sends (8 KiB of base64).
+        ws.read_message_max(64 * 1024);
+        ws.text(true);
+        ws.async_accept(request, [self = shared_from_this()](error_code ec) {
+            if (ec) {
+                self->log.info("WebSocket upgrade failed: {}", ec.message());
+                self->finish();
+                return;
+            }
+            self->open();
+        });
+    }
+
+    void open() {
+        uuid = guac::new_connection_id().substr(1);
+        log.info("tunnel {} open: {}x{}", uuid, info.width, info.height);
+        user = std::make_unique<guac::User>(host, *this, Protocol::web, log.conn());
+        send(guac::instruction("", uuid));
+        user->start_session(info);
+        read();
+    }
+
+    void read() {
+        ws.async_read(buffer, [self = shared_from_this()](error_code ec, size_t) {
+            if (self->closed)
+                return;
+            if (ec) {
+                if (ec != websocket::error::closed)
+                    self->log.debug("read: {}", ec.message());
+                self->finish();
+                return;
+            }
+            const auto data = self->buffer.data();
+            const std::string_view text(static_cast<const char*>(data.data()), data.size());
+            self->receive(text);
+            self->buffer.consume(self->buffer.size());
+            if (!self->closed)
+                self->read();
+        });
+    }
+
+    void receive(std::string_view text) {
+        parser.append(text);
+        guac::Instruction in;
+        while (!closed && user) {
+            const auto status = parser.next(in);
+            if (status == guac::Parser::Status::need_more)
+                return;
+            if (status == guac::Parser::Status::error) {
+                user->protocol_error(parser.error_message());
+                return;
+            }
+            if (in.opcode.empty()) {
+                // Tunnel-internal: the client's ping, echoed so it can measure the round trip.
+                user->note_activity();
+                if (!in.args.empty() && in.args[0] == "ping") {
+                    std::vector<std::string_view> args(in.args.begin(), in.args.end());
+                    std::string out;
+                    guac::append_instruction(out, "", args);
+                    send(std::move(out));
+                }
+                continue;
+            }
+            user->on_instruction(in);
+        }
+    }
+
+    void send(std::string data) override {
+        if (closed || closing)
+            return;
+        backlog_bytes += data.size();
+        queue.push_back(std::move(data));
+        if (!writing)
+            write_next();
+    }
+    size_t backlog() const override { return backlog_bytes; }
+
+    void close() override {
+        if (closed || closing)
+            return;
+        closing = true;
+        if (!writing)
+            close_socket();
+    }
+
+    void write_next() {
+        if (queue.empty()) {
+            writing = false;
+            if (closing) {
+                close_socket();
+                return;
+            }
+            if (user)
+                user->on_drained();
+            return;
+        }
+        writing = true;
+        ws.async_write(
+            asio::buffer(queue.front()), [self = shared_from_this()](error_code ec, size_t) {
+                if (self->closed)
+                    return;
+                self->backlog_bytes -= std::min(self->backlog_bytes, self->queue.front().size());
+                self->queue.pop_front();
+                if (ec) {
+                    self->finish();
+                    return;
+                }
+                self->write_next();
+            });
+    }
+
+    void close_socket() {
+        ws.async_close(websocket::close_code::normal,
+                       [self = shared_from_this()](error_code) { self->finish(); });
+    }
+
+    void finish() {
+        if (closed)
+            return;
+        closed = true;
+        if (user)
+            user->stop();
+        error_code ignored;
+        beast::get_lowest_layer(ws).socket().shutdown(asio::ip::tcp::socket::shutdown_both,
+                                                      ignored);
+        beast::get_lowest_layer(ws).close();
+        tunnels->remove(id);
+        log.info("tunnel closed");
+    }
+
+    std::shared_ptr<Tunnels> tunnels;
+    guac::Host& host;
+    websocket::stream<beast::tcp_stream> ws;
+    uint64_t id;
+    log::Logger log;
+    guac::ClientInfo info;
+    std::string uuid;
+    std::unique_ptr<guac::User> user;
+    guac::Parser parser;
+    beast::flat_buffer buffer;
+    std::deque<std::string> queue;
+    size_t backlog_bytes = 0;
+    bool writing = false;
+    bool closing = false;
+    bool closed = false;
+};
+
+void Tunnels::add(uint64_t id, std::weak_ptr<Entry> tunnel) {
+    open_.emplace(id, std::move(tunnel));
+}
+void Tunnels::remove(uint64_t id) {
+    open_.erase(id);
+}
+
+void Tunnels::close_all() {
+    std::vector<std::shared_ptr<Entry>> all;
+    for (auto& [id, weak] : open_)
+        if (auto t = weak.lock())
+            all.push_back(std::move(t));
+    for (auto& t : all)
+        t->finish();
+}
+
+void start_websocket_tunnel(std::shared_ptr<Tunnels> tunnels, guac::Host& host,
+                            beast::tcp_stream stream,
+                            beast::http::request<beast::http::string_body> request) {
+    // The HTTP read timeout must not cut the tunnel; the WebSocket's own timeouts take over.
+    stream.expires_never();
+    const uint64_t id = tunnels->next_id();
+    auto entry = std::make_shared<Tunnels::Entry>(tunnels, host, std::move(stream), id);
+    tunnels->add(id, entry);
+    entry->start(std::move(request));
+}
+
+}  // namespace deskpod::web
