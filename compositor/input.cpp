@@ -1,6 +1,7 @@
 // Input and control requests from the network thread, applied on the compositor thread.
 #include <variant>
 
+#include "clipboard.hpp"
 #include "keyboard.hpp"
 #include "metrics.hpp"
 #include "output.hpp"
@@ -49,15 +50,9 @@ void Server::handle_input_doorbell() {
                            log.info("shutdown requested");
                            terminate(0);
                        },
-                       // Until the clipboard crosses to the network side, refuse reads
-                       // so the requester never waits, and ignore remote offers.
-                       [&](const ReadSelectionRequest& e) {
-                           publish(SelectionDataEvent{e.request_id, false,
-                                                      "clipboard sharing is not available",
-                                                      e.mime_type, nullptr});
-                       },
-                       [&](const RemoteOfferRequest&) {},
-                       [&](const PasteDataInput&) {},
+                       [&](const ReadSelectionRequest& e) { clipboard->read_selection(e); },
+                       [&](const RemoteOfferRequest& e) { clipboard->remote_offer(e); },
+                       [&](const PasteDataInput& e) { clipboard->paste_data(e); },
                    },
                    event);
     }

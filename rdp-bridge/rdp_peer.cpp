@@ -10,6 +10,8 @@
 
 #include "freerdp.hpp"
 #include "metrics.hpp"
+#include "clipboard_broker.hpp"
+#include "rdp_cliprdr.hpp"
 #include "rdp_encoder.hpp"
 #include "rdp_pointer.hpp"
 #include "rdp_server.hpp"
@@ -396,6 +398,8 @@ void RdpPeer::pump() {
         close(false, "virtual channel failure");
         return;
     }
+    if (cliprdr_) cliprdr_->pump();
+    if (closed_) return;
     if (peer_->IsWriteBlocked(peer_) && !write_blocked_) {
         write_blocked_ = true;
         watch_writable();
@@ -447,6 +451,8 @@ void RdpPeer::close(bool graceful, const char* reason) {
     }
     log_.info("disconnected {} ({})", address_, reason);
     server_.desktop().remove_viewer(this);
+    // Pastes waiting on this client fail now rather than at their timeout.
+    if (cliprdr_) server_.clipboard().remove_client(cliprdr_.get());
     if (seated_) {
         seated_ = false;
         server_.desktop().release_seat();
@@ -460,6 +466,7 @@ void RdpPeer::close(bool graceful, const char* reason) {
 }
 
 void RdpPeer::teardown(bool graceful) {
+    cliprdr_.reset();  // before the channel manager goes with the context
     if (state_) {
         clear_tls_errors();
         if (graceful && activated_) peer_->Close(peer_);
@@ -579,10 +586,27 @@ bool RdpPeer::handle_activate() {
                   names[int(state_->codec)], freerdp_settings_get_uint32(s, FreeRDP_ColorDepth),
                   acks_ ? "on" : "off", max_request);
         server_.desktop().add_viewer(this);
+        start_channels();
     }
     send_pointer();
     invalidate_all();
     return TRUE;
+}
+
+void RdpPeer::start_channels() {
+    if (WTSVirtualChannelManagerIsChannelJoined(state_->vcm, "cliprdr")) {
+        try {
+            cliprdr_ = std::make_unique<RdpCliprdr>(server_.io(), server_.clipboard(),
+                                                    state_->vcm, log_);
+            if (!cliprdr_->start()) {
+                log_.warn("cannot open the clipboard channel; no clipboard for this client");
+                cliprdr_.reset();
+            }
+        } catch (const std::exception& e) {
+            log_.warn("no clipboard for this client: {}", e.what());
+            cliprdr_.reset();
+        }
+    }
 }
 
 void RdpPeer::desktop_size_settled() {

@@ -20,6 +20,7 @@ typedef struct rdp_freerdp_peer freerdp_peer;
 namespace deskpod {
 
 class RdpServer;
+class RdpCliprdr;
 struct PeerState;
 
 class RdpPeer final : public Viewer, public std::enable_shared_from_this<RdpPeer> {
@@ -83,6 +84,7 @@ private:
     bool send_bitmaps(const Region& damage);
     void send_pointer();
     void invalidate_all();
+    void start_channels();
     bool can_send() const;
     void auth_failed(const char* why);
     std::string host() const;
@@ -100,6 +102,7 @@ private:
     boost::asio::steady_timer handshake_deadline_;
     std::thread handshake_thread_;
     RdpInput input_;
+    std::unique_ptr<RdpCliprdr> cliprdr_;  // null until activation, or without the channel
 
     // Written by the handshake thread, read by the network thread after the hand-over
     // (thread join, and the asio::post before it, order the accesses).
