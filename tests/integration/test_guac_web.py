@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""The built-in web client in headless Chromium (Debian's chromium, driven by playwright-core):
+log in (a wrong password gets a clear message), the first frame shows the desktop's real pixels
+(grim), typed keys reach an app, a click reaches it, and resizing the browser resizes the desktop.
+"""
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import time
+import unittest
+from pathlib import Path
+
+from harness import (PASSWORD, SOURCE_ROOT, TEST_CLIENT, USER, IntegrationTest, Proc,
+                     compare_images, image_size, tail, wait_until)
+
+NODE_MODULES = Path(os.environ.get("DESKPOD_NODE_MODULES", ""))
+DRIVER = Path(__file__).resolve().parent / "js" / "browser_driver.mjs"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def browser_missing() -> str | None:
+    if not shutil.which("node"):
+        return "node is not installed (scripts/bootstrap installs it)"
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is not installed (scripts/bootstrap installs chromium)"
+    if not (NODE_MODULES / "playwright-core").exists():
+        return f"playwright-core not installed in {NODE_MODULES} (meson builds it with npm ci)"
+    return None
+
+
+class Browser:
+    """Headless Chromium behind browser_driver.mjs: one JSON command per line."""
+
+    def __init__(self, stack, workdir: Path, name: str = "chromium"):
+        env = dict(os.environ, DESKPOD_NODE_MODULES=str(NODE_MODULES), CHROMIUM=CHROMIUM,
+                   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
+        env.pop("DISPLAY", None)
+        env.pop("WAYLAND_DISPLAY", None)
+        self.log_path = workdir / f"{name}.log"
+        self.popen = subprocess.Popen(
+            ["node", str(DRIVER), str(workdir / f"{name}-profile")], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self.log_path.open("w"), text=True, env=env,
+            start_new_session=True)
+        stack.push(self.close)
+
+    def __call__(self, op: str, **args):
+        self.popen.stdin.write(json.dumps({"op": op, **args}) + "\n")
+        self.popen.stdin.flush()
+        line = self.popen.stdout.readline()
+        if not line:
+            raise AssertionError(f"browser driver died:\n{tail(self.log_path.read_text())}")
+        answer = json.loads(line)
+        if not answer["ok"]:
+            raise AssertionError(f"browser {op} failed: {answer['error']}")
+        return answer["value"]
+
+    def wait(self, expression: str, timeout: float = 30):
+        self("waitFor", expression=expression, timeout=int(timeout * 1000))
+
+    def close(self):
+        if self.popen.poll() is None:
+            try:
+                self.popen.stdin.write(json.dumps({"op": "close"}) + "\n")
+                self.popen.stdin.flush()
+                self.popen.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                os.killpg(self.popen.pid, 9)
+                self.popen.wait()
+
+
+def wait_picture_matches(test, server, browser, selector: str, tag: str, timeout: float = 30):
+    """Screenshots `selector` until it matches the desktop's own pixels (grim)."""
+    state = {}
+
+    def matches():
+        shot = test.workdir / f"{tag}-browser.png"
+        desk = test.workdir / f"{tag}-desktop.png"
+        browser("screenshot", selector=selector, path=str(shot))
+        server.capture(desk)
+        (sw, sh), (dw, dh) = image_size(shot), image_size(desk)
+        if (sw, sh) != (dw, dh) and 0 <= sw - dw <= 2 and 0 <= sh - dh <= 2:
+            # Element screenshots round a fractional layout box up by a pixel.
+            subprocess.run(["convert", str(shot), "-crop", f"{dw}x{dh}+0+0", "+repage",
+                            str(shot)], check=True)
+        if image_size(shot) != image_size(desk):
+            state["diff"] = f"sizes differ: {image_size(shot)} vs {image_size(desk)}"
+            return False
+        diff = compare_images(shot, desk)
+        state["diff"] = diff
+        return diff.differing <= 0.01 and diff.mean_abs <= 4.0
+
+    try:
+        wait_until(matches, timeout, f"the browser's picture ({tag}) to match the desktop",
+                   interval=0.5)
+    except AssertionError as e:
+        raise AssertionError(f"{e}; last: {state.get('diff')}; images in {tag}-*.png") from None
+    return state["diff"]
+
+
+@unittest.skipIf(browser_missing(), browser_missing() or "")
+class WebClientTest(IntegrationTest):
+    def login(self, browser, server, password=PASSWORD):
+        browser("goto", url=f"http://127.0.0.1:{server.http_port}/")
+        browser.wait("!document.getElementById('login').hidden")
+        browser("fill", selector="#user", text=USER)
+        browser("fill", selector="#password", text=password)
+        browser("click", selector="#login-button")
+
+    def test_login_display_keys_click_resize(self):
+        keys = self.workdir / "keys.txt"
+        events = self.workdir / "events.txt"
+        ready = self.workdir / "ready.txt"
+        server = self.start_server(
+            f"{shlex.quote(str(TEST_CLIENT))} --color 336699 --keys-out {shlex.quote(str(keys))}"
+            f" --events-out {shlex.quote(str(events))} --ready-out {shlex.quote(str(ready))}",
+            size="1280x800")
+        browser = Browser(self.stack, self.workdir)
+
+        # A wrong password: a clear message and no session.
+        self.login(browser, server, password="wrong")
+        browser.wait("document.getElementById('login-error').textContent.includes('Wrong')")
+        self.assertIn("Wrong user name or password",
+                      browser("evaluate", expression="document.getElementById('login-error')"
+                              ".textContent"))
+        self.assertEqual(browser("evaluate", expression="fetch('/session').then(r => r.status)"),
+                         401)
+        # The tunnel refuses without a session.
+        refused = browser("evaluate", expression=(
+            "new Promise(r => { const w = new WebSocket(`ws://${location.host}/websocket-tunnel`,"
+            " 'guacamole'); w.onopen = () => r('open'); w.onerror = () => r('refused'); })"))
+        self.assertEqual(refused, "refused")
+
+        started = time.monotonic()
+        self.login(browser, server)
+        browser.wait("window.deskpod && window.deskpod.state === 'connected'", timeout=30)
+        # The first client chooses the desktop size: the browser's display area (1024x740).
+        diff = wait_picture_matches(self, server, browser, "#display > div", "first")
+        print(f"first paint {time.monotonic() - started:.2f} s after login; {diff}")
+
+        # Keys typed while the display has focus reach the app.
+        browser("click", selector="#display")
+        browser("type", text="Hello deskpod 42")
+        wait_until(lambda: keys.exists() and "Hello deskpod 42" in keys.read_text(), 20,
+                   "typed text in the test client")
+
+        # A click reaches the app as a left button press and release.
+        browser("mouse", x=300, y=300, action="click")
+        wait_until(lambda: events.exists() and "button 272 released" in events.read_text(), 20,
+                   "the click in the test client")
+
+        # The desktop follows the browser window.
+        browser("resize", width=900, height=628)
+        wait_until(lambda: ready.exists() and "900x600" in ready.read_text(), 20,
+                   "the desktop to become 900x600", interval=0.3)
+        diff = wait_picture_matches(self, server, browser, "#display > div", "resized")
+        print(f"after resize: {diff}")
+
+    def test_repeated_failures_slow_down(self):
+        server = self.start_server(f"{shlex.quote(str(TEST_CLIENT))} --color 202020")
+        browser = Browser(self.stack, self.workdir)
+        browser("goto", url=f"http://127.0.0.1:{server.http_port}/")
+        timings = browser("evaluate", expression="""(async () => {
+            const out = [];
+            for (let i = 0; i < 3; i++) {
+                const t = performance.now();
+                const r = await fetch('/login', { method: 'POST',
+                    body: new URLSearchParams({ user: 'deskpod', password: 'nope' }) });
+                out.push([r.status, performance.now() - t]);
+            }
+            return out; })()""")
+        self.assertTrue(all(status == 401 for status, _ in timings), timings)
+        self.assertGreater(timings[2][1], 1500, f"third failure answered too fast: {timings}")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
