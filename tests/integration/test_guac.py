@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""deskpod where guacd stands: (a) guacamole-lite + guacamole-common-js in headless Chromium,
+pointed at deskpod's --guac port, paint the desktop's real pixels; (b) a raw guacd-protocol
+client: the 1.5.0 handshake, a 1.0.0 client, malformed input answered with `error`, and keys
+typed as keysyms reaching an app."""
+import base64
+import os
+import shlex
+import socket
+import subprocess
+import json
+import time
+import unittest
+
+from harness import (TEST_CLIENT, IntegrationTest, free_port, image_size, tail, wait_until)
+from test_guac_web import NODE_MODULES, Browser, browser_missing, wait_picture_matches
+
+JS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js")
+
+
+def enc(*elements) -> bytes:
+    return "".join(
+        ("," if i else "") + f"{len(str(e))}.{e}" for i, e in enumerate(elements)).encode() + b";"
+
+
+class GuacWire:
+    """A minimal guacd-protocol client over TCP (ASCII only, which is all these tests send)."""
+
+    def __init__(self, port: int):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buf = ""
+
+    def send(self, *elements):
+        self.sock.sendall(enc(*elements))
+
+    def read(self, timeout: float = 10):
+        deadline = time.monotonic() + timeout
+        while True:
+            parsed = self._parse_one()
+            if parsed is not None:
+                return parsed
+            self.sock.settimeout(max(0.05, deadline - time.monotonic()))
+            data = self.sock.recv(1 << 20)
+            if not data:
+                return None
+            self.buf += data.decode()
+
+    def _parse_one(self):
+        elements, i = [], 0
+        while True:
+            dot = self.buf.find(".", i)
+            if dot < 0:
+                return None
+            n = int(self.buf[i:dot])
+            if dot + 1 + n >= len(self.buf):
+                return None
+            elements.append(self.buf[dot + 1:dot + 1 + n])
+            term = self.buf[dot + 1 + n]
+            i = dot + 2 + n
+            if term == ";":
+                self.buf = self.buf[i:]
+                return elements
+
+    def until(self, opcode: str, timeout: float = 15, on_each=None):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ins = self.read(deadline - time.monotonic())
+            if ins is None:
+                raise AssertionError(f"connection closed while waiting for {opcode}")
+            if on_each:
+                on_each(ins)
+            if ins[0] == "sync":
+                self.send("sync", ins[1])
+            if ins[0] == opcode:
+                return ins
+        raise AssertionError(f"no {opcode} within {timeout}s")
+
+
+class GuacTest(IntegrationTest):
+    def start(self, session: str, size: str = "1024x768"):
+        self.guac_port = free_port()
+        return self.start_server(session, size=size,
+                                 extra=["--guac", f"127.0.0.1:{self.guac_port}"])
+
+    def handshake(self, wire: GuacWire, width=800, height=600, version="VERSION_1_5_0"):
+        wire.send("select", "rdp")
+        args = wire.read()
+        self.assertEqual(args[0], "args")
+        self.assertEqual(args[1], "VERSION_1_5_0")
+        for ins in (("size", width, height, 96), ("audio",), ("video",),
+                    ("image", "image/png", "image/jpeg"), ("timezone", "UTC")):
+            wire.send(*ins)
+        wire.send("connect", version, *([""] * (len(args) - 2)))
+        ready = wire.read()
+        self.assertEqual(ready[0], "ready")
+        self.assertTrue(ready[1].startswith("$"))
+        return ready[1]
+
+    def test_raw_protocol_handshake_frames_keys_and_errors(self):
+        keys = self.workdir / "keys.txt"
+        server = self.start(
+            f"{shlex.quote(str(TEST_CLIENT))} --color 446688 --keys-out {shlex.quote(str(keys))}")
+        wire = GuacWire(self.guac_port)
+        connection_id = self.handshake(wire)
+        # The first frame: the layer size, images, and a sync the client acknowledges.
+        seen = {}
+        wire.until("sync", on_each=lambda i: seen.setdefault(i[0], i))
+        self.assertIn("img", seen)
+        self.assertEqual(seen["size"][1], "0")
+        # Keysyms typed through the keymap reach the app ("Hi!" needs shift).
+        for ch in "Hi!":
+            wire.send("key", ord(ch), 1)
+            wire.send("key", ord(ch), 0)
+        wait_until(lambda: keys.exists() and "Hi!" in keys.read_text(), 20, "typed keysyms")
+
+        # A second user joins read-only by connection id; its keys are ignored.
+        joiner = GuacWire(self.guac_port)
+        joiner.send("select", connection_id)
+        args = joiner.read()
+        self.assertEqual(args[0], "args")
+        names = args[2:]
+        values = ["true" if n == "read-only" else "" for n in names]
+        joiner.send("size", 640, 480, 96)
+        joiner.send("image", "image/png")
+        joiner.send("connect", "VERSION_1_5_0", *values)
+        self.assertEqual(joiner.read()[0], "ready")
+        joiner.until("sync")
+        joiner.send("key", ord("x"), 1)
+        joiner.send("key", ord("x"), 0)
+        time.sleep(1)
+        self.assertNotIn("x", keys.read_text())
+
+        # A 1.0.0 client (fixed order, no version in connect) is served too.
+        old = GuacWire(self.guac_port)
+        old.send("select", "vnc")
+        old.read()
+        old.send("size", 640, 480)
+        old.send("audio")
+        old.send("video")
+        old.send("image", "image/png")
+        old.send("connect", "", "localhost")
+        self.assertEqual(old.read()[0], "ready")
+        old.until("sync")
+
+        # Malformed input: an `error` instruction, then the connection closes.
+        bad = GuacWire(self.guac_port)
+        bad.sock.sendall(b"6.select,3.rdp;x.nope;")
+        self.assertEqual(bad.read()[0], "args")
+        err = bad.read()
+        self.assertEqual(err[0], "error")
+        self.assertEqual(err[2], str(0x300))
+        self.assertIsNone(bad.read(5))
+        # A join of an unknown id is refused like guacd does.
+        unknown = GuacWire(self.guac_port)
+        unknown.send("select", "$00000000-0000-4000-8000-000000000000")
+        err = unknown.read()
+        self.assertEqual(err[0], "error")
+        self.assertEqual(err[2], str(0x204))
+        self.assertIn('deskpod_clients_connected{protocol="guac"} 3', server.metrics())
+
+    @unittest.skipIf(browser_missing(), browser_missing() or "")
+    def test_guacamole_lite_and_common_js_in_chromium(self):
+        server = self.start(f"{shlex.quote(str(TEST_CLIENT))} --color 2266aa", size="1024x768")
+        ws_port = free_port()
+        env = dict(os.environ, DESKPOD_NODE_MODULES=str(NODE_MODULES))
+        lite = subprocess.Popen(["node", os.path.join(JS, "guacamole_lite_server.mjs"),
+                                 str(ws_port), str(self.guac_port)], stdout=subprocess.PIPE,
+                                stderr=(self.workdir / "guacamole-lite.log").open("w"),
+                                text=True, env=env, start_new_session=True)
+        self.stack.push(lambda: (lite.kill(), lite.wait()))
+        token = json.loads(lite.stdout.readline())["token"]
+        browser = Browser(self.stack, self.workdir)
+        browser("setContent", html="<html><body style='margin:0'><div id=d></div></body></html>")
+        common = NODE_MODULES / "guacamole-common-js/dist/cjs/guacamole-common.js"
+        # The CommonJS build ends with `module.exports = Guacamole`; give it a module object.
+        browser("evaluate", expression="window.module = {}; 1")
+        browser("addScript", path=str(common))
+        browser("evaluate", expression=f"""(() => {{
+            const tunnel = new Guacamole.WebSocketTunnel('ws://127.0.0.1:{ws_port}/');
+            const client = new Guacamole.Client(tunnel);
+            window.guac = {{ client, state: 0 }};
+            client.onstatechange = (s) => {{ window.guac.state = s; }};
+            client.onerror = (e) => {{ window.guac.error = e.message; }};
+            document.getElementById('d').appendChild(client.getDisplay().getElement());
+            client.connect('token={token}&width=1024&height=768');
+            return 1; }})()""")
+        browser.wait("window.guac.state === 3 || window.guac.error", timeout=30)
+        self.assertIsNone(browser("evaluate", expression="window.guac.error || null"))
+        diff = wait_picture_matches(self, server, browser, "#d > div", "lite")
+        print(f"guacamole-lite: {diff}")
+        self.assertEqual(image_size(self.workdir / "lite-browser.png"), (1024, 768))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
