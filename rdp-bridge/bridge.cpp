@@ -42,7 +42,7 @@ struct Bridge::Impl {
     Impl(const Config& cfg, Channels& ch)
         : config(cfg), channels(ch), desktop(cfg.width, cfg.height, cfg.max_clients),
           clipboard(io, ch, cfg.clipboard_limit), doorbell(io), ping_timer(io),
-          guac_host{io, cfg, ch, desktop, guac::new_connection_id()} {}
+          guac_host{io, cfg, ch, desktop, guac::new_connection_id(), &clipboard} {}
 
     void start();
     void stop();

@@ -12,6 +12,7 @@
 
 #include "asio.hpp"
 #include "channels.hpp"
+#include "clipboard_broker.hpp"
 #include "config.hpp"
 #include "desktop.hpp"
 #include "guac_display.hpp"
@@ -28,7 +29,8 @@ struct Host {
     const Config& config;
     Channels& channels;
     Desktop& desktop;
-    std::string connection_id;  // "$<uuid>": the one desktop, for `ready` and joins
+    std::string connection_id;             // "$<uuid>": the one desktop, for `ready` and joins
+    ClipboardBroker* clipboard = nullptr;  // text clipboard both ways when set
 };
 
 // A byte pipe to the client. send() queues; the transport writes in order.
@@ -42,7 +44,7 @@ class Transport {
     virtual void close() = 0;
 };
 
-class User final : public Viewer {
+class User final : public Viewer, public ClipboardClient {
   public:
     User(Host& host, Transport& transport, Protocol protocol, std::string log_id);
     ~User() override;
@@ -73,6 +75,10 @@ class User final : public Viewer {
     void on_resize(int32_t width, int32_t height) override;
     void on_cursor(const CursorEvent& cursor) override;
 
+    // ClipboardClient: text only (text/plain both ways), capped at --clipboard-limit.
+    void on_clipboard_offer(const std::vector<std::string>& mime_types) override;
+    void on_paste_request(uint64_t transfer_id, const std::string& mime_type) override;
+
     static constexpr std::chrono::seconds kHandshakeTimeout{15};  // as guacd
     static constexpr std::chrono::seconds kReceiveTimeout{15};    // guacd's user timeout
     static constexpr std::chrono::seconds kKeepAlive{5};          // libguac's nop interval
@@ -91,6 +97,8 @@ class User final : public Viewer {
     void flush();
     void tick();
     void push_input(InputEvent event);
+    void handle_clipboard(const Instruction& in);
+    void send_clipboard_text(const std::string& text);
 
     Host& host_;
     Transport& transport_;
@@ -115,6 +123,12 @@ class User final : public Viewer {
     boost::asio::steady_timer ticker_;    // keep-alive and receive timeout
     boost::asio::steady_timer resize_timer_;
     int32_t wanted_w_ = 0, wanted_h_ = 0;
+    // The client's clipboard: the stream being received, and the last complete text.
+    std::string incoming_stream_;
+    std::string incoming_text_;
+    bool incoming_too_large_ = false;
+    std::string client_text_;
+    bool clipboard_registered_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

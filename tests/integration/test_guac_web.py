@@ -157,6 +157,29 @@ class WebClientTest(IntegrationTest):
         diff = wait_picture_matches(self, server, browser, "#display > div", "resized")
         print(f"after resize: {diff}")
 
+    def test_clipboard_both_ways(self):
+        server = self.start_server(f"{shlex.quote(str(TEST_CLIENT))} --color 303030")
+        browser = Browser(self.stack, self.workdir)
+        self.login(browser, server)
+        browser.wait("window.deskpod && window.deskpod.state === 'connected'", timeout=30)
+        env = server.wayland_env()
+        # Browser -> desktop: the panel's "Send to desktop".
+        browser("click", selector="#clipboard-toggle")
+        browser("fill", selector="#clipboard", text="from the browser \u00e9\u20ac")
+
+        browser("click", selector="#clipboard-send")
+
+        def pasted():
+            r = subprocess.run(["wl-paste", "--no-newline"], env=env, capture_output=True,
+                               timeout=10)
+            return r.stdout.decode(errors="replace") == "from the browser \u00e9\u20ac"
+
+        wait_until(pasted, 20, "the browser's text in the desktop clipboard", interval=0.5)
+        # Desktop -> browser: an app copies; the panel shows it.
+        subprocess.run(["wl-copy", "from the desktop \u00fc"], env=env, check=True, timeout=10)
+        browser.wait("document.getElementById('clipboard').value === 'from the desktop \u00fc'",
+                     timeout=20)
+
     def test_repeated_failures_slow_down(self):
         server = self.start_server(f"{shlex.quote(str(TEST_CLIENT))} --color 202020")
         browser = Browser(self.stack, self.workdir)
