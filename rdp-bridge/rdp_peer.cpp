@@ -11,6 +11,7 @@
 #include "freerdp.hpp"
 #include "metrics.hpp"
 #include "clipboard_broker.hpp"
+#include "keyboard_layouts.hpp"
 #include "rdp_cliprdr.hpp"
 #include "rdp_encoder.hpp"
 #include "rdp_pointer.hpp"
@@ -145,7 +146,10 @@ BOOL on_suppress_output(rdpContext* context, BYTE allow, const RECTANGLE_16*) {
     return TRUE;
 }
 BOOL on_keyboard(rdpInput* input, UINT16 flags, UINT16 code) {
-    if (RdpPeer* self = owner_of(input->context)) self->input().keyboard(flags, code);
+    if (RdpPeer* self = owner_of(input->context)) {
+        self->before_key();
+        self->input().keyboard(flags, code);
+    }
     return TRUE;
 }
 BOOL on_unicode(rdpInput* input, UINT16 flags, UINT16 code) {
@@ -587,11 +591,22 @@ bool RdpPeer::handle_activate() {
                   acks_ ? "on" : "off", max_request);
         server_.desktop().add_viewer(this);
         start_channels();
+        const uint32_t klid = freerdp_settings_get_uint32(s, FreeRDP_KeyboardLayout);
+        keyboard_layout_ = find_keyboard_layout(klid);
+        if (!keyboard_layout_) {
+            log_.warn("unknown keyboard layout id 0x{:08x}; using US English", klid);
+            keyboard_layout_ = find_keyboard_layout(0x409);
+        } else {
+            log_.info("keyboard layout 0x{:08x}: {}", klid, keyboard_layout_->name);
+        }
+        server_.use_keyboard_layout(keyboard_layout_);
     }
     send_pointer();
     invalidate_all();
     return TRUE;
 }
+
+void RdpPeer::before_key() { server_.use_keyboard_layout(keyboard_layout_); }
 
 void RdpPeer::start_channels() {
     if (WTSVirtualChannelManagerIsChannelJoined(state_->vcm, "cliprdr")) {

@@ -22,6 +22,7 @@ namespace deskpod {
 class RdpServer;
 class RdpCliprdr;
 struct PeerState;
+struct KeyboardLayout;
 
 class RdpPeer final : public Viewer, public std::enable_shared_from_this<RdpPeer> {
 public:
@@ -65,6 +66,8 @@ public:
     void handle_refresh(const std::vector<Rect>& areas);
     void handle_suppress_output(bool allow);
     RdpInput& input() { return input_; }
+    // A key from this client: the desktop's keymap becomes this client's layout first.
+    void before_key();
 
 private:
     friend struct RdpPeerMouse;
@@ -102,7 +105,8 @@ private:
     boost::asio::steady_timer handshake_deadline_;
     std::thread handshake_thread_;
     RdpInput input_;
-    std::unique_ptr<RdpCliprdr> cliprdr_;  // null until activation, or without the channel
+    std::unique_ptr<RdpCliprdr> cliprdr_;
+    const KeyboardLayout* keyboard_layout_ = nullptr;  // from the client's KeyboardLayout id  // null until activation, or without the channel
 
     // Written by the handshake thread, read by the network thread after the hand-over
     // (thread join, and the asio::post before it, order the accesses).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "keyboard_layouts.hpp"
 #include "metrics.hpp"
 #include "rdp_peer.hpp"
 
@@ -115,6 +116,18 @@ void RdpServer::desktop_size_settled() {
 }
 
 void RdpServer::remove(int id) { peers_.erase(id); }
+
+void RdpServer::use_keyboard_layout(const KeyboardLayout* layout) {
+    if (!layout || layout == active_layout_) return;
+    if (!channels_.to_compositor.try_push(
+            KeymapRequest{std::string(layout->layout), std::string(layout->variant)})) {
+        metrics().input_dropped.add();
+        return;  // tried again with the next key
+    }
+    log_.info("keymap now {} (xkb {}{}{})", layout->name, layout->layout,
+              layout->variant.empty() ? "" : ":", layout->variant);
+    active_layout_ = layout;
+}
 
 void RdpServer::stop() {
     stopping_ = true;

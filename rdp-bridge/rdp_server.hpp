@@ -17,6 +17,7 @@ namespace deskpod {
 
 class ClipboardBroker;
 class RdpPeer;
+struct KeyboardLayout;
 
 class RdpServer {
 public:
@@ -51,6 +52,9 @@ public:
     void request_desktop_size(int32_t width, int32_t height);
     bool desktop_size_pending() const { return size_pending_; }
     void remove(int id);
+    // The desktop has one keymap: it follows the RDP client that typed last (or connected
+    // last, until somebody types). Sends a KeymapRequest when `layout` is not the active one.
+    void use_keyboard_layout(const KeyboardLayout* layout);
 
 private:
     void accept();
@@ -70,6 +74,7 @@ private:
     bool size_pending_ = false;
     boost::asio::steady_timer size_timeout_;
     bool stopping_ = false;
+    const KeyboardLayout* active_layout_ = nullptr;
 };
 
 }  // namespace deskpod
