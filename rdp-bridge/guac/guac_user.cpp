@@ -280,19 +280,22 @@ void User::stop() {
 }
 
 void User::tick() {
-    ticker_.expires_after(std::chrono::seconds(1));
+    // Wake only at the next deadline (a keep-alive `nop` kKeepAlive after the last thing sent,
+    // or the receive timeout), not on a fixed period: a busy session never wakes this timer,
+    // and an idle one wakes about once per keep-alive interval, as the protocol requires.
+    ticker_.expires_at(std::min(last_sent_ + kKeepAlive, last_received_ + kReceiveTimeout));
     ticker_.async_wait([this](const boost::system::error_code& ec) {
         if (ec || stopped_)
             return;
         const auto now = Clock::now();
-        if (now - last_received_ > kReceiveTimeout) {
+        if (now - last_received_ >= kReceiveTimeout) {
             log_.warn("client silent for {} s", kReceiveTimeout.count());
             fail(Status::client_timeout, "User is not responding.");
             return;
         }
         // Like libguac's keep-alive: a `nop` only when nothing else was sent for a while, so
         // clients and proxies (guacamole-lite drops guacd after 10 s of silence) stay
-        // connected. This 1 s ticker runs only while a Guacamole user is connected.
+        // connected.
         if (now - last_sent_ >= kKeepAlive)
             send(instruction("nop"));
         tick();
