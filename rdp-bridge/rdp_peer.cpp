@@ -13,6 +13,7 @@
 #include "clipboard_broker.hpp"
 #include "keyboard_layouts.hpp"
 #include "rdp_cliprdr.hpp"
+#include "rdp_disp.hpp"
 #include "rdp_encoder.hpp"
 #include "rdp_pointer.hpp"
 #include "rdp_server.hpp"
@@ -404,6 +405,10 @@ void RdpPeer::pump() {
     }
     if (cliprdr_) cliprdr_->pump();
     if (closed_) return;
+    if (!disp_tried_ && activated_ &&
+        WTSVirtualChannelManagerGetDrdynvcState(state_->vcm) == DRDYNVC_STATE_READY) {
+        start_disp();
+    }
     if (peer_->IsWriteBlocked(peer_) && !write_blocked_) {
         write_blocked_ = true;
         watch_writable();
@@ -471,6 +476,7 @@ void RdpPeer::close(bool graceful, const char* reason) {
 
 void RdpPeer::teardown(bool graceful) {
     cliprdr_.reset();  // before the channel manager goes with the context
+    disp_.reset();
     if (state_) {
         clear_tls_errors();
         if (graceful && activated_) peer_->Close(peer_);
@@ -621,6 +627,63 @@ void RdpPeer::start_channels() {
             log_.warn("no clipboard for this client: {}", e.what());
             cliprdr_.reset();
         }
+    }
+}
+
+void RdpPeer::start_disp() {
+    disp_tried_ = true;
+    try {
+        disp_ = std::make_unique<RdpDisp>(
+            server_.io(), state_->vcm, log_,
+            [this](const std::vector<DispMonitor>& monitors) { handle_layout(monitors); });
+        if (!disp_->start()) {
+            log_.info("no display control channel; the client cannot resize the desktop");
+            disp_.reset();
+        }
+    } catch (const std::exception& e) {
+        log_.warn("no display control for this client: {}", e.what());
+        disp_.reset();
+    }
+}
+
+// A monitor layout from this client (Display Control). The latest layout from any client
+// wins: the desktop is one size for everybody, and every client follows it.
+void RdpPeer::handle_layout(const std::vector<DispMonitor>& monitors) {
+    if (closed_ || !activated_ || refused_) return;
+    const auto size = disp_layout_size(monitors);
+    if (!size) {
+        log_.warn("display control: ignoring an unusable layout of {} monitor(s){}",
+                  monitors.size(),
+                  monitors.empty() ? std::string()
+                                   : fmt::format(", first {}x{}", monitors[0].width,
+                                                 monitors[0].height));
+        return;
+    }
+    if (size->adjusted) {
+        log_.info("display control: layout of {} monitor(s) adjusted to {}x{}", monitors.size(),
+                  size->width, size->height);
+    }
+    Desktop& desktop = server_.desktop();
+    if (size->width == desktop.width() && size->height == desktop.height()) {
+        if (awaiting_size_) return;  // the answer to the first client's size is on its way
+        // Nothing changes, but the client waits for a reactivation before it sends its next
+        // layout: answer this client alone.
+        rdpSettings* s = peer_->settings;
+        if (freerdp_settings_get_bool(s, FreeRDP_DesktopResize)) {
+            clear_tls_errors();
+            freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, uint32_t(size->width));
+            freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, uint32_t(size->height));
+            peer_->update->DesktopResize(peer_->update->context);
+            last_acked_id_ = last_frame_id_;
+            invalidate_all();
+        }
+        return;
+    }
+    log_.info("display control: client asks for {}x{}; resizing the desktop", size->width,
+              size->height);
+    if (!server_.channels().to_compositor.try_push(ResizeRequest{size->width, size->height})) {
+        metrics().input_dropped.add();
+        log_.warn("display control: the compositor queue is full; resize dropped");
     }
 }
 

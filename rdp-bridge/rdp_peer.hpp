@@ -21,6 +21,8 @@ namespace deskpod {
 
 class RdpServer;
 class RdpCliprdr;
+class RdpDisp;
+struct DispMonitor;
 struct PeerState;
 struct KeyboardLayout;
 
@@ -88,6 +90,8 @@ private:
     void send_pointer();
     void invalidate_all();
     void start_channels();
+    void start_disp();
+    void handle_layout(const std::vector<DispMonitor>& monitors);
     bool can_send() const;
     void auth_failed(const char* why);
     std::string host() const;
@@ -106,6 +110,8 @@ private:
     std::thread handshake_thread_;
     RdpInput input_;
     std::unique_ptr<RdpCliprdr> cliprdr_;
+    std::unique_ptr<RdpDisp> disp_;  // Display Control, once drdynvc is ready
+    bool disp_tried_ = false;
     const KeyboardLayout* keyboard_layout_ = nullptr;  // from the client's KeyboardLayout id  // null until activation, or without the channel
 
     // Written by the handshake thread, read by the network thread after the hand-over
