@@ -119,6 +119,10 @@ BOOL on_logon(freerdp_peer* peer, SEC_WINNT_AUTH_IDENTITY* identity, BOOL automa
                                automatic != FALSE);
     return TRUE;
 }
+BOOL on_capabilities(freerdp_peer* peer) {
+    if (RdpPeer* self = owner_of(peer)) self->handle_capabilities();
+    return TRUE;
+}
 BOOL on_post_connect(freerdp_peer* peer) {
     RdpPeer* self = owner_of(peer);
     return self && self->handle_post_connect() ? TRUE : FALSE;
@@ -351,6 +355,7 @@ bool RdpPeer::setup() {
     if (!ok) return false;
 
     peer_->Logon = on_logon;
+    peer_->Capabilities = on_capabilities;
     peer_->PostConnect = on_post_connect;
     peer_->Activate = on_activate;
     peer_->input->KeyboardEvent = on_keyboard;
@@ -507,6 +512,33 @@ void RdpPeer::handle_logon(const std::string& user, bool nla) {
     if (nla) handshake_.user = user;
 }
 
+void RdpPeer::handle_capabilities() {
+    // FreeRDP 2 calls PostConnect only once the client has confirmed the Demand Active, so what
+    // that PDU announces (desktop size, colour depth) must be settled here, just before it is
+    // sent; otherwise a later viewer is told its own size and shows the desktop in a corner.
+    rdpSettings* s = peer_->settings;
+    requested_width_ = int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopWidth));
+    requested_height_ = int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight));
+
+    // FreeRDP 2.11's 24 bpp interleaved encoder is broken and 8 bpp needs a palette: those
+    // clients get 16 bpp (FreeRDP's shadow server does the same).
+    const uint32_t depth = freerdp_settings_get_uint32(s, FreeRDP_ColorDepth);
+    if (depth != 32 && depth != 16 && depth != 15) {
+        freerdp_settings_set_uint32(s, FreeRDP_ColorDepth, 16);
+    }
+
+    const Desktop& desktop = server_.desktop();
+    int32_t w = std::clamp(requested_width_, kMinWidth, kMaxSize);
+    int32_t h = std::clamp(requested_height_, kMinHeight, kMaxSize);
+    if (server_.other_session(this)) {
+        // Later viewers see the desktop as it is.
+        w = desktop.width();
+        h = desktop.height();
+    }
+    freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, uint32_t(w));
+    freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, uint32_t(h));
+}
+
 bool RdpPeer::handle_post_connect() {
     rdpSettings* s = peer_->settings;
     const Config& config = server_.config();
@@ -524,15 +556,12 @@ bool RdpPeer::handle_post_connect() {
     }
     if (!logged_on_) return false;
 
-    // FreeRDP 2.11's 24 bpp interleaved encoder is broken and 8 bpp needs a palette: those
-    // clients get 16 bpp (FreeRDP's shadow server does the same).
-    const uint32_t depth = freerdp_settings_get_uint32(s, FreeRDP_ColorDepth);
-    if (depth != 32 && depth != 16 && depth != 15) {
-        freerdp_settings_set_uint32(s, FreeRDP_ColorDepth, 16);
-    }
-
-    const int32_t want_w = int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopWidth));
-    const int32_t want_h = int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight));
+    const int32_t want_w = requested_width_
+                               ? requested_width_
+                               : int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopWidth));
+    const int32_t want_h = requested_height_
+                               ? requested_height_
+                               : int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight));
     log_.info("client {} wants {}x{} at {} bpp", address_, want_w, want_h,
               freerdp_settings_get_uint32(s, FreeRDP_ColorDepth));
 

@@ -62,6 +62,7 @@ public:
     // ---- FreeRDP callbacks (static trampolines call these) ----
     // Handshake thread: only records what happened, for handshake_finished().
     void handle_logon(const std::string& user, bool nla);
+    void handle_capabilities();
     bool handle_post_connect();
     bool handle_activate();
     void handle_frame_ack(uint32_t frame_id);
@@ -133,6 +134,9 @@ private:
     bool refused_ = false;
     bool activated_ = false;
     bool awaiting_size_ = false;
+    // The size the client asked for in its core data, before the Demand Active replaced it.
+    int32_t requested_width_ = 0;
+    int32_t requested_height_ = 0;
     bool output_suppressed_ = false;
     bool write_blocked_ = false;
     bool closed_ = false;

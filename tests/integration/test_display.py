@@ -42,12 +42,6 @@ class DisplayTest(IntegrationTest):
         self.assert_client_matches_desktop(server, first, "first", expect_color=COLOR)
         self.assertEqual(image_size(self.workdir / "first-desktop.png"), (800, 600))
 
-    # KNOWN PRODUCT BUG (remove the marker when fixed; an unexpected success fails the run):
-    # deskpod logs "activated 800x600" for the later client but its Demand Active still carries
-    # the client's own 1024x768, so xfreerdp keeps a 1024x768 window showing the 800x600 desktop
-    # in the top-left corner and black elsewhere. Sending the current desktop size in the
-    # capabilities (or a DesktopResize on activation) fixes it.
-    @unittest.expectedFailure
     @needs_deskpod
     def test_later_client_gets_the_desktop_as_it_is(self):
         server = self.start_server(solid_session(COLOR), size="1024x768")
