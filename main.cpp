@@ -82,8 +82,12 @@ int main(int argc, char** argv) {
                     config.user.c_str());
     }
     if (config.http.enabled) {
-        std::printf("  Health:     http://%s/healthz  metrics: /metrics\n",
+        std::printf("  Web client: http://%s/  (health: /healthz, metrics: /metrics)\n",
                     config.http.to_string().c_str());
+    }
+    if (config.guac.enabled) {
+        std::printf("  Guacamole:  %s  (guacd-compatible; point guacamole-client or guacamole-lite here)\n",
+                    config.guac.to_string().c_str());
     }
     std::printf("  User:       %s\n", config.user.c_str());
     if (config.password_generated) {
