@@ -1,5 +1,7 @@
 #include "clipboard_formats.hpp"
 
+#include "png_encoder.hpp"
+
 #include <png.h>
 
 #include <algorithm>
@@ -8,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <stdexcept>
 
 namespace deskpod::clipformat {
 namespace {
@@ -287,23 +290,11 @@ bool contiguous(uint32_t mask) {
 }
 
 std::optional<Bytes> encode_png(const std::vector<uint8_t>& rgba, uint32_t width, uint32_t height) {
-    png_image image{};
-    image.version = PNG_IMAGE_VERSION;
-    image.width = width;
-    image.height = height;
-    image.format = PNG_FORMAT_RGBA;
-    png_alloc_size_t size = 0;
-    if (!png_image_write_to_memory(&image, nullptr, &size, 0, rgba.data(), 0, nullptr)) {
-        png_image_free(&image);
+    try {
+        return encode_png_rgba(rgba.data(), int(width), int(height));
+    } catch (const std::runtime_error&) {
         return std::nullopt;
     }
-    Bytes out(size);
-    if (!png_image_write_to_memory(&image, out.data(), &size, 0, rgba.data(), 0, nullptr)) {
-        png_image_free(&image);
-        return std::nullopt;
-    }
-    out.resize(size);
-    return out;
 }
 
 }  // namespace

@@ -1,51 +1,16 @@
 #include "guac_codecs.hpp"
 
-#include <png.h>
+#include "png_encoder.hpp"
+
 #include <turbojpeg.h>
 #include <webp/encode.h>
 
-#include <csetjmp>
 #include <memory>
 #include <stdexcept>
 
 namespace deskpod::guac {
 
 namespace {
-
-void png_write_to_vector(png_structp png, png_bytep data, png_size_t length) {
-    auto* out = static_cast<Bytes*>(png_get_io_ptr(png));
-    out->insert(out->end(), data, data + length);
-}
-void png_flush_nothing(png_structp) {}
-
-// Writes rows through libpng; `bgrx` input strips the filler byte and swaps to RGB.
-Bytes write_png(int width, int height, bool bgrx, const uint8_t* first_row, size_t stride) {
-    Bytes out;
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
-    if (!png)
-        throw std::runtime_error("png_create_write_struct failed");
-    png_infop info = png_create_info_struct(png);
-    if (!info || setjmp(png_jmpbuf(png))) {
-        png_destroy_write_struct(&png, info ? &info : nullptr);
-        throw std::runtime_error("PNG encoding failed");
-    }
-    png_set_write_fn(png, &out, png_write_to_vector, png_flush_nothing);
-    png_set_compression_level(png, 1);
-    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
-    png_set_IHDR(png, info, png_uint_32(width), png_uint_32(height), 8,
-                 bgrx ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_RGBA, PNG_INTERLACE_NONE,
-                 PNG_COMPRESSION_TYPE_BASE, PNG_FILTER_TYPE_BASE);
-    png_write_info(png, info);
-    if (bgrx) {
-        png_set_bgr(png);
-        png_set_filler(png, 0, PNG_FILLER_AFTER);
-    }
-    for (int y = 0; y < height; ++y)
-        png_write_row(png, const_cast<png_bytep>(first_row + size_t(y) * stride));
-    png_write_end(png, nullptr);
-    png_destroy_write_struct(&png, &info);
-    return out;
-}
 
 const uint8_t* origin(const ImageView& image, const Rect& rect) {
     return image.pixels + size_t(rect.y) * size_t(image.stride) + size_t(rect.x) * 4;
@@ -54,11 +19,7 @@ const uint8_t* origin(const ImageView& image, const Rect& rect) {
 }  // namespace
 
 Bytes encode_png(const ImageView& image, const Rect& rect) {
-    return write_png(rect.width, rect.height, true, origin(image, rect), size_t(image.stride));
-}
-
-Bytes encode_png_rgba(const uint8_t* rgba, int width, int height) {
-    return write_png(width, height, false, rgba, size_t(width) * 4);
+    return encode_png_bgrx(origin(image, rect), rect.width, rect.height, size_t(image.stride));
 }
 
 Bytes encode_jpeg(const ImageView& image, const Rect& rect, int quality) {

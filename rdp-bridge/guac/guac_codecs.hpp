@@ -14,11 +14,8 @@ namespace deskpod::guac {
 
 using Bytes = std::vector<uint8_t>;
 
-// Lossless, for text and UI: zlib level 1 with the SUB filter is several times faster than
-// libpng's defaults and still compresses flat UI colours well.
+// Lossless, for text and UI (png_encoder.hpp says how it is tuned).
 Bytes encode_png(const ImageView& image, const Rect& rect);
-// Straight (non-premultiplied) RGBA, e.g. a cursor.
-Bytes encode_png_rgba(const uint8_t* rgba, int width, int height);
 // Lossy, for video-like and photographic regions.
 Bytes encode_jpeg(const ImageView& image, const Rect& rect, int quality);
 Bytes encode_webp(const ImageView& image, const Rect& rect, int quality);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "guac_codecs.hpp"
+#include "png_encoder.hpp"
 
 namespace deskpod::guac {
 
