@@ -8,11 +8,10 @@ stallers (one silent, one silent after its connection request) stay connected wh
 `xfreerdp +auth-only` logs in and /healthz answers; the stalled handshake is then cut at its
 deadline and the server keeps serving.
 
-Self-contained (stdlib only): needs the deskpod binary (DESKPOD_BIN, default build/deskpod),
+Uses only the standard library and harness.py's small helpers: needs the deskpod binary (DESKPOD_BIN, default build/deskpod),
 xfreerdp and Xvfb.
 """
 import contextlib
-import http.client
 import os
 import shutil
 import signal
@@ -22,6 +21,8 @@ import tempfile
 import time
 import unittest
 from pathlib import Path
+
+from harness import free_port, http_get, wait_until
 
 HERE = Path(__file__).resolve().parent
 SOURCE_ROOT = Path(os.environ.get("DESKPOD_SOURCE_ROOT", HERE.parent.parent))
@@ -36,34 +37,6 @@ X224_REQUEST = bytes.fromhex("030000130ee000000000000100080003000000")
 XFREERDP_GUARD = 60
 # deskpod cuts a handshake 15 s after it starts (after any throttle delay of a few seconds).
 DEADLINE_GUARD = 45
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_status(port: int, path: str, timeout: float = 5.0) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request("GET", path)
-        return conn.getresponse().status
-    finally:
-        conn.close()
-
-
-def wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except Exception as e:  # noqa: BLE001 - reported if the wait gives up
-            last = e
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last error: {last!r})")
 
 
 def stop_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
@@ -121,7 +94,7 @@ class HandshakeStallTest(unittest.TestCase):
 
         def ready():
             assert cls.deskpod.poll() is None, f"deskpod exited:\n{cls.log_tail()}"
-            return http_status(cls.http_port, "/healthz", 1.0) == 200
+            return http_get(cls.http_port, "/healthz", 1.0)[0] == 200
 
         wait_until(ready, 60, "deskpod /healthz")
         # The RDP listener is bound before /healthz answers; this only guards against surprises.
@@ -183,7 +156,7 @@ class HandshakeStallTest(unittest.TestCase):
 
     def assert_healthy(self, what: str):
         try:
-            status = http_status(self.http_port, "/healthz")
+            status = http_get(self.http_port, "/healthz", 5.0)[0]
         except OSError as e:  # includes the timeout of a frozen network thread
             self.fail(f"/healthz {what} did not answer: {e!r}\n--- deskpod:\n{self.log_tail()}")
         self.assertEqual(status, 200, f"/healthz {what}")
