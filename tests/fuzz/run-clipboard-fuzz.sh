@@ -18,6 +18,7 @@ flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
        -I"$root/rdp-bridge" $(pkg-config --cflags libpng))
 for target in cf_html dib; do
   "$cxx" "${flags[@]}" "$here/${target}_fuzz.cpp" "$root/rdp-bridge/clipboard_formats.cpp" \
+    "$root/rdp-bridge/png_encoder.cpp" \
     $(pkg-config --libs libpng) -o "$out/${target}_fuzz"
   work="$out/corpus-$target"
   mkdir -p "$work"
