@@ -66,6 +66,15 @@ std::optional<bool> parse_bool(std::string_view s) {
     return std::nullopt;
 }
 
+// A boolean option: a bare flag on the command line ("true"), or a value from --opt=VALUE, the
+// environment or the config file.
+bool parse_flag(std::string_view v, const Origin& origin) {
+    const auto b = parse_bool(v);
+    if (!b)
+        invalid(origin, "true|false (also 1|0, yes|no, on|off)", v);
+    return *b;
+}
+
 bool is_hostname(std::string_view host) {
     if (host.empty() || host.size() > 253)
         return false;
@@ -298,13 +307,7 @@ const OptionSpec kOptions[] = {
      },
      true},
     {"xwayland", "",
-     [](Config& c, std::string_view v, const Origin& o) {
-         const auto b = parse_bool(v);
-         if (!b)
-             invalid(o, "true|false (also 1|0, yes|no, on|off)", v);
-         c.xwayland = *b;
-     },
-     true},
+     [](Config& c, std::string_view v, const Origin& o) { c.xwayland = parse_flag(v, o); }, true},
     {"no-xwayland", "", [](Config& c, std::string_view, const Origin&) { c.xwayland = false; },
      false},
     {"max-clients", "N",
@@ -321,6 +324,11 @@ const OptionSpec kOptions[] = {
          c.clipboard_limit = parse_size_bytes(v, o);
      },
      true},
+    {"primary-selection", "",
+     [](Config& c, std::string_view v, const Origin& o) { c.primary_selection = parse_flag(v, o); },
+     true},
+    {"no-primary-selection", "",
+     [](Config& c, std::string_view, const Origin&) { c.primary_selection = false; }, false},
     {"log-level", "error|warn|info|debug",
      [](Config& c, std::string_view v, const Origin& o) {
          static constexpr std::pair<std::string_view, LogLevel> kChoices[] = {
@@ -392,7 +400,7 @@ CommandLine tokenize(const std::vector<std::string>& args) {
             value = arg.substr(eq + 1);
         if (spec->metavar.empty()) {
             // Flags; --xwayland=false is accepted because scripts template such values.
-            if (value && spec->name != "xwayland") {
+            if (value && spec->name != "xwayland" && spec->name != "primary-selection") {
                 throw ConfigError(
                     fmt::format("{}: takes no value, got \"{}\"", origin.option, *value));
             }
@@ -619,6 +627,12 @@ Network (HOST:PORT accepts an IPv4 address, [IPv6] address or host name;
   --max-clients N             simultaneous viewers, 1 to 64.   default: 4
   --clipboard-limit BYTES     larger clipboards are refused; 1024 to 1073741824,
                               a K, M or G suffix counts 1024s. default: 16777216
+  --primary-selection, --no-primary-selection
+                              share the primary selection (select to copy,
+                              middle-click paste) with the viewers: selected text
+                              reaches their clipboard, and their copies can be
+                              middle-click pasted.             default: off
+                              (environment: DESKPOD_PRIMARY_SELECTION=1 or 0)
 
 Security:
   --rdp-security nla|tls      nla: Network Level Authentication (CredSSP) before

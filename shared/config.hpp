@@ -44,6 +44,9 @@ struct Config {
     std::optional<bool> xwayland;  // unset: on when Xwayland is installed
     int max_clients = 4;
     uint64_t clipboard_limit = 16777216;
+    // Share the primary selection (select to copy, middle-click paste) with the viewers:
+    // docs/clipboard-keyboard.md. Off: it stays inside the desktop.
+    bool primary_selection = false;
     LogLevel log_level = LogLevel::info;
     LogFormat log_format = LogFormat::text;
 

@@ -76,6 +76,7 @@ TEST(Config, DefaultsMatchTheContract) {
     EXPECT_FALSE(cfg.xwayland.has_value());
     EXPECT_EQ(cfg.max_clients, 4);
     EXPECT_EQ(cfg.clipboard_limit, 16777216u);
+    EXPECT_FALSE(cfg.primary_selection);
     EXPECT_EQ(cfg.log_level, LogLevel::info);
     EXPECT_EQ(cfg.log_format, LogFormat::text);
     EXPECT_EQ(cfg.config_file, "");
@@ -133,6 +134,7 @@ std::vector<OptionCase> option_cases() {
         {"max-clients", "8", [](const Config& c) { EXPECT_EQ(c.max_clients, 8); }},
         {"clipboard-limit", "1048576",
          [](const Config& c) { EXPECT_EQ(c.clipboard_limit, 1048576u); }},
+        {"primary-selection", "true", [](const Config& c) { EXPECT_TRUE(c.primary_selection); }},
         {"log-level", "debug", [](const Config& c) { EXPECT_EQ(c.log_level, LogLevel::debug); }},
         {"log-format", "json", [](const Config& c) { EXPECT_EQ(c.log_format, LogFormat::json); }},
     };
@@ -148,8 +150,8 @@ std::string env_name(const std::string& option) {
 TEST(Config, EveryOptionFromTheCommandLine) {
     for (const auto& c : option_cases()) {
         SCOPED_TRACE("--" + c.name);
-        // --xwayland is a flag: its value can only be attached with '='.
-        if (c.name != "xwayland")
+        // --xwayland and --primary-selection are flags: a value only attaches with '='.
+        if (c.name != "xwayland" && c.name != "primary-selection")
             c.check(parse({"--" + c.name, c.value}));
         c.check(parse({"--" + c.name + "=" + c.value}));
     }
@@ -186,6 +188,7 @@ size = "1280x800"
 max-clients = 2
 clipboard_limit = 4096
 xwayland = false
+primary-selection = true
 )");
     const Config cfg = parse({"--config", file});
     EXPECT_EQ(cfg.rdp.port, 3390);
@@ -193,6 +196,7 @@ xwayland = false
     EXPECT_EQ(cfg.max_clients, 2);
     EXPECT_EQ(cfg.clipboard_limit, 4096u);
     EXPECT_EQ(cfg.xwayland, false);
+    EXPECT_TRUE(cfg.primary_selection);
 }
 
 TEST(Config, PrecedenceIsDefaultsFileEnvironmentCommandLine) {
@@ -231,6 +235,44 @@ TEST(Config, XwaylandFlagsAndEnvironmentBooleans) {
     const std::string message = error_of({}, {"HOME=/h", "DESKPOD_XWAYLAND=maybe"});
     EXPECT_NE(message.find("--xwayland"), std::string::npos) << message;
     EXPECT_NE(message.find("DESKPOD_XWAYLAND"), std::string::npos) << message;
+}
+
+TEST(Config, PrimarySelectionFlagsAndBooleans) {
+    EXPECT_FALSE(parse({}).primary_selection);
+    EXPECT_TRUE(parse({"--primary-selection"}).primary_selection);
+    EXPECT_FALSE(parse({"--no-primary-selection"}).primary_selection);
+    EXPECT_FALSE(parse({"--primary-selection", "--no-primary-selection"}).primary_selection);
+    EXPECT_TRUE(parse({"--no-primary-selection", "--primary-selection"}).primary_selection);
+    EXPECT_FALSE(parse({"--primary-selection=off"}).primary_selection);
+    EXPECT_TRUE(parse({"--primary-selection=yes"}).primary_selection);
+    for (const auto& [value, expected] : std::vector<std::pair<std::string, bool>>{
+             {"0", false}, {"1", true}, {"on", true}, {"no", false}, {"True", true}}) {
+        EXPECT_EQ(parse({}, {"HOME=/h", "DESKPOD_PRIMARY_SELECTION=" + value}).primary_selection,
+                  expected)
+            << value;
+    }
+    // The command line overrides the environment, which overrides the file.
+    TempDir dir;
+    const std::string file = dir.write("p.toml", "primary_selection = true\n");
+    EXPECT_TRUE(parse({"--config", file}).primary_selection);
+    EXPECT_FALSE(
+        parse({"--config", file}, {"HOME=/h", "DESKPOD_PRIMARY_SELECTION=0"}).primary_selection);
+    EXPECT_FALSE(parse({"--config", file, "--no-primary-selection"}).primary_selection);
+    EXPECT_TRUE(parse({"--primary-selection"}, {"HOME=/h", "DESKPOD_PRIMARY_SELECTION=false"})
+                    .primary_selection);
+
+    std::string message = error_of({}, {"HOME=/h", "DESKPOD_PRIMARY_SELECTION=sometimes"});
+    EXPECT_EQ(message,
+              "--primary-selection (from DESKPOD_PRIMARY_SELECTION): expected true|false (also "
+              "1|0, yes|no, on|off), got \"sometimes\"");
+    message = error_of({"--no-primary-selection=1"});
+    EXPECT_EQ(message.rfind("--no-primary-selection: takes no value", 0), 0u) << message;
+    dir.write("n.toml", "no-primary-selection = true\n");
+    message = error_of({"--config", dir.path() + "/n.toml"});
+    EXPECT_NE(message.find("unknown key \"no-primary-selection\""), std::string::npos) << message;
+    dir.write("s.toml", "primary-selection = 1.0\n");
+    message = error_of({"--config", dir.path() + "/s.toml"});
+    EXPECT_NE(message.find("--primary-selection"), std::string::npos) << message;
 }
 
 TEST(Config, EmptyEnvironmentValuesAreUnset) {
@@ -302,6 +344,7 @@ TEST(Config, InvalidValuesNameTheOptionAndTheAcceptedForm) {
         {"wayland-socket", "..", "NAME"},
         {"wayland-socket", "", "NAME"},
         {"xwayland", "perhaps", "true|false"},
+        {"primary-selection", "maybe", "true|false"},
         {"max-clients", "0", "N between 1 and 64"},
         {"max-clients", "65", "N between 1 and 64"},
         {"max-clients", "four", "N between 1 and 64"},
@@ -404,6 +447,9 @@ TEST(Config, HelpListsEveryOptionWithItsDefault) {
                                      "--wayland-socket NAME",
                                      "--xwayland",
                                      "--no-xwayland",
+                                     "--primary-selection",
+                                     "--no-primary-selection",
+                                     "DESKPOD_PRIMARY_SELECTION",
                                      "--max-clients N",
                                      "--clipboard-limit BYTES",
                                      "--log-level error|warn|info|debug",
