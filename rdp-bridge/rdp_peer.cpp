@@ -286,6 +286,7 @@ void RdpPeer::handshake_finished() {
     handshake_deadline_.cancel();
     state_->handshaking = false;
     handed_over_ = true;
+    server_.count_handshakes();
     if (closed_) {  // closed (server stopping) while the handshake ran
         teardown(false);
         return;

@@ -20,6 +20,27 @@ constexpr std::chrono::seconds kResizeTimeout{3};
 // hold a thread for up to the handshake deadline, so their number is bounded; sessions
 // already established are not affected by the bound.
 constexpr size_t kMaxHandshakes = 16;
+// ... and at most this many of them from one source (an IPv4 address, or an IPv6 /64), so
+// that one source cannot take every slot and keep everybody else from logging in. A client
+// needs one slot, for well under a second; a few more cover several people behind one NAT
+// or gateway connecting at the same moment (they are refused, and retry, beyond this).
+constexpr size_t kMaxHandshakesPerSource = 4;
+// Refusals are logged at most once per this interval; the ones in between are counted in the
+// next line (and each one in deskpod_rdp_handshakes_refused_total), so a flood of connections
+// cannot flood the log.
+constexpr std::chrono::seconds kRefusalLogInterval{1};
+
+// The source the per-source limit counts: an IPv4 address (also when it arrives IPv4-mapped
+// on an IPv6 listener), or the /64 network of an IPv6 address, since one IPv6 host usually
+// has a whole /64 to pick addresses from.
+std::string source_of(const asio::ip::address& address) {
+    if (!address.is_v6()) return address.to_string();
+    const auto v6 = address.to_v6();
+    if (v6.is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_string();
+    auto bytes = v6.to_bytes();
+    std::fill(bytes.begin() + 8, bytes.end(), 0);
+    return asio::ip::address_v6(bytes).to_string() + "/64";
+}
 }  // namespace
 
 RdpServer::RdpServer(asio::io_context& io, const Config& config, Channels& channels,
@@ -66,21 +87,63 @@ void RdpServer::admit(tcp::socket socket) {
     const auto remote = socket.remote_endpoint(ec);
     const std::string address = ec ? "unknown" : remote.address().to_string();
     const std::string full = ec ? address : address + ":" + std::to_string(remote.port());
-    const size_t handshaking = size_t(std::count_if(
-        peers_.begin(), peers_.end(), [](const auto& entry) { return entry.second->in_handshake(); }));
+    const std::string source = ec ? address : source_of(remote.address());
+    size_t handshaking = 0, from_source = 0;
+    for (const auto& [id, peer] : peers_) {
+        if (!peer->in_handshake()) continue;
+        ++handshaking;
+        const auto it = sources_.find(id);
+        if (it != sources_.end() && it->second == source) ++from_source;
+    }
     if (handshaking >= kMaxHandshakes) {
-        log_.warn("refusing {}: {} connections are already in their handshake", full, handshaking);
+        refuse(HandshakeLimit::total, full,
+               fmt::format("{} connections are already in their handshake", handshaking));
         return;  // the socket closes here
+    }
+    if (from_source >= kMaxHandshakesPerSource) {
+        refuse(HandshakeLimit::per_address, full,
+               fmt::format("{} connections from {} are already in their handshake (limit {} per "
+                           "address)",
+                           from_source, source, kMaxHandshakesPerSource));
+        return;
     }
     const int id = next_id_++;
     try {
         auto peer = std::make_shared<RdpPeer>(*this, id, socket.release(), full);
         peers_[id] = peer;
+        sources_[id] = source;
         peer->start(throttle_.delay_for(address, AuthThrottle::Clock::now()));
     } catch (const std::exception& e) {
         log_.error("cannot serve {}: {}", full, e.what());
         peers_.erase(id);
+        sources_.erase(id);
     }
+    count_handshakes();
+}
+
+void RdpServer::refuse(HandshakeLimit limit, const std::string& who, const std::string& why) {
+    metrics().rdp_handshakes_refused[size_t(limit)].add();
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_refusal_log_ < kRefusalLogInterval) {
+        ++refusals_not_logged_;
+        return;
+    }
+    if (refusals_not_logged_ > 0) {
+        const auto since =
+            std::chrono::duration_cast<std::chrono::seconds>(now - last_refusal_log_);
+        log_.warn("refusing {}: {} ({} more refused in the last {} s without a log line)", who,
+                  why, refusals_not_logged_, since.count());
+    } else {
+        log_.warn("refusing {}: {}", who, why);
+    }
+    last_refusal_log_ = now;
+    refusals_not_logged_ = 0;
+}
+
+void RdpServer::count_handshakes() {
+    const auto handshaking = std::count_if(peers_.begin(), peers_.end(),
+                                           [](const auto& e) { return e.second->in_handshake(); });
+    metrics().rdp_handshakes.set(int64_t(handshaking));
 }
 
 bool RdpServer::other_session(const RdpPeer* self) const {
@@ -115,7 +178,11 @@ void RdpServer::desktop_size_settled() {
     for (auto& [id, peer] : peers) peer->desktop_size_settled();
 }
 
-void RdpServer::remove(int id) { peers_.erase(id); }
+void RdpServer::remove(int id) {
+    peers_.erase(id);
+    sources_.erase(id);
+    count_handshakes();
+}
 
 void RdpServer::use_keyboard_layout(const KeyboardLayout* layout) {
     if (!layout || layout == active_layout_) return;

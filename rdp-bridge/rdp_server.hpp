@@ -2,6 +2,7 @@
 // listen(), which runs on the caller's thread before the network thread starts.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -11,6 +12,7 @@
 #include "config.hpp"
 #include "desktop.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
 #include "rdp_auth.hpp"
 
 namespace deskpod {
@@ -52,6 +54,8 @@ public:
     void request_desktop_size(int32_t width, int32_t height);
     bool desktop_size_pending() const { return size_pending_; }
     void remove(int id);
+    // Updates deskpod_rdp_handshakes; a peer calls it when it leaves its handshake.
+    void count_handshakes();
     // The desktop has one keymap: it follows the RDP client that typed last (or connected
     // last, until somebody types). Sends a KeymapRequest when `layout` is not the active one.
     void use_keyboard_layout(const KeyboardLayout* layout);
@@ -59,6 +63,8 @@ public:
 private:
     void accept();
     void admit(boost::asio::ip::tcp::socket socket);
+    // Counts a connection refused at accept and logs it (rate-limited).
+    void refuse(HandshakeLimit limit, const std::string& who, const std::string& why);
 
     boost::asio::io_context& io_;
     const Config& config_;
@@ -70,6 +76,10 @@ private:
     AuthThrottle throttle_;
     std::string sam_file_;
     std::map<int, std::shared_ptr<RdpPeer>> peers_;
+    // Each peer's source for the per-source handshake limit (address, or IPv6 /64).
+    std::map<int, std::string> sources_;
+    std::chrono::steady_clock::time_point last_refusal_log_{};
+    uint64_t refusals_not_logged_ = 0;
     int next_id_ = 1;
     bool size_pending_ = false;
     boost::asio::steady_timer size_timeout_;

@@ -163,6 +163,18 @@ std::string Metrics::render_prometheus() const {
             input_events);
     counter(out, "deskpod_input_dropped_total", "Input events dropped because the queue was full.",
             input_dropped);
+    gauge(out, "deskpod_rdp_handshakes",
+          "RDP connections in their TLS/NLA handshake now (including any throttle delay).",
+          rdp_handshakes);
+    family(out, "deskpod_rdp_handshakes_refused_total", "counter",
+           "RDP connections closed at accept because too many handshakes were in progress, "
+           "from their source address (per_address) or in all (total).");
+    for (const auto& [limit, label] : {std::pair{HandshakeLimit::per_address, "per_address"},
+                                       std::pair{HandshakeLimit::total, "total"}}) {
+        fmt::format_to(std::back_inserter(out),
+                       "deskpod_rdp_handshakes_refused_total{{reason=\"{}\"}} {}\n", label,
+                       rdp_handshakes_refused[size_t(limit)].value());
+    }
     gauge(out, "deskpod_desktop_width", "Desktop width in pixels.", desktop_width);
     gauge(out, "deskpod_desktop_height", "Desktop height in pixels.", desktop_height);
     gauge(out, "deskpod_session_running", "1 while the session command runs, else 0.",

@@ -71,6 +71,10 @@ class PerProtocol {
 // viewer) and from_client (a viewer's clipboard offered to the desktop).
 enum class Direction : uint8_t { to_client = 0, from_client = 1 };
 
+// The `reason` label of RDP connections refused at accept because too many handshakes are
+// in progress: from the connection's own source address, or in all.
+enum class HandshakeLimit : uint8_t { per_address = 0, total = 1 };
+
 // A bounded queue's state, read at scrape time (no timers, no per-push cost).
 struct QueueSample {
     std::string name;  // label value: to_bridge, to_compositor, frame_pool
@@ -99,6 +103,10 @@ struct Metrics {
     Counter clipboard_refused;                                // larger than --clipboard-limit
     Counter input_events;                                     // input events applied
     Counter input_dropped;  // input dropped because the queue was full
+    // RDP connections between accept and the hand-over to the network thread (throttle
+    // delay, TLS, NLA), and those refused at accept because too many were.
+    Gauge rdp_handshakes;
+    std::array<Counter, 2> rdp_handshakes_refused;  // [HandshakeLimit]
     Gauge desktop_width;
     Gauge desktop_height;
     Gauge session_running;

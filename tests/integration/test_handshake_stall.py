@@ -22,7 +22,7 @@ import time
 import unittest
 from pathlib import Path
 
-from harness import free_port, http_get, wait_until
+from harness import free_port, http_get, still_open, wait_until
 
 HERE = Path(__file__).resolve().parent
 SOURCE_ROOT = Path(os.environ.get("DESKPOD_SOURCE_ROOT", HERE.parent.parent))
@@ -51,19 +51,6 @@ def stop_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
             return
         except subprocess.TimeoutExpired:
             continue
-
-
-def still_open(sock: socket.socket) -> bool:
-    """True while the server has neither closed nor reset the connection. Discards what the
-    server sent (the X.224 Connection Confirm) so that a close behind it is seen."""
-    try:
-        while True:
-            if sock.recv(4096, socket.MSG_DONTWAIT) == b"":
-                return False
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
 
 
 @unittest.skipUnless(DESKPOD_BIN.exists(), f"deskpod binary not found at {DESKPOD_BIN}")

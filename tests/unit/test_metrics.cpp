@@ -45,6 +45,8 @@ TEST(Metrics, EveryFamilyHasHelpAndType) {
         {"deskpod_clipboard_refused_total", "counter"},
         {"deskpod_input_events_total", "counter"},
         {"deskpod_input_dropped_total", "counter"},
+        {"deskpod_rdp_handshakes", "gauge"},
+        {"deskpod_rdp_handshakes_refused_total", "counter"},
         {"deskpod_desktop_width", "gauge"},
         {"deskpod_desktop_height", "gauge"},
         {"deskpod_session_running", "gauge"},
@@ -87,6 +89,15 @@ TEST(Metrics, CountersAndGaugesShowTheirValues) {
         "\ndeskpod_clipboard_transfers_total{protocol=\"rdp\",direction=\"from_client\"} 2\n"));
     EXPECT_TRUE(contains(text, "\ndeskpod_desktop_width 1280\n"));
     EXPECT_TRUE(contains(text, "\ndeskpod_input_dropped_total 0\n"));
+}
+
+TEST(Metrics, HandshakeRefusalsCarryTheirReason) {
+    Metrics m;
+    m.rdp_handshakes_refused[size_t(HandshakeLimit::per_address)].add(5);
+    m.rdp_handshakes_refused[size_t(HandshakeLimit::total)].add(2);
+    const std::string text = m.render_prometheus();
+    EXPECT_TRUE(contains(text, "\ndeskpod_rdp_handshakes_refused_total{reason=\"per_address\"} 5\n"));
+    EXPECT_TRUE(contains(text, "\ndeskpod_rdp_handshakes_refused_total{reason=\"total\"} 2\n"));
 }
 
 TEST(Metrics, HistogramBucketsAreCumulative) {
