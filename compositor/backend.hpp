@@ -15,8 +15,11 @@ class Backend {
 
     virtual const char* name() const = 0;
     virtual wlr_backend* handle() const = 0;
-    // Called once after wlr_backend_start; the output arrives through backend new_output.
+    // Adds an output (after wlr_backend_start); it arrives through the backend's new_output
+    // signal before this returns. Throws std::runtime_error when the backend cannot.
     virtual void create_output(int32_t width, int32_t height) = 0;
+    // The output is going away: forget any reference to it.
+    virtual void output_removed(wlr_output*) {}
     // The refresh (mHz) to request with a custom mode.
     virtual int32_t refresh_mhz() const = 0;
     // A frame with a new buffer was committed on `output`: the backend makes sure a `frame`

@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 #include "backend.hpp"
 
@@ -33,12 +35,19 @@ class HeadlessBackend final : public Backend {
     int32_t refresh_mhz() const override { return 1; }
 
     void frame_committed(wlr_output* output) override {
-        paced_output_ = output;
+        if (std::find(paced_.begin(), paced_.end(), output) == paced_.end())
+            paced_.push_back(output);
         if (!pacing_) {
             pacing_ = wl::EventSource(wl_event_loop_add_timer(wl_display_get_event_loop(display_),
                                                               &HeadlessBackend::on_pace, this));
         }
-        wl_event_source_timer_update(pacing_.get(), kFrameIntervalMs);
+        // Armed by the first commit of an interval: a busy output must not starve the others.
+        if (paced_.size() == 1)
+            wl_event_source_timer_update(pacing_.get(), kFrameIntervalMs);
+    }
+
+    void output_removed(wlr_output* output) override {
+        paced_.erase(std::remove(paced_.begin(), paced_.end(), output), paced_.end());
     }
 
   private:
@@ -46,15 +55,18 @@ class HeadlessBackend final : public Backend {
 
     static int on_pace(void* data) {
         auto* self = static_cast<HeadlessBackend*>(data);
-        if (self->paced_output_)
-            wlr_output_send_frame(self->paced_output_);
+        // Outputs committing within one interval share the timer (one per monitor at most).
+        std::vector<wlr_output*> due;
+        due.swap(self->paced_);
+        for (wlr_output* output : due)
+            wlr_output_send_frame(output);
         return 0;
     }
 
     wl_display* display_;
     wlr_backend* backend_;
     wl::EventSource pacing_;
-    wlr_output* paced_output_ = nullptr;
+    std::vector<wlr_output*> paced_;  // committed a frame; owed a `frame` event
 };
 
 }  // namespace

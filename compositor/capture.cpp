@@ -8,26 +8,19 @@
 
 namespace deskpod::compositor {
 
-Capture::Capture(Server& server, wlr_output* output) : server_(server), output_(output) {
-    returned_source_ = wl::EventSource(wl_event_loop_add_fd(
-        server_.loop, server_.channels.frames.returned().fd(), WL_EVENT_READABLE,
-        [](int, uint32_t, void* data) {
-            static_cast<Capture*>(data)->handle_buffer_returned();
-            return 0;
-        },
-        this));
-}
+Capture::Capture(Server& server, Output& output) : server_(server), output_(output) {}
 
 void Capture::handle_precommit() {
     frame_damage_.clear();
-    const wlr_output_state& pending = output_->pending;
+    const wlr_output* output = output_.handle();
+    const wlr_output_state& pending = output->pending;
     if (!(pending.committed & WLR_OUTPUT_STATE_BUFFER))
         return;
     if (pending.committed & WLR_OUTPUT_STATE_DAMAGE) {
         pixman_region32_copy(frame_damage_.raw(), const_cast<pixman_region32_t*>(&pending.damage));
     } else {
         // A buffer without damage information: everything may have changed.
-        frame_damage_.add(Rect{0, 0, output_->width, output_->height});
+        frame_damage_.add(Rect{0, 0, output->width, output->height});
     }
 }
 
@@ -55,10 +48,19 @@ void Capture::handle_commit(const wlr_output_event_commit& event) {
     }
 }
 
+// `damage` is in the output's buffer pixels; the frame is the whole desktop, with this
+// output's pixels at its monitor's place.
 bool Capture::copy_and_publish(wlr_buffer* buffer, const Region& damage) {
-    const int32_t width = buffer->width;
-    const int32_t height = buffer->height;
-    FrameRef frame = server_.channels.frames.acquire(width, height);
+    const int32_t desktop_w = server_.desktop_width();
+    const int32_t desktop_h = server_.desktop_height();
+    const Monitor& place = output_.monitor();
+    const Rect on_desktop{place.x, place.y, buffer->width, buffer->height};
+    if (on_desktop.x + on_desktop.width > desktop_w ||
+        on_desktop.y + on_desktop.height > desktop_h) {
+        // A mode change not yet folded into the layout (it is, before the next frame).
+        return false;
+    }
+    FrameRef frame = server_.channels.frames.acquire(desktop_w, desktop_h);
     if (!frame)
         return false;
 
@@ -82,22 +84,24 @@ bool Capture::copy_and_publish(wlr_buffer* buffer, const Region& damage) {
     }
 
     FrameEvent event;
-    event.width = width;
-    event.height = height;
-    event.damage = damage.rects();
+    event.width = desktop_w;
+    event.height = desktop_h;
     const auto* src = static_cast<const uint8_t*>(data);
     uint8_t* dst = frame.mutable_data();
     const size_t dst_stride = size_t(frame.stride());
-    for (const Rect& r : event.damage) {
+    const std::vector<Rect> rects = damage.rects();
+    event.damage.reserve(rects.size());
+    for (const Rect& r : rects) {
         const size_t row_bytes = size_t(r.width) * 4;
         for (int32_t y = r.y; y < r.y + r.height; ++y) {
-            std::memcpy(dst + size_t(y) * dst_stride + size_t(r.x) * 4,
+            std::memcpy(dst + size_t(y + place.y) * dst_stride + size_t(r.x + place.x) * 4,
                         src + size_t(y) * stride + size_t(r.x) * 4, row_bytes);
         }
+        event.damage.push_back(Rect{r.x + place.x, r.y + place.y, r.width, r.height});
     }
     wlr_buffer_end_data_ptr_access(buffer);
 
-    event.seq = ++seq_;
+    event.seq = server_.next_frame_seq();
     event.captured_at = std::chrono::steady_clock::now();
     event.buffer = std::move(frame);
     if (!server_.publish(std::move(event))) {
@@ -108,11 +112,10 @@ bool Capture::copy_and_publish(wlr_buffer* buffer, const Region& damage) {
     return true;
 }
 
-void Capture::handle_buffer_returned() {
-    server_.channels.frames.returned().drain();
-    if (carry_.empty() || !server_.output)
+void Capture::retry_carried() {
+    if (carry_.empty())
         return;
-    wlr_scene_output* scene_output = server_.output->scene_output();
+    wlr_scene_output* scene_output = output_.scene_output();
     if (!scene_output)
         return;
     // Re-damaging the carried area makes the scene draw it again and schedules the frame that

@@ -1,7 +1,9 @@
-// Turns rendered output frames into FrameEvents for the network side: only the damaged
-// rectangles are copied, into a buffer from the shared pool. When the pool (or the queue) is
-// full the damage is carried forward and captured once a buffer comes back, so a slow viewer
-// costs coalescing, never memory.
+// Turns one output's rendered frames into FrameEvents for the network side: only the damaged
+// rectangles are copied, into a desktop-sized buffer from the shared pool, at the output's
+// place on the desktop (each output of a multi-monitor layout publishes its own frames; the
+// network side's mirror assembles them). When the pool (or the queue) is full the damage is
+// carried forward and captured once a buffer comes back, so a slow viewer costs coalescing,
+// never memory.
 #pragma once
 
 #include <cstdint>
@@ -13,10 +15,11 @@
 namespace deskpod::compositor {
 
 class Server;
+class Output;
 
 class Capture {
   public:
-    Capture(Server& server, wlr_output* output);
+    Capture(Server& server, Output& output);
     Capture(const Capture&) = delete;
     Capture& operator=(const Capture&) = delete;
 
@@ -25,19 +28,19 @@ class Capture {
     void handle_precommit();
     void handle_commit(const wlr_output_event_commit& event);
 
+    // A pool buffer came back: damage carried for lack of one is drawn and captured again.
+    void retry_carried();
+
   private:
-    void handle_buffer_returned();
     bool copy_and_publish(wlr_buffer* buffer, const Region& damage);
 
     Server& server_;
-    wlr_output* output_;
+    Output& output_;
     const log::Logger log_{"capture"};
     Region frame_damage_;  // this commit's damage, from precommit
     Region carry_;         // damage not yet published for lack of a buffer or queue space
     bool full_ = true;
     bool format_warned_ = false;
-    uint64_t seq_ = 0;
-    wl::EventSource returned_source_;
 };
 
 }  // namespace deskpod::compositor

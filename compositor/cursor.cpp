@@ -1,5 +1,6 @@
 #include "cursor.hpp"
 
+#include <cmath>
 #include <cstring>
 
 #include "server.hpp"
@@ -23,16 +24,32 @@ CursorImages::CursorImages(Server& server) : server_(server) {
 }
 
 const wlr_xcursor_image* CursorImages::default_image() const {
-    wlr_xcursor* xcursor = wlr_xcursor_manager_get_xcursor(server_.xcursors, kDefaultCursor, 1);
+    return theme_image(1);
+}
+
+const wlr_xcursor_image* CursorImages::theme_image(float scale) const {
+    wlr_xcursor* xcursor = wlr_xcursor_manager_get_xcursor(server_.xcursors, kDefaultCursor, scale);
     if (!xcursor || xcursor->image_count == 0)
         return nullptr;
     return xcursor->images[0];
 }
 
+void CursorImages::set_scale(double scale) {
+    // The theme's arrow at the primary monitor's scale, so it looks the same size as the
+    // arrows HiDPI-aware clients draw.
+    const float wanted = scale > 1.0 ? float(std::ceil(scale)) : 1.0f;
+    if (wanted == scale_)
+        return;
+    scale_ = wanted;
+    wlr_xcursor_manager_load(server_.xcursors, scale_);
+    if (source_ == Source::theme)
+        show_default();
+}
+
 void CursorImages::show_default() {
     follow_surface(nullptr, 0, 0);
     source_ = Source::theme;
-    const wlr_xcursor_image* image = default_image();
+    const wlr_xcursor_image* image = theme_image(scale_);
     if (!image) {
         log_.warn("no '{}' cursor in the cursor theme", kDefaultCursor);
         return;
@@ -93,7 +110,8 @@ void CursorImages::publish_surface(bool committed) {
     if (!client_buffer) {
         // A new cursor surface usually gets its buffer with the next commit: wait for it
         // rather than flashing a hidden pointer.
-        if (!committed) return;
+        if (!committed)
+            return;
         CursorEvent hidden;
         hidden.hidden = true;
         publish(std::move(hidden));

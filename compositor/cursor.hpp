@@ -23,6 +23,8 @@ class CursorImages {
     bool showing_default() const { return source_ == Source::theme; }
     // The arrow as X11 wants it for Xwayland's root window.
     const wlr_xcursor_image* default_image() const;
+    // The primary monitor's scale changed: the theme arrow follows it.
+    void set_scale(double scale);
 
   private:
     enum class Source { none, theme, surface, hidden };
@@ -32,6 +34,7 @@ class CursorImages {
     // `committed`: called for a commit of the surface (else for a new set_cursor request).
     void publish_surface(bool committed);
     void publish(CursorEvent&& event);
+    const wlr_xcursor_image* theme_image(float scale) const;
 
     Server& server_;
     const log::Logger log_{"cursor"};
@@ -40,6 +43,7 @@ class CursorImages {
     int32_t hotspot_x_ = 0;
     int32_t hotspot_y_ = 0;
     uint64_t serial_ = 0;
+    float scale_ = 1.0f;
     wl::Listener on_request_set_cursor_;
     wl::Listener on_surface_commit_;
     wl::Listener on_surface_destroy_;

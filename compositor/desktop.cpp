@@ -31,15 +31,38 @@ void View::centre(const wlr_box& output_box) {
     place(x, y, own);
 }
 
-wlr_box Desktop::output_box() const {
-    if (!server_.output)
-        return wlr_box{0, 0, server_.config.width, server_.config.height};
-    return server_.output->box();
+wlr_box Desktop::output_box(const View* view) const {
+    // A dialog lives where its parent lives.
+    while (view && !view->home() && view->parent())
+        view = view->parent();
+    if (view && view->home()) {
+        for (const auto& o : server_.outputs) {
+            if (o->handle() == view->home())
+                return o->box();
+        }
+    }
+    if (const Output* primary = server_.primary_output())
+        return primary->box();
+    return wlr_box{0, 0, server_.config.width, server_.config.height};
+}
+
+void Desktop::forget_output(wlr_output* output) {
+    for (View* view : stack_) {
+        if (view->home() == output)
+            view->set_home(nullptr);
+    }
 }
 
 void Desktop::map(View* view) {
     if (view->unmanaged())
         return;
+    // New windows open on the monitor under the pointer; dialogs follow their parent.
+    if (!view->home() && !view->parent()) {
+        const Output* at = server_.output_at(server_.cursor->x, server_.cursor->y);
+        if (!at)
+            at = server_.primary_output();
+        view->set_home(at ? at->handle() : nullptr);
+    }
     stack_.remove(view);
     stack_.push_front(view);
     arrange(view);
@@ -110,19 +133,18 @@ void Desktop::cycle() {
 
 void Desktop::arrange(View* view) {
     if (view->mapped() && !view->unmanaged())
-        view->arrange(output_box());
+        view->arrange(output_box(view));
 }
 
 void Desktop::arrange_all() {
-    const wlr_box box = output_box();
     // Parents first, so dialogs centre over their parent's new place.
     for (auto it = stack_.rbegin(); it != stack_.rend(); ++it) {
         if (!(*it)->floating())
-            (*it)->arrange(box);
+            (*it)->arrange(output_box(*it));
     }
     for (auto it = stack_.rbegin(); it != stack_.rend(); ++it) {
         if ((*it)->floating())
-            (*it)->arrange(box);
+            (*it)->arrange(output_box(*it));
     }
 }
 

@@ -1,5 +1,6 @@
-// Window policy for a remote desktop without a panel: ordinary windows fill the output,
-// dialogs float centred over their parent, a click focuses and raises, Alt+Tab cycles.
+// Window policy for a remote desktop without a panel: ordinary windows fill their output (the
+// monitor where the pointer was when they opened), dialogs float centred over their parent, a
+// click focuses and raises, Alt+Tab cycles.
 #pragma once
 
 #include <list>
@@ -22,7 +23,7 @@ class View {
     // Override-redirect X11 windows: never managed, never focused by a click.
     virtual bool unmanaged() const { return false; }
     virtual void set_activated(bool activated) = 0;
-    // Applies the policy for the current output box.
+    // Applies the policy for the box (layout coordinates) of the view's output.
     virtual void arrange(const wlr_box& output_box) = 0;
     // The window's own size (its geometry), for centring.
     virtual wlr_box geometry() const = 0;
@@ -32,6 +33,9 @@ class View {
     // The window's position on the desktop (the top-left of its geometry).
     int x() const { return x_; }
     int y() const { return y_; }
+    // The output the window lives on (nullptr: not decided yet, or that output is gone).
+    wlr_output* home() const { return home_; }
+    void set_home(wlr_output* output) { home_ = output; }
 
   protected:
     // Places the window's geometry at (x, y); `geometry` offsets client-side shadows.
@@ -40,6 +44,7 @@ class View {
 
     bool mapped_ = false;
     wlr_scene_node* node_ = nullptr;
+    wlr_output* home_ = nullptr;
     int x_ = 0;
     int y_ = 0;
 };
@@ -56,7 +61,11 @@ class Desktop {
     void cycle();
     void arrange_all();
     void arrange(View* view);
-    wlr_box output_box() const;
+    // The box (layout coordinates) of the output `view` lives on; the primary output's box
+    // for nullptr or a view without an output.
+    wlr_box output_box(const View* view = nullptr) const;
+    // An output went away: its windows move to the primary output (arranged by the caller).
+    void forget_output(wlr_output* output);
 
     // The view and surface under a desktop point, with surface-local coordinates.
     View* view_at(double lx, double ly, wlr_surface** surface, double* sx, double* sy) const;

@@ -33,7 +33,11 @@ void Server::handle_input_doorbell() {
                        [&](const LockStateInput& e) {
                            keyboard->set_locks(e.caps_lock, e.num_lock, e.scroll_lock);
                        },
-                       [&](const PointerMotionInput& e) { pointer->motion(e.x, e.y); },
+                       [&](const PointerMotionInput& e) {
+                           double lx = 0, ly = 0;
+                           desktop_to_layout(e.x, e.y, &lx, &ly);
+                           pointer->motion(lx, ly);
+                       },
                        [&](const PointerButtonInput& e) { pointer->button(e.button, e.pressed); },
                        [&](const PointerAxisInput& e) { pointer->axis(e.horizontal, e.steps); },
                        [&](const ReleaseAllInput&) {
@@ -41,8 +45,8 @@ void Server::handle_input_doorbell() {
                            pointer->release_all();
                        },
                        [&](const ResizeRequest& e) {
-                           if (output)
-                               output->set_size(e.width, e.height);
+                           apply_layout(e.monitors.empty() ? single_monitor(e.width, e.height)
+                                                           : e.monitors);
                        },
                        [&](const KeymapRequest& e) { keyboard->set_layout(e.layout, e.variant); },
                        [&](const PingRequest& e) { publish(PongEvent{e.id}); },

@@ -4,17 +4,12 @@
 #include <ctime>
 #include <stdexcept>
 
-#include "desktop.hpp"
-#include "metrics.hpp"
 #include "server.hpp"
 
 namespace deskpod::compositor {
-namespace {
-constexpr int32_t kMinWidth = 320, kMinHeight = 200, kMaxSize = 8192;
-}
 
-Output::Output(Server& server, wlr_output* output)
-    : server_(server), output_(output), capture_(server, output) {
+Output::Output(Server& server, wlr_output* output, int32_t width, int32_t height)
+    : server_(server), output_(output), capture_(server, *this) {
     if (!wlr_output_init_render(output_, server_.allocator, server_.renderer)) {
         throw std::runtime_error("cannot initialise rendering on the output");
     }
@@ -30,62 +25,67 @@ Output::Output(Server& server, wlr_output* output)
         }
     });
     on_commit_.connect(output_->events.commit);
-    on_destroy_.set_handler([this](void*) { server_.output.reset(); });
+    // The X11 backend changes the mode when its window is resized from outside.
+    on_mode_.set_handler([this](void*) { server_.outputs_changed(); });
+    on_mode_.connect(output_->events.mode);
+    on_destroy_.set_handler([this](void*) { server_.remove_output(this); });
     on_destroy_.connect(output_->events.destroy);
 
     wlr_output_enable(output_, true);
-    wlr_output_set_custom_mode(output_, std::clamp(server_.config.width, kMinWidth, kMaxSize),
-                               std::clamp(server_.config.height, kMinHeight, kMaxSize),
-                               server_.backend->refresh_mhz());
-    if (!wlr_output_commit(output_)) {
+    if (!configure(width, height, 1.0)) {
         throw std::runtime_error("cannot enable the output");
     }
-    wlr_output_layout_add_auto(server_.layout, output_);
-    // Connected only now, so the first announcement happens once the scene output exists.
-    on_mode_.set_handler([this](void*) { handle_mode(); });
-    on_mode_.connect(output_->events.mode);
-    handle_mode();
+    monitor_.width = output_->width;
+    monitor_.height = output_->height;
 }
 
-Output::~Output() = default;
+Output::~Output() {
+    // At shutdown the backend destroys its outputs while `server_.backend` is already empty.
+    if (server_.backend)
+        server_.backend->output_removed(output_);
+}
 
 wlr_scene_output* Output::scene_output() const {
     return wlr_scene_get_scene_output(server_.scene, output_);
 }
 
-void Output::set_size(int32_t width, int32_t height) {
-    width = std::clamp(width, kMinWidth, kMaxSize);
-    height = std::clamp(height, kMinHeight, kMaxSize);
-    if (width == output_->width && height == output_->height) {
-        // Same size: still tell the network side, which asked and may be waiting for an answer.
-        announced_width_ = 0;
-        handle_mode();
-        return;
+bool Output::configure(int32_t width, int32_t height, double scale) {
+    using L = MonitorLimits;
+    width = std::clamp(width, L::kMinWidth, L::kMaxSide);
+    height = std::clamp(height, L::kMinHeight, L::kMaxSide);
+    scale = std::clamp(scale, L::kMinScale, L::kMaxScale);
+    if (output_->enabled && width == output_->width && height == output_->height &&
+        float(scale) == output_->scale) {
+        return true;
     }
+    wlr_output_enable(output_, true);
     wlr_output_set_custom_mode(output_, width, height, server_.backend->refresh_mhz());
+    wlr_output_set_scale(output_, float(scale));
     if (!wlr_output_commit(output_)) {
-        server_.log.warn("the backend refused the size {}x{}", width, height);
+        server_.log.warn("the backend refused {}x{} at scale {:g} on {}", width, height, scale,
+                         output_->name);
+        return false;
     }
+    return true;
 }
 
-void Output::handle_mode() {
-    const int32_t width = output_->width;
-    const int32_t height = output_->height;
-    if (width == announced_width_ && height == announced_height_)
-        return;
-    announced_width_ = width;
-    announced_height_ = height;
-    server_.log.info("desktop size {}x{}", width, height);
-    if (server_.background)
-        wlr_scene_rect_set_size(server_.background, width, height);
-    if (server_.desktop)
-        server_.desktop->arrange_all();
-    metrics().desktop_width.set(width);
-    metrics().desktop_height.set(height);
+void Output::place(const Monitor& monitor, LayoutPoint layout_pos) {
+    monitor_ = monitor;
+    monitor_.width = output_->width;
+    monitor_.height = output_->height;
+    monitor_.scale = output_->scale;
+    wlr_output_layout_add(server_.layout, output_, layout_pos.x, layout_pos.y);
     capture_.request_full();
-    server_.publish(DesktopSizeEvent{width, height});
     if (wlr_scene_output* so = scene_output())
         wlr_output_damage_add_whole(so->damage);
+}
+
+wlr_box Output::box() const {
+    if (const wlr_box* box = wlr_output_layout_get_box(server_.layout, output_))
+        return *box;
+    int w = 0, h = 0;
+    wlr_output_effective_resolution(output_, &w, &h);
+    return wlr_box{0, 0, w, h};
 }
 
 void Output::handle_frame() {

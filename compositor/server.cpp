@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include "cursor.hpp"
 #include "desktop.hpp"
 #include "keyboard.hpp"
+#include "metrics.hpp"
 #include "output.hpp"
 #include "pointer.hpp"
 #include "session.hpp"
@@ -79,9 +81,11 @@ Server::Server(const Config& cfg, Channels& ch) : config(cfg), channels(ch) {}
 Server::~Server() {
     if (!display)
         return;
+    shutting_down_ = true;
     session.reset();
     xwayland_wait_.reset();
     input_source_.reset();
+    returned_source_.reset();
     sigterm_source_.reset();
     sigint_source_.reset();
     // Xwayland first: wlroots restarts an Xwayland whose client connection is destroyed.
@@ -94,8 +98,8 @@ Server::~Server() {
     on_new_xdg_surface_.disconnect();
     on_new_decoration_.disconnect();
     on_new_output_.disconnect();
-    backend.reset();  // destroys the output, which resets `output`
-    output.reset();
+    backend.reset();  // destroys the outputs, which empties `outputs`
+    outputs.clear();
     desktop.reset();
     // The layout goes before the display and the scene: the scene's layout helper and the
     // xdg-output manager clean up on the layout's destroy signal.
@@ -194,9 +198,16 @@ void Server::start() {
     if (!wlr_backend_start(backend->handle())) {
         throw std::runtime_error(std::string("cannot start the ") + backend->name() + " backend");
     }
-    backend->create_output(config.width, config.height);
-    if (!output)
+    apply_layout(single_monitor(config.width, config.height));
+    if (outputs.empty())
         throw std::runtime_error("the backend made no output");
+    returned_source_ = wl::EventSource(wl_event_loop_add_fd(
+        loop, channels.frames.returned().fd(), WL_EVENT_READABLE,
+        [](int, uint32_t, void* data) {
+            static_cast<Server*>(data)->handle_buffer_returned();
+            return 0;
+        },
+        this));
 
     input_source_ = wl::EventSource(wl_event_loop_add_fd(
         loop, channels.to_compositor.doorbell().fd(), WL_EVENT_READABLE,
@@ -219,8 +230,8 @@ void Server::start() {
     session = std::make_unique<Session>(*this);
     cursor_images->show_default();
     started_ = true;
-    log.info("{} backend, {}x{}, WAYLAND_DISPLAY={}", backend->name(), output->width(),
-             output->height(), socket_name);
+    log.info("{} backend, {}x{}, WAYLAND_DISPLAY={}", backend->name(), desktop_width_,
+             desktop_height_, socket_name);
 }
 
 void Server::create_protocols() {
@@ -238,11 +249,177 @@ void Server::create_protocols() {
 }
 
 void Server::handle_new_output(wlr_output* wlr_output) {
-    if (output) {
-        log.warn("ignoring extra output {}", wlr_output->name);
+    if (new_output_width_ == 0) {
+        // Only apply_layout asks backends for outputs.
+        log.warn("ignoring an output deskpod did not ask for: {}", wlr_output->name);
         return;
     }
-    output = std::make_unique<Output>(*this, wlr_output);
+    outputs.push_back(
+        std::make_unique<Output>(*this, wlr_output, new_output_width_, new_output_height_));
+}
+
+Output* Server::primary_output() const {
+    for (const auto& o : outputs) {
+        if (o->monitor().primary)
+            return o.get();
+    }
+    return outputs.empty() ? nullptr : outputs.front().get();
+}
+
+Output* Server::output_at(double lx, double ly) const {
+    wlr_output* at = wlr_output_layout_output_at(layout, lx, ly);
+    for (const auto& o : outputs) {
+        if (o->handle() == at)
+            return o.get();
+    }
+    return nullptr;
+}
+
+void Server::desktop_to_layout(double x, double y, double* lx, double* ly) const {
+    // The monitor holding the point, else the nearest one (points between monitors of
+    // different heights belong to no monitor).
+    const Output* best = nullptr;
+    double best_distance = 0;
+    for (const auto& o : outputs) {
+        const Monitor& m = o->monitor();
+        const double dx = x < m.x ? m.x - x : (x >= m.x + m.width ? x - (m.x + m.width - 1) : 0);
+        const double dy = y < m.y ? m.y - y : (y >= m.y + m.height ? y - (m.y + m.height - 1) : 0);
+        const double distance = dx * dx + dy * dy;
+        if (!best || distance < best_distance) {
+            best = o.get();
+            best_distance = distance;
+        }
+    }
+    if (!best) {
+        *lx = x;
+        *ly = y;
+        return;
+    }
+    const Monitor& m = best->monitor();
+    const wlr_box box = best->box();
+    const double px = std::clamp(x, double(m.x), double(m.x + m.width - 1));
+    const double py = std::clamp(y, double(m.y), double(m.y + m.height - 1));
+    *lx = box.x + (px - m.x) / m.scale;
+    *ly = box.y + (py - m.y) / m.scale;
+}
+
+void Server::apply_layout(const MonitorLayout& requested) {
+    std::string why;
+    const auto layout_ok = normalize_layout(requested, &why);
+    if (!layout_ok) {
+        log.warn("ignoring the monitor layout {}: {}", describe_layout(requested), why);
+        announce_layout(true);
+        return;
+    }
+    const MonitorLayout& wanted = layout_ok->monitors;
+    if (layout_ok->adjusted) {
+        log.info("monitor layout {} adjusted to {}", describe_layout(requested),
+                 describe_layout(wanted));
+    }
+    applying_layout_ = true;
+    while (outputs.size() < wanted.size()) {
+        const size_t before = outputs.size();
+        new_output_width_ = wanted[before].width;
+        new_output_height_ = wanted[before].height;
+        try {
+            backend->create_output(new_output_width_, new_output_height_);
+        } catch (const std::exception& e) {
+            log.warn("cannot add an output for monitor {}: {}", before + 1, e.what());
+        }
+        new_output_width_ = new_output_height_ = 0;
+        if (outputs.size() == before)
+            break;
+    }
+    while (outputs.size() > wanted.size() && outputs.size() > 1) {
+        // The destroy signal runs remove_output, which takes it out of `outputs`.
+        wlr_output_destroy(outputs.back()->handle());
+    }
+    // What the outputs really took (a backend may refuse a mode): positions follow that.
+    MonitorLayout applied;
+    for (size_t i = 0; i < outputs.size() && i < wanted.size(); ++i) {
+        Output& o = *outputs[i];
+        o.configure(wanted[i].width, wanted[i].height, wanted[i].scale);
+        Monitor m = wanted[i];
+        m.width = o.width();
+        m.height = o.height();
+        m.scale = o.scale();
+        applied.push_back(m);
+    }
+    const std::vector<LayoutPoint> positions = layout_positions(applied);
+    for (size_t i = 0; i < applied.size(); ++i)
+        outputs[i]->place(applied[i], positions[i]);
+    applying_layout_ = false;
+    announce_layout(true);
+}
+
+void Server::outputs_changed() {
+    if (applying_layout_ || shutting_down_)
+        return;
+    announce_layout(false);
+}
+
+void Server::remove_output(Output* output) {
+    for (auto it = outputs.begin(); it != outputs.end(); ++it) {
+        if (it->get() != output)
+            continue;
+        wlr_output* handle = output->handle();
+        if (desktop)
+            desktop->forget_output(handle);
+        outputs.erase(it);  // deletes `output`
+        break;
+    }
+    if (!applying_layout_ && !shutting_down_ && !outputs.empty())
+        announce_layout(false);
+}
+
+// Tells the network side the desktop's size and monitors, and re-fits everything to them.
+void Server::announce_layout(bool force) {
+    MonitorLayout now;
+    for (const auto& o : outputs) {
+        Monitor m = o->monitor();
+        m.width = o->width();
+        m.height = o->height();
+        m.scale = o->scale();
+        now.push_back(m);
+    }
+    if (now.empty())
+        return;
+    const Rect bounds = layout_bounds(now);
+    const bool changed = now != announced_;
+    if (!changed && !force)
+        return;
+    if (changed) {
+        log.info("desktop {}x{}: {} monitor(s) {}", bounds.width, bounds.height, now.size(),
+                 describe_layout(now));
+    }
+    announced_ = now;
+    desktop_width_ = bounds.x + bounds.width;
+    desktop_height_ = bounds.y + bounds.height;
+    if (background) {
+        const wlr_box* extents = wlr_output_layout_get_box(layout, nullptr);
+        if (extents) {
+            wlr_scene_node_set_position(&background->node, extents->x, extents->y);
+            wlr_scene_rect_set_size(background, extents->width, extents->height);
+        }
+    }
+    if (changed && desktop)
+        desktop->arrange_all();
+    if (changed && cursor_images)
+        cursor_images->set_scale(primary_output()->scale());
+    metrics().desktop_width.set(desktop_width_);
+    metrics().desktop_height.set(desktop_height_);
+    for (const auto& o : outputs) {
+        o->capture().request_full();
+        if (wlr_scene_output* so = o->scene_output())
+            wlr_output_damage_add_whole(so->damage);
+    }
+    publish(DesktopSizeEvent{desktop_width_, desktop_height_, now});
+}
+
+void Server::handle_buffer_returned() {
+    channels.frames.returned().drain();
+    for (const auto& o : outputs)
+        o->capture().retry_carried();
 }
 
 void Server::handle_new_xdg_surface(wlr_xdg_surface* surface) {

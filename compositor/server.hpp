@@ -4,11 +4,13 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "backend.hpp"
 #include "channels.hpp"
 #include "config.hpp"
 #include "log.hpp"
+#include "monitors.hpp"
 #include "wlr.hpp"
 
 namespace deskpod::compositor {
@@ -41,6 +43,24 @@ class Server {
     // Called once Xwayland is ready (or immediately when it is off).
     void on_desktop_ready();
 
+    // Makes the desktop one output per monitor of `monitors`, in that arrangement, and
+    // announces the result (also when nothing changed or the layout was refused: the
+    // network side may be waiting for an answer).
+    void apply_layout(const MonitorLayout& monitors);
+    // An output changed mode by itself (X11 window resized): re-announce the layout.
+    void outputs_changed();
+    // An output is being destroyed (by apply_layout, the backend or shutdown).
+    void remove_output(Output* output);
+    // The output at a layout point, nullptr when none.
+    Output* output_at(double lx, double ly) const;
+    // The layout's primary monitor (nullptr only before the first output exists).
+    Output* primary_output() const;
+    // A point in desktop pixels (what viewers send) in layout coordinates.
+    void desktop_to_layout(double x, double y, double* lx, double* ly) const;
+    int32_t desktop_width() const { return desktop_width_; }
+    int32_t desktop_height() const { return desktop_height_; }
+    uint64_t next_frame_seq() { return ++frame_seq_; }
+
     const Config& config;
     Channels& channels;
     const log::Logger log{"compositor"};
@@ -61,7 +81,8 @@ class Server {
     wlr_cursor* cursor = nullptr;
     wlr_xcursor_manager* xcursors = nullptr;
 
-    std::unique_ptr<Output> output;
+    // One per monitor, in the order of the applied layout.
+    std::vector<std::unique_ptr<Output>> outputs;
     std::unique_ptr<Desktop> desktop;
     std::unique_ptr<Keyboard> keyboard;
     std::unique_ptr<Pointer> pointer;
@@ -76,9 +97,21 @@ class Server {
   private:
     void create_protocols();
     void handle_input_doorbell();
+    void handle_buffer_returned();
+    void announce_layout(bool force);
     void handle_new_output(wlr_output* wlr_output);
     void handle_new_xdg_surface(wlr_xdg_surface* surface);
 
+    int32_t desktop_width_ = 0;
+    int32_t desktop_height_ = 0;
+    MonitorLayout announced_;
+    uint64_t frame_seq_ = 0;
+    bool applying_layout_ = false;
+    bool shutting_down_ = false;
+    // Size for the output the backend is about to announce through new_output.
+    int32_t new_output_width_ = 0;
+    int32_t new_output_height_ = 0;
+    wl::EventSource returned_source_;
     int exit_code_ = 0;
     bool started_ = false;
     bool running_ = false;

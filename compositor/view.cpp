@@ -101,7 +101,7 @@ void XdgView::handle_commit() {
     if (!mapped_)
         return;
     // The client's size or shadow offset changed: re-place without a new configure.
-    const wlr_box out = server_.desktop->output_box();
+    const wlr_box out = server_.desktop->output_box(this);
     if (floating()) {
         centre(out);
     } else {
@@ -128,7 +128,7 @@ void create_xdg_popup(Server& server, wlr_xdg_surface* popup) {
         }
     }
     wlr_scene_node_coords(view_node, &lx, &ly);
-    const wlr_box out = server.desktop->output_box();
+    const wlr_box out = server.desktop->output_box(static_cast<const View*>(view_node->data));
     const wlr_box box{out.x - lx, out.y - ly, out.width, out.height};
     wlr_xdg_popup_unconstrain_from_box(popup->popup, &box);
 }

@@ -168,13 +168,13 @@ void XwaylandView::handle_request_configure(wlr_xwayland_surface_configure_event
     if (floating()) {
         wlr_xwayland_surface_configure(xsurface_, int16_t(x_), int16_t(y_), event->width,
                                        event->height);
-        centre(server_.desktop->output_box());
+        centre(server_.desktop->output_box(this));
         wlr_xwayland_surface_configure(xsurface_, int16_t(x_), int16_t(y_), xsurface_->width,
                                        xsurface_->height);
         return;
     }
     // A filling window asked for another size: the answer is the desktop again.
-    arrange(server_.desktop->output_box());
+    arrange(server_.desktop->output_box(this));
 }
 
 }  // namespace deskpod::compositor

@@ -7,11 +7,13 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include "frame_pool.hpp"
 #include "geometry.hpp"
+#include "monitors.hpp"
 
 namespace deskpod {
 
@@ -29,10 +31,16 @@ struct FrameEvent {
     std::chrono::steady_clock::time_point captured_at{};
 };
 
-// The desktop changed size. Sent before the first frame of the new size.
+// The desktop changed size or monitor layout. Sent before the first frame of the new size.
+// `width` x `height` is the bounding box of `monitors` (never empty).
 struct DesktopSizeEvent {
+    DesktopSizeEvent() = default;
+    DesktopSizeEvent(int32_t w, int32_t h, MonitorLayout layout = {})
+        : width(w), height(h), monitors(std::move(layout)) {}
+
     int32_t width = 0;
     int32_t height = 0;
+    MonitorLayout monitors;
 };
 
 // The pointer image. Pixels are premultiplied ARGB8888 (uint32_t per pixel, native order).
@@ -143,10 +151,17 @@ struct PointerAxisInput {
 // Release every key and button this client holds (client left or lost focus).
 struct ReleaseAllInput {};
 
-// Ask the desktop to become this size (clamped by the compositor).
+// Ask the desktop to become this size (clamped by the compositor): one output of
+// `width` x `height`, or, when `monitors` is not empty, one output per monitor in that
+// arrangement (then `width` x `height` is ignored; normalize_layout() runs on it again).
 struct ResizeRequest {
+    ResizeRequest() = default;
+    ResizeRequest(int32_t w, int32_t h) : width(w), height(h) {}
+    explicit ResizeRequest(MonitorLayout layout) : monitors(std::move(layout)) {}
+
     int32_t width = 0;
     int32_t height = 0;
+    MonitorLayout monitors;
 };
 
 // Switch the keymap (xkb layout and variant names, e.g. "de", "" ).

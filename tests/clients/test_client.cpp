@@ -10,12 +10,14 @@
 #include <wayland-client.h>
 #include <xkbcommon/xkbcommon.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "xdg-shell-client-protocol.h"
 
@@ -37,8 +39,10 @@ const char kUsage[] =
     "  --events-out FILE    append one line per pointer event to FILE:\n"
     "                         'button <linux-code> pressed|released <x> <y>'\n"
     "                         'axis vertical|horizontal <value> <discrete>'\n"
-    "  --ready-out FILE     append '<width>x<height>' to FILE each time a buffer of a new\n"
-    "                       size has been committed (the first line means: mapped and drawn)\n"
+    "  --ready-out FILE     append '<width>x<height> scale <n>' (surface size and buffer scale)\n"
+    "                       to FILE each time a buffer of a new size or scale has been\n"
+    "                       committed (the first line means: mapped and drawn). The client\n"
+    "                       draws at the highest scale of the outputs its window is on.\n"
     "  --help               this text\n"
     "\n"
     "Exits 0 when the compositor closes the window or on SIGTERM/SIGINT; 1 on errors.\n"
@@ -53,6 +57,13 @@ struct Buffer {
     int width = 0;
     int height = 0;
     bool busy = false;
+};
+
+struct Client;
+struct Output {
+    Client* client = nullptr;
+    wl_output* output = nullptr;
+    int scale = 1;
 };
 
 struct Client {
@@ -73,6 +84,8 @@ struct Client {
     wl_shm* shm = nullptr;
     xdg_wm_base* wm_base = nullptr;
     wl_seat* seat = nullptr;
+    std::vector<Output*> outputs;
+    std::vector<Output*> entered;  // outputs the window is on
     wl_keyboard* keyboard = nullptr;
     wl_pointer* pointer = nullptr;
 
@@ -88,6 +101,8 @@ struct Client {
     int pending_height = 0;
     int reported_width = 0;
     int reported_height = 0;
+    int scale = 1;  // buffer scale
+    int reported_scale = 0;
     bool configured = false;
     bool closed = false;
     uint32_t frame_count = 0;
@@ -124,15 +139,16 @@ Buffer* get_buffer(Client& c) {
     for (Buffer& b : c.buffers) {
         if (b.busy)
             continue;
-        if (b.buffer && b.width == c.width && b.height == c.height)
+        if (b.buffer && b.width == c.width * c.scale && b.height == c.height * c.scale)
             return &b;
     }
     for (Buffer& b : c.buffers) {
         if (b.busy)
             continue;
         destroy_buffer(b);
-        const int stride = c.width * 4;
-        b.size = size_t(stride) * size_t(c.height);
+        const int bw = c.width * c.scale, bh = c.height * c.scale;
+        const int stride = bw * 4;
+        b.size = size_t(stride) * size_t(bh);
         const int fd = memfd_create("deskpod-test-client", MFD_CLOEXEC);
         if (fd < 0 || ftruncate(fd, off_t(b.size)) != 0)
             die("cannot create shm memory");
@@ -140,13 +156,12 @@ Buffer* get_buffer(Client& c) {
         if (b.data == MAP_FAILED)
             die("mmap failed");
         wl_shm_pool* pool = wl_shm_create_pool(c.shm, fd, int32_t(b.size));
-        b.buffer =
-            wl_shm_pool_create_buffer(pool, 0, c.width, c.height, stride, WL_SHM_FORMAT_XRGB8888);
+        b.buffer = wl_shm_pool_create_buffer(pool, 0, bw, bh, stride, WL_SHM_FORMAT_XRGB8888);
         wl_shm_pool_destroy(pool);
         close(fd);
         wl_buffer_add_listener(b.buffer, &kBufferListener, &b);
-        b.width = c.width;
-        b.height = c.height;
+        b.width = bw;
+        b.height = bh;
         return &b;
     }
     return nullptr;  // both in use: draw on the next frame callback
@@ -175,6 +190,7 @@ void draw(Client& c) {
     const size_t n = size_t(b->width) * size_t(b->height);
     for (size_t i = 0; i < n; ++i)
         px[i] = pixel;
+    wl_surface_set_buffer_scale(c.surface, c.scale);
     wl_surface_attach(c.surface, b->buffer, 0, 0);
     wl_surface_damage_buffer(c.surface, 0, 0, b->width, b->height);
     b->busy = true;
@@ -182,10 +198,12 @@ void draw(Client& c) {
         request_frame(c);
     wl_surface_commit(c.surface);
     ++c.frame_count;
-    if (c.ready_out && (c.reported_width != c.width || c.reported_height != c.height)) {
+    if (c.ready_out && (c.reported_width != c.width || c.reported_height != c.height ||
+                        c.reported_scale != c.scale)) {
         c.reported_width = c.width;
         c.reported_height = c.height;
-        std::fprintf(c.ready_out, "%dx%d\n", c.width, c.height);
+        c.reported_scale = c.scale;
+        std::fprintf(c.ready_out, "%dx%d scale %d\n", c.width, c.height, c.scale);
         std::fflush(c.ready_out);
     }
 }
@@ -340,6 +358,55 @@ void seat_capabilities(void* data, wl_seat* seat, uint32_t caps) {
 void seat_name(void*, wl_seat*, const char*) {}
 const wl_seat_listener kSeatListener = {seat_capabilities, seat_name};
 
+// ---- outputs and scale ---------------------------------------------------------------------
+
+void update_scale(Client& c) {
+    int scale = 1;
+    for (const Output* o : c.entered)
+        scale = std::max(scale, o->scale);
+    if (scale == c.scale)
+        return;
+    c.scale = scale;
+    draw(c);
+}
+
+void output_geometry(void*, wl_output*, int32_t, int32_t, int32_t, int32_t, int32_t, const char*,
+                     const char*, int32_t) {}
+void output_mode(void*, wl_output*, uint32_t, int32_t, int32_t, int32_t) {}
+void output_done(void* data, wl_output*) {
+    // A scale change on an output the window is already on.
+    update_scale(*static_cast<Output*>(data)->client);
+}
+void output_scale(void* data, wl_output*, int32_t factor) {
+    static_cast<Output*>(data)->scale = factor > 0 ? factor : 1;
+}
+void output_name(void*, wl_output*, const char*) {}
+void output_description(void*, wl_output*, const char*) {}
+const wl_output_listener kOutputListener = {output_geometry, output_mode, output_done,
+                                            output_scale,    output_name, output_description};
+
+Output* find_output(Client& c, wl_output* output) {
+    for (Output* o : c.outputs) {
+        if (o->output == output)
+            return o;
+    }
+    return nullptr;
+}
+void surface_enter(void* data, wl_surface*, wl_output* output) {
+    auto& c = *static_cast<Client*>(data);
+    if (Output* o = find_output(c, output)) {
+        c.entered.push_back(o);
+        update_scale(c);
+    }
+}
+void surface_leave(void* data, wl_surface*, wl_output* output) {
+    auto& c = *static_cast<Client*>(data);
+    c.entered.erase(std::remove(c.entered.begin(), c.entered.end(), find_output(c, output)),
+                    c.entered.end());
+    update_scale(c);
+}
+const wl_surface_listener kSurfaceListener = {surface_enter, surface_leave};
+
 // ---- registry ------------------------------------------------------------------------------
 
 void registry_global(void* data, wl_registry* registry, uint32_t name, const char* interface,
@@ -355,6 +422,13 @@ void registry_global(void* data, wl_registry* registry, uint32_t name, const cha
         c.wm_base =
             static_cast<xdg_wm_base*>(wl_registry_bind(registry, name, &xdg_wm_base_interface, 1));
         xdg_wm_base_add_listener(c.wm_base, &kWmBaseListener, &c);
+    } else if (iface == wl_output_interface.name && version >= 2) {
+        auto* o = new Output;
+        o->client = &c;
+        o->output =
+            static_cast<wl_output*>(wl_registry_bind(registry, name, &wl_output_interface, 2));
+        wl_output_add_listener(o->output, &kOutputListener, o);
+        c.outputs.push_back(o);
     } else if (iface == wl_seat_interface.name && !c.seat) {
         c.seat = static_cast<wl_seat*>(
             wl_registry_bind(registry, name, &wl_seat_interface, version < 5 ? version : 5));
@@ -439,7 +513,9 @@ int main(int argc, char** argv) {
     if (!c.compositor || !c.shm || !c.wm_base)
         die("compositor lacks wl_shm or xdg_wm_base");
 
+    wl_display_roundtrip(c.display);  // output scales
     c.surface = wl_compositor_create_surface(c.compositor);
+    wl_surface_add_listener(c.surface, &kSurfaceListener, &c);
     c.xsurface = xdg_wm_base_get_xdg_surface(c.wm_base, c.surface);
     xdg_surface_add_listener(c.xsurface, &kXdgSurfaceListener, &c);
     c.toplevel = xdg_surface_get_toplevel(c.xsurface);
@@ -472,6 +548,10 @@ int main(int argc, char** argv) {
 
     for (Buffer& b : c.buffers)
         destroy_buffer(b);
+    for (Output* o : c.outputs) {
+        wl_output_destroy(o->output);
+        delete o;
+    }
     if (c.frame)
         wl_callback_destroy(c.frame);
     if (c.keyboard)

@@ -436,6 +436,98 @@ TEST_F(CompositorTest, ExhaustedPoolCarriesDamageUntilBuffersReturn) {
     EXPECT_EQ(h.stop(), 0);
 }
 
+// One output per monitor: the desktop is the layout's bounding box, each output's pixels land at
+// its monitor's place, a window opens on the monitor under the pointer and fills it, pointer
+// coordinates follow each monitor's scale, and a smaller layout brings windows home.
+TEST_F(CompositorTest, MonitorLayoutGivesOneOutputPerMonitor) {
+    CompositorHarness h(test_config());
+    ASSERT_TRUE(h.wait_for([&] { return !h.frames.empty(); }));
+    const std::string first_ready = h.dir() + "/first-ready.txt";
+    h.launch_client({"--color", "112233", "--ready-out", first_ready});
+    ASSERT_TRUE(h.wait_for([&] { return h.pixel(320, 240) == 0x112233; }));
+
+    // Two monitors side by side, the right one taller; given in the client's own coordinates
+    // (negative: left of its primary), which the desktop shifts to start at 0,0.
+    h.send(ResizeRequest(
+        MonitorLayout{Monitor{-640, 0, 640, 480, 1.0, false}, Monitor{0, 0, 800, 600, 1.0, true}}));
+    ASSERT_TRUE(h.wait_for([&] { return h.sizes.back().width == 1440; }));
+    EXPECT_EQ(h.sizes.back().height, 600);
+    ASSERT_EQ(h.sizes.back().monitors.size(), 2u);
+    EXPECT_EQ(h.sizes.back().monitors[0], (Monitor{0, 0, 640, 480, 1.0, false}));
+    EXPECT_EQ(h.sizes.back().monitors[1], (Monitor{640, 0, 800, 600, 1.0, true}));
+    // The window stays on the first output (its own monitor), the other shows the background.
+    ASSERT_TRUE(h.wait_for([&] {
+        return h.pixel(320, 240) == 0x112233 && h.pixel(639, 479) == 0x112233 &&
+               h.pixel(1000, 300) != 0x112233 && h.pixel(1000, 300) != 0;
+    })) << std::hex
+        << h.pixel(320, 240) << " " << h.pixel(1000, 300);
+    // Below the shorter monitor lies no output: nothing is drawn there.
+    EXPECT_EQ(h.pixel(100, 550), 0u);
+
+    // A new window opens where the pointer is: on the right monitor, filling it.
+    const std::string events = h.dir() + "/second-events.txt";
+    const std::string ready = h.dir() + "/second-ready.txt";
+    h.send(PointerMotionInput{1000, 300});
+    h.launch_client({"--color", "445566", "--events-out", events, "--ready-out", ready});
+    ASSERT_TRUE(h.wait_for([&] {
+        return h.pixel(640, 0) == 0x445566 && h.pixel(1439, 599) == 0x445566;
+    })) << std::hex
+        << h.pixel(640, 0);
+    EXPECT_EQ(h.pixel(320, 240), 0x112233u);
+    EXPECT_EQ(h.pixel(639, 0), 0x112233u);
+    ASSERT_TRUE(h.wait_for([&] {
+        return read_file(ready).find("800x600 scale 1") != std::string::npos;
+    })) << read_file(ready);
+
+    // A click on the right monitor lands in the window at monitor-relative coordinates.
+    h.send(PointerMotionInput{1040, 100});
+    h.send(PointerButtonInput{BTN_LEFT, true});
+    h.send(PointerButtonInput{BTN_LEFT, false});
+    ASSERT_TRUE(h.wait_for([&] {
+        return read_file(events).find("button 272 pressed 400 100") != std::string::npos;
+    })) << read_file(events);
+
+    // HiDPI: the right monitor at scale 2. Its window gets half the size in layout units and
+    // draws at buffer scale 2, so it still covers every pixel; clicks are scaled down.
+    h.send(ResizeRequest(
+        MonitorLayout{Monitor{0, 0, 640, 480, 1.0, false}, Monitor{640, 0, 800, 600, 2.0, true}}));
+    ASSERT_TRUE(h.wait_for([&] {
+        return h.sizes.back().monitors.size() == 2 && h.sizes.back().monitors[1].scale == 2.0;
+    }));
+    ASSERT_TRUE(h.wait_for([&] {
+        return read_file(ready).find("400x300 scale 2") != std::string::npos;
+    })) << read_file(ready);
+    ASSERT_TRUE(h.wait_for([&] {
+        return h.pixel(640, 0) == 0x445566 && h.pixel(1439, 599) == 0x445566 &&
+               h.pixel(320, 240) == 0x112233;
+    }));
+    h.send(PointerMotionInput{1040, 100});
+    h.send(PointerButtonInput{BTN_LEFT, true});
+    h.send(PointerButtonInput{BTN_LEFT, false});
+    ASSERT_TRUE(h.wait_for([&] {
+        return read_file(events).find("button 272 pressed 200 50") != std::string::npos;
+    })) << read_file(events);
+
+    // Back to one monitor: the second output goes, its window moves to the remaining one.
+    h.send(ResizeRequest{640, 480});
+    ASSERT_TRUE(h.wait_for([&] { return h.sizes.back().width == 640; }));
+    EXPECT_EQ(h.sizes.back().monitors.size(), 1u);
+    ASSERT_TRUE(h.wait_for([&] {
+        return h.pixel(0, 0) == 0x445566 && h.pixel(639, 479) == 0x445566;
+    })) << std::hex
+        << h.pixel(0, 0);
+
+    // Layouts that cannot be a desktop are refused; the desktop stays as it is.
+    const size_t sizes_before = h.sizes.size();
+    h.send(ResizeRequest(
+        MonitorLayout{Monitor{0, 0, 800, 600, 1.0, true}, Monitor{400, 0, 800, 600, 1.0, false}}));
+    ASSERT_TRUE(h.wait_for([&] { return h.sizes.size() > sizes_before; }));
+    EXPECT_EQ(h.sizes.back().width, 640);
+    EXPECT_EQ(h.sizes.back().monitors.size(), 1u);
+
+    EXPECT_EQ(h.stop(), 0);
+}
+
 TEST_F(CompositorTest, SessionExitQuitEndsTheLoop) {
     Config config = test_config();
     config.session = "sleep 0.2";
