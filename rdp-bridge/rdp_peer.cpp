@@ -120,7 +120,10 @@ BOOL on_logon(freerdp_peer* peer, SEC_WINNT_AUTH_IDENTITY* identity, BOOL automa
     return TRUE;
 }
 BOOL on_capabilities(freerdp_peer* peer) {
-    if (RdpPeer* self = owner_of(peer)) self->handle_capabilities();
+    if (RdpPeer* self = owner_of(peer)) {
+        self->note_phase(ConnectPhase::capabilities);
+        self->handle_capabilities();
+    }
     return TRUE;
 }
 BOOL on_post_connect(freerdp_peer* peer) {
@@ -129,6 +132,7 @@ BOOL on_post_connect(freerdp_peer* peer) {
 }
 BOOL on_activate(freerdp_peer* peer) {
     RdpPeer* self = owner_of(peer);
+    if (self) self->note_phase(ConnectPhase::activation);
     return self && self->handle_activate() ? TRUE : FALSE;
 }
 BOOL on_frame_ack(rdpContext* context, UINT32 frame_id) {
@@ -189,6 +193,7 @@ RdpPeer::RdpPeer(RdpServer& server, int id, int fd, std::string address)
     : server_(server), id_(id), fd_(fd), address_(std::move(address)),
       log_("rdp", "rdp#" + std::to_string(id)), delay_timer_(server.io()),
       handshake_deadline_(server.io()), input_(server.channels().to_compositor) {
+    connect_.accepted = std::chrono::steady_clock::now();
     peer_ = freerdp_peer_new(fd);
     if (!peer_) {
         ::close(fd);
@@ -268,10 +273,12 @@ void RdpPeer::run_handshake() {
         if (!handshake_.data_seen) {
             char byte = 0;
             handshake_.data_seen = recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+            if (handshake_.data_seen) handshake_.request_at = std::chrono::steady_clock::now();
         }
         // Blocks for the whole TLS and NLA exchange once the connection request is in.
         if (!peer_->CheckFileDescriptor(peer_)) return;
         if (handshake_.logon) {
+            handshake_.logon_at = std::chrono::steady_clock::now();
             handshake_.ok = true;
             return;
         }
@@ -302,7 +309,63 @@ void RdpPeer::handshake_finished() {
         server_.throttle().record_success(host());
         log_.info("NLA authenticated user '{}' from {}", handshake_.user, address_);
     }
+    note_phase(ConnectPhase::handover);
     if (!watch_events()) close(false, "cannot watch the connection");
+}
+
+namespace {
+double seconds(std::chrono::steady_clock::duration d) {
+    return std::chrono::duration<double>(d).count();
+}
+void observe(ConnectPhase phase, std::chrono::steady_clock::duration d) {
+    metrics().rdp_connect_phase_seconds[size_t(phase)].observe(seconds(d));
+}
+}  // namespace
+
+void RdpPeer::note_phase(ConnectPhase phase) {
+    const auto now = std::chrono::steady_clock::now();
+    switch (phase) {
+        case ConnectPhase::handover:
+            // request and security come from the handshake thread, recorded now it is joined.
+            if (handshake_.request_at == std::chrono::steady_clock::time_point{}) return;
+            observe(ConnectPhase::request, handshake_.request_at - connect_.accepted);
+            observe(ConnectPhase::security, handshake_.logon_at - handshake_.request_at);
+            observe(ConnectPhase::handover, now - handshake_.logon_at);
+            connect_.handed_over = now;
+            break;
+        case ConnectPhase::capabilities:
+            // Also called again on a reactivation; only the first connection sequence counts.
+            if (connect_.capabilities != std::chrono::steady_clock::time_point{}) return;
+            connect_.capabilities = now;
+            observe(phase, now - connect_.handed_over);
+            break;
+        case ConnectPhase::activation:
+            if (connect_.activated != std::chrono::steady_clock::time_point{}) return;
+            connect_.activated = now;
+            observe(phase, now - connect_.capabilities);
+            break;
+        default:
+            break;
+    }
+}
+
+void RdpPeer::note_first_frame(std::chrono::steady_clock::duration encode) {
+    if (connect_.first_frame_sent || connect_.activated == std::chrono::steady_clock::time_point{})
+        return;
+    connect_.first_frame_sent = true;
+    const auto now = std::chrono::steady_clock::now();
+    observe(ConnectPhase::first_frame, now - connect_.activated);
+    observe(ConnectPhase::total, now - connect_.accepted);
+    const auto ms = [](std::chrono::steady_clock::duration d) { return seconds(d) * 1000; };
+    log_.info("first frame {:.0f} ms after accept: connection request {:.0f} ms, TLS+NLA {:.0f} "
+              "ms, hand-over {:.1f} ms, capabilities {:.0f} ms, activation {:.0f} ms, first "
+              "frame {:.0f} ms (encode {:.1f} ms)",
+              ms(now - connect_.accepted), ms(handshake_.request_at - connect_.accepted),
+              ms(handshake_.logon_at - handshake_.request_at),
+              ms(connect_.handed_over - handshake_.logon_at),
+              ms(connect_.capabilities - connect_.handed_over),
+              ms(connect_.activated - connect_.capabilities), ms(now - connect_.activated),
+              ms(encode));
 }
 
 void RdpPeer::cut_handshake() {
@@ -824,6 +887,7 @@ void RdpPeer::flush() {
     }
     metrics().frames_encoded[Protocol::rdp].add();
     metrics().frames_sent[Protocol::rdp].add();
+    if (!connect_.first_frame_sent) note_first_frame(finished - started);
     if (captured_at != std::chrono::steady_clock::time_point{}) {
         metrics().capture_to_send_seconds[Protocol::rdp].observe(
             std::chrono::duration<double>(finished - captured_at).count());

@@ -13,6 +13,7 @@
 #include "asio.hpp"
 #include "desktop.hpp"
 #include "log.hpp"
+#include "metrics.hpp"
 #include "rdp_input.hpp"
 
 typedef struct rdp_freerdp_peer freerdp_peer;
@@ -63,6 +64,10 @@ public:
     // Handshake thread: only records what happened, for handshake_finished().
     void handle_logon(const std::string& user, bool nla);
     void handle_capabilities();
+    // Connect-to-first-frame timing: the network thread reached `phase` (capabilities,
+    // activation) or wrote its first frame (first_frame, after `encode` of encoding).
+    void note_phase(ConnectPhase phase);
+    void note_first_frame(std::chrono::steady_clock::duration encode);
     bool handle_post_connect();
     bool handle_activate();
     void handle_frame_ack(uint32_t frame_id);
@@ -123,7 +128,16 @@ private:
         bool data_seen = false;  // the client sent something (a port probe sends nothing)
         bool nla = false;        // Logon reported NLA credentials
         std::string user;
+        std::chrono::steady_clock::time_point request_at{};  // first bytes from the client
+        std::chrono::steady_clock::time_point logon_at{};    // TLS and NLA done
     } handshake_;
+
+    // When each step of the connection ended, for deskpod_rdp_connect_phase_seconds and the
+    // "first frame" log line (network thread; request and logon come from handshake_).
+    struct ConnectTimes {
+        std::chrono::steady_clock::time_point accepted, handed_over, capabilities, activated;
+        bool first_frame_sent = false;
+    } connect_;
 
     Region pending_;
     // Capture time of the oldest frame whose damage is in pending_ (zero: none).

@@ -44,6 +44,26 @@ std::string_view protocol_name(Protocol p) {
     return "rdp";
 }
 
+std::string_view connect_phase_name(ConnectPhase p) {
+    switch (p) {
+        case ConnectPhase::request:
+            return "request";
+        case ConnectPhase::security:
+            return "security";
+        case ConnectPhase::handover:
+            return "handover";
+        case ConnectPhase::capabilities:
+            return "capabilities";
+        case ConnectPhase::activation:
+            return "activation";
+        case ConnectPhase::first_frame:
+            return "first_frame";
+        case ConnectPhase::total:
+            return "total";
+    }
+    return "total";
+}
+
 void Metrics::set_queue_sampler(QueueSampler sampler) {
     std::lock_guard<std::mutex> lock(sampler_mutex_);
     sampler_ = std::move(sampler);
@@ -174,6 +194,13 @@ std::string Metrics::render_prometheus() const {
         fmt::format_to(std::back_inserter(out),
                        "deskpod_rdp_handshakes_refused_total{{reason=\"{}\"}} {}\n", label,
                        rdp_handshakes_refused[size_t(limit)].value());
+    }
+    family(out, "deskpod_rdp_connect_phase_seconds", "histogram",
+           "Steps of an RDP connection from TCP accept to its first frame, by phase.");
+    for (size_t i = 0; i < kConnectPhaseCount; ++i) {
+        histogram_series(out, "deskpod_rdp_connect_phase_seconds",
+                         fmt::format("phase=\"{}\",", connect_phase_name(ConnectPhase(i))),
+                         rdp_connect_phase_seconds[i]);
     }
     gauge(out, "deskpod_desktop_width", "Desktop width in pixels.", desktop_width);
     gauge(out, "deskpod_desktop_height", "Desktop height in pixels.", desktop_height);

@@ -75,6 +75,20 @@ enum class Direction : uint8_t { to_client = 0, from_client = 1 };
 // in progress: from the connection's own source address, or in all.
 enum class HandshakeLimit : uint8_t { per_address = 0, total = 1 };
 
+// The `phase` label of deskpod_rdp_connect_phase_seconds: the steps of one RDP connection
+// from TCP accept to its first frame, each measured from the end of the one before.
+enum class ConnectPhase : uint8_t {
+    request,       // accept -> the client's X.224 connection request (client start-up, RTT)
+    security,      // connection request -> logon: TLS and NLA, on the handshake thread
+    handover,      // logon -> the network thread has taken the peer over
+    capabilities,  // -> Demand Active about to be sent (MCS, channels, client info, licence)
+    activation,    // Demand Active -> activated (Confirm Active, finalization PDUs)
+    first_frame,   // activated -> first frame written (size settle, first encode)
+    total,         // accept -> first frame written
+};
+inline constexpr size_t kConnectPhaseCount = 7;
+std::string_view connect_phase_name(ConnectPhase p);
+
 // A bounded queue's state, read at scrape time (no timers, no per-push cost).
 struct QueueSample {
     std::string name;  // label value: to_bridge, to_compositor, frame_pool
@@ -107,6 +121,8 @@ struct Metrics {
     // delay, TLS, NLA), and those refused at accept because too many were.
     Gauge rdp_handshakes;
     std::array<Counter, 2> rdp_handshakes_refused;  // [HandshakeLimit]
+    // Connect-to-first-frame of RDP connections, by phase.
+    std::array<Histogram, kConnectPhaseCount> rdp_connect_phase_seconds;  // [ConnectPhase]
     Gauge desktop_width;
     Gauge desktop_height;
     Gauge session_running;

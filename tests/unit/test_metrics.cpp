@@ -47,6 +47,7 @@ TEST(Metrics, EveryFamilyHasHelpAndType) {
         {"deskpod_input_dropped_total", "counter"},
         {"deskpod_rdp_handshakes", "gauge"},
         {"deskpod_rdp_handshakes_refused_total", "counter"},
+        {"deskpod_rdp_connect_phase_seconds", "histogram"},
         {"deskpod_desktop_width", "gauge"},
         {"deskpod_desktop_height", "gauge"},
         {"deskpod_session_running", "gauge"},
