@@ -7,6 +7,11 @@
 #include "metrics.hpp"
 #include "rdp_peer.hpp"
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#include <freerdp/primitives.h>
+#pragma GCC diagnostic pop
+
 namespace deskpod {
 
 namespace asio = boost::asio;
@@ -55,6 +60,11 @@ RdpServer::~RdpServer() {
 }
 
 void RdpServer::listen() {
+    // On first use FreeRDP picks its pixel routines (colour conversion, wavelet) by running each
+    // candidate set for 150 ms: generic, CPU-optimised and OpenCL. That took 330 ms here, paid
+    // inside the first client's first RemoteFX encode. Without a GPU it always picks the
+    // CPU-optimised set, so ask for that one directly (docs/performance.md).
+    primitives_set_hints(PRIMITIVES_ONLY_CPU);
     const std::string where = config_.rdp.to_string();
     try {
         if (config_.rdp_security == RdpSecurity::nla) sam_file_ = write_ntlm_sam_file(config_);
