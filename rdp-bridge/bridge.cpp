@@ -148,8 +148,9 @@ void Bridge::Impl::handle(DesktopEvent& event) {
         desktop.apply_frame(*frame);
         frame->buffer.reset();  // the pool slot returns now, not when the variant is reused
     } else if (auto* size = std::get_if<DesktopSizeEvent>(&event)) {
-        log.info("desktop is {}x{}", size->width, size->height);
-        desktop.resize(size->width, size->height);
+        log.info("desktop is {}x{} ({})", size->width, size->height,
+                 describe_layout(size->monitors));
+        desktop.set_layout(size->width, size->height, size->monitors);
         if (rdp) rdp->desktop_size_settled();
     } else if (auto* cursor = std::get_if<CursorEvent>(&event)) {
         desktop.set_cursor(*cursor);

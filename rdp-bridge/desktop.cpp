@@ -9,7 +9,7 @@ namespace deskpod {
 
 Desktop::Desktop(int32_t width, int32_t height, int max_viewers)
     : width_(width), height_(height), pixels_(size_t(width) * size_t(height) * 4, 0),
-      max_seats_(max_viewers) {
+      monitors_(single_monitor(width, height)), max_seats_(max_viewers) {
     metrics().desktop_width.set(width);
     metrics().desktop_height.set(height);
 }
@@ -47,6 +47,28 @@ void Desktop::resize(int32_t width, int32_t height) {
     metrics().desktop_width.set(width);
     metrics().desktop_height.set(height);
     for (Viewer* v : std::vector<Viewer*>(viewers_)) v->on_resize(width, height);
+}
+
+void Desktop::set_layout(int32_t width, int32_t height, const MonitorLayout& monitors) {
+    monitors_ = monitors.empty() ? single_monitor(width, height) : monitors;
+    if (width != width_ || height != height_) {
+        resize(width, height);
+        return;
+    }
+    // Same size, other monitors: what no monitor covers any more is black now (the compositor
+    // never draws there), so viewers must not keep showing the old pixels.
+    Region uncovered(bounds());
+    Region covered;
+    for (const Monitor& m : monitors_) covered.add(m.rect());
+    uncovered.subtract(covered);
+    if (uncovered.empty()) return;
+    for (const Rect& r : uncovered.rects()) {
+        for (int32_t y = r.y; y < r.y + r.height; ++y) {
+            std::memset(&pixels_[(size_t(y) * size_t(width_) + size_t(r.x)) * 4], 0,
+                        size_t(r.width) * 4);
+        }
+    }
+    for (Viewer* v : std::vector<Viewer*>(viewers_)) v->on_damage(uncovered);
 }
 
 void Desktop::set_cursor(const CursorEvent& cursor) {

@@ -34,11 +34,15 @@ public:
     // caller drops the FrameRef right after, so the pool slot returns at once.
     void apply_frame(const FrameEvent& frame);
     void resize(int32_t width, int32_t height);
+    // The compositor's DesktopSizeEvent: size plus monitors (resizes when the size differs).
+    void set_layout(int32_t width, int32_t height, const MonitorLayout& monitors);
     void set_cursor(const CursorEvent& cursor);
 
     int32_t width() const { return width_; }
     int32_t height() const { return height_; }
     Rect bounds() const { return Rect{0, 0, width_, height_}; }
+    // The monitors the desktop is made of (one covering it all unless a client asked for more).
+    const MonitorLayout& monitors() const { return monitors_; }
     ImageView image() const { return ImageView{pixels_.data(), width_, height_, width_ * 4}; }
     const CursorEvent& cursor() const { return cursor_; }
     bool has_cursor() const { return has_cursor_; }
@@ -60,6 +64,7 @@ private:
     int32_t width_;
     int32_t height_;
     std::vector<uint8_t> pixels_;
+    MonitorLayout monitors_;
     CursorEvent cursor_;
     bool has_cursor_ = false;
     std::chrono::steady_clock::time_point captured_at_{};

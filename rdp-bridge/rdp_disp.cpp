@@ -1,6 +1,7 @@
 #include "rdp_disp.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 
 #include "freerdp.hpp"
@@ -16,7 +17,7 @@ namespace deskpod {
 
 namespace {
 
-constexpr int64_t kMinWidth = 320, kMinHeight = 200, kMaxSide = 8192;
+constexpr uint32_t kMaxSide = uint32_t(MonitorLimits::kMaxSide);
 
 RdpDisp* self_of(DispServerContext* context) { return static_cast<RdpDisp*>(context->custom); }
 
@@ -36,31 +37,17 @@ UINT on_monitor_layout(DispServerContext* context, const DISPLAY_CONTROL_MONITOR
 
 }  // namespace
 
-std::optional<DispLayoutSize> disp_layout_size(const std::vector<DispMonitor>& monitors) {
-    if (monitors.empty()) return std::nullopt;
-    int64_t left = INT64_MAX, top = INT64_MAX, right = INT64_MIN, bottom = INT64_MIN;
-    uint32_t scale = 0;
+MonitorLayout disp_layout(const std::vector<DispMonitor>& monitors) {
+    MonitorLayout out;
+    out.reserve(monitors.size());
     for (const DispMonitor& m : monitors) {
-        if (m.width == 0 || m.height == 0 || m.width > kMaxSide || m.height > kMaxSide) {
-            return std::nullopt;
-        }
-        left = std::min<int64_t>(left, m.left);
-        top = std::min<int64_t>(top, m.top);
-        right = std::max<int64_t>(right, int64_t(m.left) + m.width);
-        bottom = std::max<int64_t>(bottom, int64_t(m.top) + m.height);
-        // The primary monitor's scale wins; otherwise the first one given.
-        const bool primary = (m.flags & DISPLAY_CONTROL_MONITOR_PRIMARY) != 0;
-        if (m.desktop_scale >= 100 && m.desktop_scale <= 500 && (primary || scale == 0)) {
-            scale = m.desktop_scale;
-        }
+        const double scale =
+            m.desktop_scale >= 100 && m.desktop_scale <= 500 ? m.desktop_scale / 100.0 : 1.0;
+        // Sizes beyond int32 are absurd either way; normalize_layout refuses them.
+        const auto side = [](uint32_t v) { return int32_t(std::min<uint32_t>(v, INT32_MAX)); };
+        out.push_back(Monitor{m.left, m.top, side(m.width), side(m.height), scale,
+                              (m.flags & DISPLAY_CONTROL_MONITOR_PRIMARY) != 0});
     }
-    const int64_t want_w = right - left;
-    const int64_t want_h = bottom - top;
-    DispLayoutSize out;
-    out.width = int32_t(std::clamp(want_w & ~int64_t(1), kMinWidth, kMaxSide));
-    out.height = int32_t(std::clamp(want_h, kMinHeight, kMaxSide));
-    out.scale = scale;
-    out.adjusted = out.width != want_w || out.height != want_h;
     return out;
 }
 
@@ -71,8 +58,8 @@ RdpDisp::RdpDisp(asio::io_context& io, void* vcm, const log::Logger& log, Layout
     context_->custom = this;
     context_->MaxNumMonitors = kMaxMonitors;
     // The largest layout area is A x B pixels: one 8192x8192 desktop.
-    context_->MaxMonitorAreaFactorA = uint32_t(kMaxSide);
-    context_->MaxMonitorAreaFactorB = uint32_t(kMaxSide);
+    context_->MaxMonitorAreaFactorA = kMaxSide;
+    context_->MaxMonitorAreaFactorB = kMaxSide;
     context_->DispMonitorLayout = on_monitor_layout;
 }
 

@@ -9,11 +9,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include "asio.hpp"
 #include "log.hpp"
+#include "monitors.hpp"
 
 typedef struct _disp_server_context DispServerContext;
 
@@ -29,18 +29,10 @@ struct DispMonitor {
     uint32_t desktop_scale = 0;  // percent (100..500), 0: not given
 };
 
-// What a layout asks of the desktop.
-struct DispLayoutSize {
-    int32_t width = 0;
-    int32_t height = 0;
-    uint32_t scale = 0;  // percent, 0: none given (or out of 100..500)
-    bool adjusted = false;  // clamped or rounded: worth a log line
-};
-
-// The desktop size a layout asks for: the bounding box of all monitors (one desktop spans
-// them), width rounded down to even (MS-RDPEDISP), clamped to 320x200..8192x8192. Nothing
-// when the layout is absurd: no monitors, a zero size, or a side over 8192.
-std::optional<DispLayoutSize> disp_layout_size(const std::vector<DispMonitor>& monitors);
+// The monitors a layout PDU describes, in the client's coordinates, each with its desktop
+// scale (100..500 percent; anything else, or none, is 1.0). normalize_layout() (shared/
+// monitors.hpp) then decides whether the desktop can take it.
+MonitorLayout disp_layout(const std::vector<DispMonitor>& monitors);
 
 class RdpDisp {
 public:

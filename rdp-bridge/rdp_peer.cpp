@@ -576,6 +576,31 @@ void RdpPeer::handle_logon(const std::string& user, bool nla) {
     if (nla) handshake_.user = user;
 }
 
+// The monitors a client described in its connection data: the client monitor data of a
+// /multimon client, else one monitor of its desktop size; each with its desktop scale factor
+// (per monitor from the monitor attributes when given, else the core data's).
+MonitorLayout client_layout(const rdpSettings* s) {
+    const auto percent = [](uint32_t v) { return v >= 100 && v <= 500 ? v / 100.0 : 0.0; };
+    const double core_scale = percent(freerdp_settings_get_uint32(s, FreeRDP_DesktopScaleFactor));
+    const uint32_t count = std::min<uint32_t>(freerdp_settings_get_uint32(s, FreeRDP_MonitorCount),
+                                              uint32_t(MonitorLimits::kMaxMonitors));
+    MonitorLayout out;
+    if (count > 1 && s->MonitorDefArray) {
+        const bool attributes = freerdp_settings_get_bool(s, FreeRDP_HasMonitorAttributes);
+        for (uint32_t i = 0; i < count; ++i) {
+            const rdpMonitor& m = s->MonitorDefArray[i];
+            const double own = attributes ? percent(m.attributes.desktopScaleFactor) : 0.0;
+            out.push_back(Monitor{m.x, m.y, m.width, m.height,
+                                  own > 0 ? own : (core_scale > 0 ? core_scale : 1.0),
+                                  m.is_primary != 0});
+        }
+        return out;
+    }
+    return single_monitor(int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopWidth)),
+                          int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight)),
+                          core_scale > 0 ? core_scale : 1.0);
+}
+
 void RdpPeer::handle_capabilities() {
     // FreeRDP 2 calls PostConnect only once the client has confirmed the Demand Active, so what
     // that PDU announces (desktop size, colour depth) must be settled here, just before it is
@@ -583,6 +608,21 @@ void RdpPeer::handle_capabilities() {
     rdpSettings* s = peer_->settings;
     requested_width_ = int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopWidth));
     requested_height_ = int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight));
+    const MonitorLayout asked = client_layout(s);
+    std::string why;
+    if (const auto layout = normalize_layout(asked, &why)) {
+        requested_layout_ = layout->monitors;
+        requested_width_ = layout->width;
+        requested_height_ = layout->height;
+        if (layout->adjusted) {
+            log_.info("client monitors {} adjusted to {}", describe_layout(asked),
+                      describe_layout(requested_layout_));
+        }
+    } else {
+        log_.warn("client monitors {} unusable ({}); one monitor of {}x{} instead",
+                  describe_layout(asked), why, requested_width_, requested_height_);
+        requested_layout_.clear();
+    }
 
     // FreeRDP 2.11's 24 bpp interleaved encoder is broken and 8 bpp needs a palette: those
     // clients get 16 bpp (FreeRDP's shadow server does the same).
@@ -626,8 +666,12 @@ bool RdpPeer::handle_post_connect() {
     const int32_t want_h = requested_height_
                                ? requested_height_
                                : int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight));
-    log_.info("client {} wants {}x{} at {} bpp", address_, want_w, want_h,
-              freerdp_settings_get_uint32(s, FreeRDP_ColorDepth));
+    log_.info("client {} wants {}x{} at {} bpp{}", address_, want_w, want_h,
+              freerdp_settings_get_uint32(s, FreeRDP_ColorDepth),
+              requested_layout_.size() > 1 || (!requested_layout_.empty() &&
+                                               requested_layout_[0].scale != 1.0)
+                  ? ", monitors " + describe_layout(requested_layout_)
+                  : std::string());
 
     if (!server_.desktop().try_claim_seat()) {
         refused_ = true;
@@ -641,13 +685,16 @@ bool RdpPeer::handle_post_connect() {
     Desktop& desktop = server_.desktop();
     const int32_t w = std::clamp(want_w, kMinWidth, kMaxSize);
     const int32_t h = std::clamp(want_h, kMinHeight, kMaxSize);
-    if (!server_.other_session(this) && (w != desktop.width() || h != desktop.height())) {
-        // The first viewer chooses the desktop size; wait for the compositor's answer before
-        // sending pixels. The demand active PDU already announces the requested size.
+    const bool other_layout = requested_layout_.empty()
+                                  ? (w != desktop.width() || h != desktop.height())
+                                  : requested_layout_ != desktop.monitors();
+    if (!server_.other_session(this) && other_layout) {
+        // The first viewer chooses the desktop size and monitors; wait for the compositor's
+        // answer before sending pixels. The demand active PDU already announces the size.
         freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, uint32_t(w));
         freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, uint32_t(h));
         awaiting_size_ = true;
-        server_.request_desktop_size(w, h);
+        server_.request_desktop_size(w, h, requested_layout_);
     } else {
         if (server_.desktop_size_pending()) awaiting_size_ = true;
         freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, uint32_t(desktop.width()));
@@ -743,38 +790,36 @@ void RdpPeer::start_disp() {
 // wins: the desktop is one size for everybody, and every client follows it.
 void RdpPeer::handle_layout(const std::vector<DispMonitor>& monitors) {
     if (closed_ || !activated_ || refused_) return;
-    const auto size = disp_layout_size(monitors);
-    if (!size) {
-        log_.warn("display control: ignoring an unusable layout of {} monitor(s){}",
-                  monitors.size(),
-                  monitors.empty() ? std::string()
-                                   : fmt::format(", first {}x{}", monitors[0].width,
-                                                 monitors[0].height));
+    const MonitorLayout asked = disp_layout(monitors);
+    std::string why;
+    const auto layout = normalize_layout(asked, &why);
+    if (!layout) {
+        log_.warn("display control: ignoring the layout {}: {}", describe_layout(asked), why);
         return;
     }
-    if (size->adjusted) {
-        log_.info("display control: layout of {} monitor(s) adjusted to {}x{}", monitors.size(),
-                  size->width, size->height);
+    if (layout->adjusted) {
+        log_.info("display control: layout {} adjusted to {}", describe_layout(asked),
+                  describe_layout(layout->monitors));
     }
     Desktop& desktop = server_.desktop();
-    if (size->width == desktop.width() && size->height == desktop.height()) {
+    if (layout->monitors == desktop.monitors()) {
         if (awaiting_size_) return;  // the answer to the first client's size is on its way
         // Nothing changes, but the client waits for a reactivation before it sends its next
         // layout: answer this client alone.
         rdpSettings* s = peer_->settings;
         if (freerdp_settings_get_bool(s, FreeRDP_DesktopResize)) {
             clear_tls_errors();
-            freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, uint32_t(size->width));
-            freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, uint32_t(size->height));
+            freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, uint32_t(layout->width));
+            freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, uint32_t(layout->height));
             peer_->update->DesktopResize(peer_->update->context);
             last_acked_id_ = last_frame_id_;
             invalidate_all();
         }
         return;
     }
-    log_.info("display control: client asks for {}x{}; resizing the desktop", size->width,
-              size->height);
-    if (!server_.channels().to_compositor.try_push(ResizeRequest{size->width, size->height})) {
+    log_.info("display control: client asks for {}x{} ({}); changing the desktop", layout->width,
+              layout->height, describe_layout(layout->monitors));
+    if (!server_.channels().to_compositor.try_push(ResizeRequest(layout->monitors))) {
         metrics().input_dropped.add();
         log_.warn("display control: the compositor queue is full; resize dropped");
     }

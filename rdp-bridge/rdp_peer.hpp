@@ -14,6 +14,7 @@
 #include "desktop.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
+#include "monitors.hpp"
 #include "rdp_input.hpp"
 
 typedef struct rdp_freerdp_peer freerdp_peer;
@@ -148,9 +149,11 @@ private:
     bool refused_ = false;
     bool activated_ = false;
     bool awaiting_size_ = false;
-    // The size the client asked for in its core data, before the Demand Active replaced it.
+    // The size the client asked for in its core data, before the Demand Active replaced it,
+    // and its monitors (client monitor data, or one monitor) with their desktop scale.
     int32_t requested_width_ = 0;
     int32_t requested_height_ = 0;
+    MonitorLayout requested_layout_;
     bool output_suppressed_ = false;
     bool write_blocked_ = false;
     bool closed_ = false;

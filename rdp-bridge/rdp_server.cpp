@@ -163,9 +163,15 @@ bool RdpServer::other_session(const RdpPeer* self) const {
     return false;
 }
 
-void RdpServer::request_desktop_size(int32_t width, int32_t height) {
-    log_.info("first client asks for {}x{}; resizing the desktop", width, height);
-    if (!channels_.to_compositor.try_push(ResizeRequest{width, height})) {
+void RdpServer::request_desktop_size(int32_t width, int32_t height,
+                                     const MonitorLayout& monitors) {
+    log_.info("first client asks for {}x{}{}; resizing the desktop", width, height,
+              monitors.size() > 1 || (!monitors.empty() && monitors[0].scale != 1.0)
+                  ? " (" + describe_layout(monitors) + ")"
+                  : std::string());
+    ResizeRequest request(width, height);
+    request.monitors = monitors;
+    if (!channels_.to_compositor.try_push(std::move(request))) {
         metrics().input_dropped.add();
         desktop_size_settled();
         return;

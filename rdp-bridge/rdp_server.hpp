@@ -51,7 +51,8 @@ public:
     // True while a peer other than `self` has a session (is past logon and not refused).
     bool other_session(const RdpPeer* self) const;
     // Asks the compositor for the first client's size; `self` waits for the answer.
-    void request_desktop_size(int32_t width, int32_t height);
+    // `monitors` empty: one monitor of width x height.
+    void request_desktop_size(int32_t width, int32_t height, const MonitorLayout& monitors = {});
     bool desktop_size_pending() const { return size_pending_; }
     void remove(int id);
     // Updates deskpod_rdp_handshakes; a peer calls it when it leaves its handshake.
