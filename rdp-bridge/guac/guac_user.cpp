@@ -3,6 +3,7 @@
 #include <linux/input-event-codes.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "guac_codecs.hpp"
 #include "png_encoder.hpp"
@@ -72,12 +73,15 @@ void User::start_session(const ClientInfo& info) {
               info.height, info.dpi, info.version.to_string(), formats.jpeg ? "+jpeg" : "",
               formats.webp ? "+webp" : "", info.read_only ? ", read-only" : "",
               info.join ? ", joined" : "");
-    // The first viewer chooses the desktop size, as with RDP; later ones watch it as it is.
-    if (first && !info.read_only &&
-        (info.width != desktop.width() || info.height != desktop.height())) {
+    // The first viewer chooses the desktop size and scale, as with RDP; later ones watch it as
+    // it is.
+    scale_ = scale_for_dpi(info.dpi);
+    if (first && !info.read_only) {
         wanted_w_ = std::clamp(info.width, kMinWidth, kMaxSize);
         wanted_h_ = std::clamp(info.height, kMinHeight, kMaxSize);
-        push_input(ResizeRequest{wanted_w_, wanted_h_});
+        const MonitorLayout wanted = single_monitor(wanted_w_, wanted_h_, scale_);
+        if (wanted != desktop.monitors())
+            push_input(ResizeRequest(wanted));
     }
     desktop.add_viewer(this);
     if (host_.clipboard) {
@@ -214,6 +218,14 @@ void User::handle_sync(const Instruction& in) {
         schedule_flush();
 }
 
+double scale_for_dpi(int dpi) {
+    // Guacamole clients send their device pixels and 96 dpi per device pixel ratio (a 2x
+    // screen: 192). guacd's RDP plugin turns that into a desktop scale factor the same way.
+    if (dpi <= 96 || dpi > 96 * 5)
+        return 1.0;
+    return std::round(dpi / 96.0 * 4) / 4;  // quarter steps: 1.25, 1.5, 2 ...
+}
+
 void User::handle_size(const Instruction& in) {
     if (in.args.size() < 2)
         return;
@@ -226,11 +238,11 @@ void User::handle_size(const Instruction& in) {
     resize_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec || stopped_)
             return;
-        const Desktop& d = host_.desktop;
-        if (wanted_w_ == d.width() && wanted_h_ == d.height())
+        const MonitorLayout wanted = single_monitor(wanted_w_, wanted_h_, scale_);
+        if (wanted == host_.desktop.monitors())
             return;
         log_.info("client asks for {}x{}", wanted_w_, wanted_h_);
-        push_input(ResizeRequest{wanted_w_, wanted_h_});
+        push_input(ResizeRequest(wanted));
     });
 }
 

@@ -44,6 +44,10 @@ class Transport {
     virtual void close() = 0;
 };
 
+// The desktop scale a Guacamole client's handshake dpi asks for (96 dpi: 1.0, 192: 2.0, in
+// quarter steps; out of 97..480: 1.0).
+double scale_for_dpi(int dpi);
+
 class User final : public Viewer, public ClipboardClient {
   public:
     User(Host& host, Transport& transport, Protocol protocol, std::string log_id);
@@ -123,6 +127,7 @@ class User final : public Viewer, public ClipboardClient {
     boost::asio::steady_timer ticker_;    // keep-alive and receive timeout
     boost::asio::steady_timer resize_timer_;
     int32_t wanted_w_ = 0, wanted_h_ = 0;
+    double scale_ = 1.0;  // from the handshake's dpi
     // The client's clipboard: the stream being received, and the last complete text.
     std::string incoming_stream_;
     std::string incoming_text_;

@@ -12,7 +12,8 @@ import json
 import time
 import unittest
 
-from harness import (TEST_CLIENT, IntegrationTest, free_port, image_size, tail, wait_until)
+from harness import (TEST_CLIENT, IntegrationTest, free_port, image_size, needs_deskpod, tail,
+                     wait_until)
 from test_guac_web import NODE_MODULES, Browser, browser_missing, wait_picture_matches
 
 JS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js")
@@ -82,12 +83,13 @@ class GuacTest(IntegrationTest):
         return self.start_server(session, size=size,
                                  extra=["--guac", f"127.0.0.1:{self.guac_port}"])
 
-    def handshake(self, wire: GuacWire, width=800, height=600, version="VERSION_1_5_0"):
+    def handshake(self, wire: GuacWire, width=800, height=600, version="VERSION_1_5_0",
+                  dpi=96):
         wire.send("select", "rdp")
         args = wire.read()
         self.assertEqual(args[0], "args")
         self.assertEqual(args[1], "VERSION_1_5_0")
-        for ins in (("size", width, height, 96), ("audio",), ("video",),
+        for ins in (("size", width, height, dpi), ("audio",), ("video",),
                     ("image", "image/png", "image/jpeg"), ("timezone", "UTC")):
             wire.send(*ins)
         wire.send("connect", version, *([""] * (len(args) - 2)))
@@ -157,6 +159,20 @@ class GuacTest(IntegrationTest):
         self.assertEqual(err[0], "error")
         self.assertEqual(err[2], str(0x204))
         self.assertIn('deskpod_clients_connected{protocol="guac"} 3', server.metrics())
+
+    @needs_deskpod
+    def test_hidpi_browser_scales_the_desktop(self):
+        """A browser on a 2x screen sends device pixels and 192 dpi: the desktop gets scale 2,
+        so apps draw at full sharpness in half the layout units."""
+        ready = self.workdir / "ready.txt"
+        server = self.start(f"{shlex.quote(str(TEST_CLIENT))} --color 446688 "
+                            f"--ready-out {shlex.quote(str(ready))}")
+        wire = GuacWire(self.guac_port)
+        self.handshake(wire, width=1600, height=1000, dpi=192)
+        wire.until("sync")
+        wait_until(lambda: ready.exists() and "800x500 scale 2" in ready.read_text(), 20,
+                   "the app to draw at scale 2")
+        self.assertIn("*1600x1000+0+0@2", server.proc.output())
 
     @unittest.skipIf(browser_missing(), browser_missing() or "")
     def test_guacamole_lite_and_common_js_in_chromium(self):

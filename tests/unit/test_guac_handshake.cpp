@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "guac/guac_handshake.hpp"
+#include "guac/guac_user.hpp"
 
 using namespace deskpod::guac;
 
@@ -137,3 +138,21 @@ TEST(GuacHandshake, ParsesVersions) {
     EXPECT_FALSE(parse_version("VERSION_a_b_c"));
     EXPECT_EQ((Version{1, 5, 0}).to_string(), "VERSION_1_5_0");
 }
+
+namespace deskpod::guac {
+namespace {
+
+// guac_user.hpp: the handshake's dpi becomes the desktop scale.
+TEST(GuacScale, DpiBecomesDesktopScale) {
+    EXPECT_EQ(scale_for_dpi(96), 1.0);
+    EXPECT_EQ(scale_for_dpi(0), 1.0);
+    EXPECT_EQ(scale_for_dpi(120), 1.25);
+    EXPECT_EQ(scale_for_dpi(144), 1.5);
+    EXPECT_EQ(scale_for_dpi(192), 2.0);
+    EXPECT_EQ(scale_for_dpi(200), 2.0);  // a 2.08 ratio rounds to the nearest quarter
+    EXPECT_EQ(scale_for_dpi(480), 5.0);
+    EXPECT_EQ(scale_for_dpi(481), 1.0);  // absurd: ignored
+}
+
+}  // namespace
+}  // namespace deskpod::guac
