@@ -89,16 +89,26 @@ window.addEventListener('focus', async () => {
     } catch (e) { /* not allowed here: the panel still works */ }
 });
 
+// The desktop gets device pixels (and, through the handshake's dpi, the matching HiDPI scale),
+// and the display is shown at 1/ratio, so a 2x screen gets sharp pixels at the usual size.
+function pixelRatio() {
+    return window.devicePixelRatio || 1;
+}
+
 function displaySize() {
     const el = $('display');
-    return [Math.max(320, el.clientWidth), Math.max(200, el.clientHeight)];
+    const ratio = pixelRatio();
+    return [Math.max(320, Math.round(el.clientWidth * ratio)),
+            Math.max(200, Math.round(el.clientHeight * ratio))];
 }
 
 let resizeTimer = null;
 window.addEventListener('resize', () => {
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(() => {
-        if (view.client && view.state === 'connected') view.client.sendSize(...displaySize());
+        if (!view.client) return;
+        view.client.getDisplay().scale(1 / pixelRatio());
+        if (view.state === 'connected') view.client.sendSize(...displaySize());
     }, 200);
 });
 
@@ -134,6 +144,7 @@ function connect() {
     view.client = client;
     const container = $('display');
     container.replaceChildren(client.getDisplay().getElement());
+    client.getDisplay().scale(1 / pixelRatio());
 
     const mouse = new Guacamole.Mouse(client.getDisplay().getElement());
     const sendMouse = (state) => client.sendMouseState(state, true);
@@ -191,7 +202,7 @@ function connect() {
 
     const [width, height] = displaySize();
     const params = new URLSearchParams({
-        width, height, dpi: Math.round(96 * (window.devicePixelRatio || 1)),
+        width, height, dpi: Math.round(96 * pixelRatio()),
         timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || '',
     });
     for (const type of ['image/png', 'image/jpeg', 'image/webp']) params.append('image', type);

@@ -33,9 +33,9 @@ def browser_missing() -> str | None:
 class Browser:
     """Headless Chromium behind browser_driver.mjs: one JSON command per line."""
 
-    def __init__(self, stack, workdir: Path, name: str = "chromium"):
+    def __init__(self, stack, workdir: Path, name: str = "chromium", scale: float = 1):
         env = dict(os.environ, DESKPOD_NODE_MODULES=str(NODE_MODULES), CHROMIUM=CHROMIUM,
-                   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1")
+                   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1", DESKPOD_BROWSER_SCALE=str(scale))
         env.pop("DISPLAY", None)
         env.pop("WAYLAND_DISPLAY", None)
         self.log_path = workdir / f"{name}.log"
@@ -156,6 +156,33 @@ class WebClientTest(IntegrationTest):
                    "the desktop to become 900x600", interval=0.3)
         diff = wait_picture_matches(self, server, browser, "#display > div", "resized")
         print(f"after resize: {diff}")
+
+    def test_hidpi_screen_gets_sharp_pixels(self):
+        """On a 2x screen the desktop is the display area in device pixels at scale 2: apps
+        draw every device pixel, the browser shows them at the usual size, clicks land where
+        the person clicked."""
+        events = self.workdir / "events.txt"
+        ready = self.workdir / "ready.txt"
+        server = self.start_server(
+            f"{shlex.quote(str(TEST_CLIENT))} --color 663399 --events-out {shlex.quote(str(events))}"
+            f" --ready-out {shlex.quote(str(ready))}", size="1280x800")
+        browser = Browser(self.stack, self.workdir, scale=2)
+        self.login(browser, server)
+        browser.wait("window.deskpod && window.deskpod.state === 'connected'", timeout=30)
+        box = browser("evaluate", expression=(
+            "(() => { const r = document.getElementById('display').getBoundingClientRect();"
+            " return [Math.round(r.left), Math.round(r.top), Math.round(r.width),"
+            " Math.round(r.height)]; })()"))
+        left, top, width, height = box
+        # The app's window is the display area in layout units, drawn at buffer scale 2.
+        wait_until(lambda: ready.exists() and f"{width}x{height} scale 2" in ready.read_text(),
+                   30, f"the app to draw {width}x{height} at scale 2")
+        diff = wait_picture_matches(self, server, browser, "#display > div", "hidpi")
+        print(f"HiDPI picture: {diff}")
+        browser("mouse", x=left + 300, y=top + 200, action="click")
+        wait_until(lambda: events.exists()
+                   and "button 272 pressed 300 200" in events.read_text(), 20,
+                   "the click at the app's (300, 200)")
 
     def test_clipboard_both_ways(self):
         server = self.start_server(f"{shlex.quote(str(TEST_CLIENT))} --color 303030")

@@ -15,6 +15,8 @@ const context = await chromium.launchPersistentContext(userDataDir, {
     headless: true,
     bypassCSP: true,  // the page's CSP forbids eval, which waitForFunction strings need
     viewport: { width: 1024, height: 768 },
+    // DESKPOD_BROWSER_SCALE=2: a HiDPI screen (window.devicePixelRatio 2).
+    deviceScaleFactor: Number(process.env.DESKPOD_BROWSER_SCALE || 1),
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
            '--disable-background-networking', '--disable-component-update', '--disable-sync',
            '--disable-dev-shm-usage'],
