@@ -22,7 +22,9 @@ constexpr int kTransferTimeoutMs = 60000;
 // When the network queue is full, the selection announcement is retried after this.
 constexpr int kOfferRetryMs = 50;
 
-std::vector<std::string> mime_types_of(wlr_data_source* source) {
+// wlr_data_source and wlr_primary_selection_source both keep their types in `mime_types`.
+template <typename Source>
+std::vector<std::string> mime_types_of(Source* source) {
     std::vector<std::string> out;
     if (!source)
         return out;
@@ -36,9 +38,22 @@ std::vector<std::string> mime_types_of(wlr_data_source* source) {
     return out;
 }
 
-bool offers(wlr_data_source* source, const std::string& mime) {
-    const auto types = mime_types_of(source);
+bool offers(const std::vector<std::string>& types, const std::string& mime) {
     return std::find(types.begin(), types.end(), mime) != types.end();
+}
+
+template <typename Source>
+void add_mime_types(Source* source, const std::vector<std::string>& mime_types) {
+    for (const std::string& mime : mime_types) {
+        char** slot = static_cast<char**>(wl_array_add(&source->mime_types, sizeof(char*)));
+        if (!slot)
+            break;
+        *slot = strdup(mime.c_str());  // the source's destroy frees them
+    }
+}
+
+const char* selection_name(bool primary) {
+    return primary ? "primary selection" : "clipboard";
 }
 
 void close_fd(int& fd) {
@@ -49,40 +64,60 @@ void close_fd(int& fd) {
 
 }  // namespace
 
-// A selection offered by a remote viewer. `base` first: wlroots hands back the
+// A clipboard offered by a remote viewer. `base` first: wlroots hands back the
 // wlr_data_source pointer, which is also a pointer to this (standard layout).
 struct Clipboard::RemoteSource {
     wlr_data_source base;
-    Clipboard* owner;
+    Clipboard* owner;  // null once the compositor is shutting down
     uint64_t offer_id;
 };
 static_assert(std::is_standard_layout_v<Clipboard::RemoteSource>);
 
+// The same offer as the primary selection (--primary-selection).
+struct Clipboard::RemotePrimarySource {
+    wlr_primary_selection_source base;
+    Clipboard* owner;
+    uint64_t offer_id;
+};
+static_assert(std::is_standard_layout_v<Clipboard::RemotePrimarySource>);
+
 namespace {
-Clipboard::RemoteSource* remote_of(wlr_data_source* source) {
-    return reinterpret_cast<Clipboard::RemoteSource*>(source);
+template <typename Remote, typename Base>
+Remote* remote_of(Base* source) {
+    return reinterpret_cast<Remote*>(source);
 }
+
+template <typename Remote, typename Base>
+void send_remote(Base* source, const char* mime_type, int fd) {
+    Remote* remote = remote_of<Remote>(source);
+    if (remote->owner) {
+        remote->owner->remote_send(remote->offer_id, mime_type, fd);
+    } else {
+        ::close(fd);  // the compositor is shutting down
+    }
+}
+
+// wlroots calls this last, after it has freed the mime types.
+template <typename Remote, typename Base>
+void destroy_remote(Base* source) {
+    Remote* remote = remote_of<Remote>(source);
+    if (remote->owner)
+        remote->owner->remote_destroyed(remote);
+    delete remote;
+}
+
 const wlr_data_source_impl kRemoteSourceImpl = {
-    .send =
-        [](wlr_data_source* source, const char* mime_type, int32_t fd) {
-            if (Clipboard* owner = remote_of(source)->owner) {
-                owner->remote_send(remote_of(source), mime_type, fd);
-            } else {
-                ::close(fd);  // the compositor is shutting down
-            }
-        },
+    .send = send_remote<Clipboard::RemoteSource, wlr_data_source>,
     .accept = nullptr,
-    .destroy =
-        [](wlr_data_source* source) {
-            if (Clipboard* owner = remote_of(source)->owner) {
-                owner->remote_destroyed(remote_of(source));
-            } else {
-                delete remote_of(source);
-            }
-        },
+    .destroy = destroy_remote<Clipboard::RemoteSource, wlr_data_source>,
     .dnd_drop = nullptr,
     .dnd_finish = nullptr,
     .dnd_action = nullptr,
+};
+
+const wlr_primary_selection_source_impl kRemotePrimarySourceImpl = {
+    .send = send_remote<Clipboard::RemotePrimarySource, wlr_primary_selection_source>,
+    .destroy = destroy_remote<Clipboard::RemotePrimarySource, wlr_primary_selection_source>,
 };
 }  // namespace
 
@@ -117,7 +152,8 @@ struct Clipboard::Write {
     }
 };
 
-Clipboard::Clipboard(Server& server) : server_(server) {
+Clipboard::Clipboard(Server& server)
+    : server_(server), share_primary_(server.config.primary_selection) {
     wlr_data_device_manager_create(server_.display);
     wlr_primary_selection_v1_device_manager_create(server_.display);
     wlr_data_control_manager_v1_create(server_.display);
@@ -133,12 +169,18 @@ Clipboard::Clipboard(Server& server) : server_(server) {
         wlr_seat_set_primary_selection(server_.seat, event->source, event->serial);
     });
     on_request_set_primary_selection_.connect(server_.seat->events.request_set_primary_selection);
-    on_set_selection_.set_handler([this](void*) { selection_changed(); });
+    on_set_selection_.set_handler([this](void*) { selection_changed(false); });
     on_set_selection_.connect(server_.seat->events.set_selection);
+    on_set_primary_selection_.set_handler([this](void*) { selection_changed(true); });
+    on_set_primary_selection_.connect(server_.seat->events.set_primary_selection);
+    if (share_primary_) {
+        log_.info("the primary selection is shared with viewers (--primary-selection)");
+    }
 }
 
 Clipboard::~Clipboard() {
     on_set_selection_.disconnect();
+    on_set_primary_selection_.disconnect();
     offer_idle_.reset();
     offer_retry_.reset();
     reads_.clear();
@@ -147,45 +189,67 @@ Clipboard::~Clipboard() {
     // call back into this object then.
     if (remote_)
         remote_->owner = nullptr;
+    if (remote_primary_)
+        remote_primary_->owner = nullptr;
 }
 
 // ---- desktop -> network --------------------------------------------------------------------
 
-void Clipboard::selection_changed() {
-    wlr_data_source* source = server_.seat->selection_source;
-    const bool ours = source && source->impl == &kRemoteSourceImpl;
-    remote_ = ours ? remote_of(source) : nullptr;
-    ++serial_;  // reads of the previous selection are stale from now on
+void Clipboard::selection_changed(bool primary) {
+    bool ours = false;
+    bool empty = true;
+    if (primary) {
+        wlr_primary_selection_source* source = server_.seat->primary_selection_source;
+        ours = source && source->impl == &kRemotePrimarySourceImpl;
+        remote_primary_ = ours ? remote_of<RemotePrimarySource>(source) : nullptr;
+        empty = !source;
+        if (!share_primary_) {
+            // Kept inside the desktop: never announced, never read from the network side.
+            log_.debug(
+                "primary selection now offered by {}; not shared (--primary-selection "
+                "is off)",
+                empty ? "nobody" : "an app");
+            return;
+        }
+    } else {
+        wlr_data_source* source = server_.seat->selection_source;
+        ours = source && source->impl == &kRemoteSourceImpl;
+        remote_ = ours ? remote_of<RemoteSource>(source) : nullptr;
+        empty = !source;
+    }
+    Announced& announced = primary ? primary_ : clipboard_;
+    announced.serial = ++serial_;  // reads of the previous selection are stale from now on
     if (ours) {
         // A viewer's copy is not announced back; the bridge knows it already.
-        offer_dirty_ = false;
+        announced.dirty = false;
         return;
     }
-    log_.debug("clipboard now offered by {}", source ? "an app" : "nobody");
-    offer_dirty_ = true;
+    log_.debug("{} now offered by {}", selection_name(primary), empty ? "nobody" : "an app");
+    announced.dirty = true;
+    schedule_publish();
+}
+
+void Clipboard::schedule_publish() {
     // A Ctrl+C storm sets the selection many times per loop turn: announce only the last.
-    if (!offer_idle_) {
-        offer_idle_ = wl::EventSource(wl_event_loop_add_idle(
-            server_.loop,
-            [](void* data) {
-                auto* self = static_cast<Clipboard*>(data);
-                // Idle sources are one-shot: wayland frees them after this call.
-                self->offer_idle_ = wl::EventSource();
-                self->publish_offer();
-            },
-            this));
-    }
+    if (offer_idle_)
+        return;
+    offer_idle_ = wl::EventSource(wl_event_loop_add_idle(
+        server_.loop,
+        [](void* data) {
+            auto* self = static_cast<Clipboard*>(data);
+            // Idle sources are one-shot: wayland frees them after this call.
+            self->offer_idle_ = wl::EventSource();
+            self->publish_offer();
+        },
+        this));
 }
 
 void Clipboard::publish_offer() {
-    if (!offer_dirty_)
+    // Both changed in one loop turn: the older first, so the bridge ends with the newer one
+    // (the most recent of the clipboard and the primary selection is what viewers get).
+    const bool primary_first = primary_.serial < clipboard_.serial;
+    if (publish_one(primary_first) && publish_one(!primary_first))
         return;
-    wlr_data_source* source = server_.seat->selection_source;
-    SelectionOfferEvent event{serial_, false, mime_types_of(source)};
-    if (server_.publish(std::move(event))) {
-        offer_dirty_ = false;
-        return;
-    }
     if (!offer_retry_) {
         offer_retry_ = wl::EventSource(wl_event_loop_add_timer(
             server_.loop,
@@ -198,17 +262,44 @@ void Clipboard::publish_offer() {
     wl_event_source_timer_update(offer_retry_.get(), kOfferRetryMs);
 }
 
+bool Clipboard::publish_one(bool primary) {
+    Announced& announced = primary ? primary_ : clipboard_;
+    if (!announced.dirty)
+        return true;
+    SelectionOfferEvent event{announced.serial, primary,
+                              primary ? mime_types_of(server_.seat->primary_selection_source)
+                                      : mime_types_of(server_.seat->selection_source)};
+    if (!server_.publish(std::move(event)))
+        return false;
+    announced.dirty = false;
+    return true;
+}
+
 void Clipboard::read_selection(const ReadSelectionRequest& request) {
-    wlr_data_source* source = server_.seat->selection_source;
     auto refuse = [&](const std::string& why) {
         server_.publish(SelectionDataEvent{request.request_id, false, why, request.mime_type, {}});
     };
-    if (request.primary)
-        return refuse("the primary selection is not shared");
-    if (!source || remote_ || request.serial != serial_) {
-        return refuse("the clipboard changed since it was announced");
+    if (request.mime_type.empty()) {
+        // The bridge's ordering barrier (clipboard_broker.hpp): answered at once, in order.
+        return refuse("no mime type");
     }
-    if (!offers(source, request.mime_type))
+    if (request.primary && !share_primary_) {
+        log_.info(
+            "refused to read the primary selection: it is not shared (--primary-selection "
+            "is off)");
+        return refuse("the primary selection is not shared (--primary-selection is off)");
+    }
+    wlr_data_source* source = server_.seat->selection_source;
+    wlr_primary_selection_source* primary = server_.seat->primary_selection_source;
+    const bool present = request.primary ? primary != nullptr : source != nullptr;
+    const bool remote = request.primary ? remote_primary_ != nullptr : remote_ != nullptr;
+    const Announced& announced = request.primary ? primary_ : clipboard_;
+    if (!present || remote || request.serial != announced.serial) {
+        return refuse(std::string("the ") + selection_name(request.primary) +
+                      " changed since it was announced");
+    }
+    const auto types = request.primary ? mime_types_of(primary) : mime_types_of(source);
+    if (!offers(types, request.mime_type))
         return refuse("not offered as " + request.mime_type);
     int fds[2];
     if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
@@ -218,7 +309,11 @@ void Clipboard::read_selection(const ReadSelectionRequest& request) {
     read->fd = fds[0];
     read->mime_type = request.mime_type;
     // The source takes the write end (and closes it when its app has been told).
-    wlr_data_source_send(source, request.mime_type.c_str(), fds[1]);
+    if (request.primary) {
+        wlr_primary_selection_source_send(primary, request.mime_type.c_str(), fds[1]);
+    } else {
+        wlr_data_source_send(source, request.mime_type.c_str(), fds[1]);
+    }
     read->self = this;
     read->id = request.request_id;
     Read* r = read.get();
@@ -294,36 +389,58 @@ void Clipboard::finish_read(uint64_t request_id, bool ok, const std::string& err
 // ---- network -> desktop --------------------------------------------------------------------
 
 void Clipboard::remote_offer(const RemoteOfferRequest& request) {
-    if (request.primary)
+    // A viewer's copy is the clipboard and, when shared, the primary selection as well, so
+    // middle-click pastes it too. primary=true asks for the primary selection alone.
+    const bool to_clipboard = !request.primary;
+    const bool to_primary = share_primary_;
+    if (request.primary && !share_primary_) {
+        log_.info("remote offer {} for the primary selection ignored: --primary-selection is off",
+                  request.offer_id);
         return;
+    }
     if (request.mime_types.empty()) {
         // Withdraw, unless something else took the selection meanwhile.
-        if (remote_ && remote_->offer_id == request.offer_id) {
+        if (to_clipboard && remote_ && remote_->offer_id == request.offer_id) {
             wlr_seat_set_selection(server_.seat, nullptr, wl_display_next_serial(server_.display));
+        }
+        if (to_primary && remote_primary_ && remote_primary_->offer_id == request.offer_id) {
+            wlr_seat_set_primary_selection(server_.seat, nullptr,
+                                           wl_display_next_serial(server_.display));
         }
         return;
     }
-    auto* source = new RemoteSource{};
-    wlr_data_source_init(&source->base, &kRemoteSourceImpl);
-    source->owner = this;
-    source->offer_id = request.offer_id;
-    for (const std::string& mime : request.mime_types) {
-        char** slot = static_cast<char**>(wl_array_add(&source->base.mime_types, sizeof(char*)));
-        if (!slot)
-            break;
-        *slot = strdup(mime.c_str());  // wlr_data_source_destroy frees them
+    log_.debug("remote offer {} with {} types{}", request.offer_id, request.mime_types.size(),
+               to_primary
+                   ? (to_clipboard ? " (clipboard and primary selection)" : " (primary selection)")
+                   : "");
+    // The seat owns each source from here and destroys it when that selection changes again.
+    // Neither is announced back (selection_changed recognises them).
+    if (to_clipboard) {
+        auto* source = new RemoteSource{};
+        wlr_data_source_init(&source->base, &kRemoteSourceImpl);
+        source->owner = this;
+        source->offer_id = request.offer_id;
+        add_mime_types(&source->base, request.mime_types);
+        wlr_seat_set_selection(server_.seat, &source->base,
+                               wl_display_next_serial(server_.display));
     }
-    log_.debug("remote offer {} with {} types", request.offer_id, request.mime_types.size());
-    // The seat owns the source from here and destroys it when the selection changes again.
-    wlr_seat_set_selection(server_.seat, &source->base, wl_display_next_serial(server_.display));
+    if (to_primary) {
+        auto* source = new RemotePrimarySource{};
+        wlr_primary_selection_source_init(&source->base, &kRemotePrimarySourceImpl);
+        source->owner = this;
+        source->offer_id = request.offer_id;
+        add_mime_types(&source->base, request.mime_types);
+        wlr_seat_set_primary_selection(server_.seat, &source->base,
+                                       wl_display_next_serial(server_.display));
+    }
 }
 
-void Clipboard::remote_send(RemoteSource* source, const char* mime_type, int fd) {
+void Clipboard::remote_send(uint64_t offer_id, const char* mime_type, int fd) {
     const uint64_t id = next_transfer_++;
     auto write = std::make_unique<Write>();
     write->fd = fd;
     write->mime_type = mime_type ? mime_type : "";
-    if (!server_.publish(PasteRequestEvent{source->offer_id, id, write->mime_type})) {
+    if (!server_.publish(PasteRequestEvent{offer_id, id, write->mime_type})) {
         log_.warn("paste of {} dropped: network queue full", write->mime_type);
         return;  // closes fd: the app reads an empty paste instead of waiting
     }
@@ -342,10 +459,11 @@ void Clipboard::remote_send(RemoteSource* source, const char* mime_type, int fd)
     writes_[id] = std::move(write);
 }
 
-void Clipboard::remote_destroyed(RemoteSource* source) {
+void Clipboard::remote_destroyed(const void* source) {
     if (remote_ == source)
         remote_ = nullptr;
-    delete source;
+    if (remote_primary_ == source)
+        remote_primary_ = nullptr;
 }
 
 void Clipboard::paste_data(const PasteDataInput& input) {

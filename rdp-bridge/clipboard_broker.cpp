@@ -101,7 +101,7 @@ void ClipboardBroker::read(ClipboardClient* client, const std::string& mime_type
     pending.mime_type = actual;
     pending.done = std::move(done);
     if (owner_ == Owner::desktop) {
-        if (!push(ReadSelectionRequest{id, desktop_serial_, false, actual})) {
+        if (!push(ReadSelectionRequest{id, desktop_serial_, desktop_primary_, actual})) {
             return fail_soon("the compositor queue is full");
         }
         reads_.emplace(id, std::move(pending));
@@ -137,12 +137,30 @@ void ClipboardBroker::offer(ClipboardClient* client, std::vector<std::string> mi
     const uint64_t id = next_id_++;
     if (!push(RemoteOfferRequest{id, false, mime_types}))
         return;
+    push_barrier();
     owner_ = Owner::viewer;
     owning_viewer_ = client;
     offer_id_ = id;
     mime_types_ = std::move(mime_types);
     log_.debug("viewer offer {}: {} types", id, mime_types_.size());
     notify_all(client);
+}
+
+void ClipboardBroker::push_barrier() {
+    const uint64_t id = next_id_++;
+    if (!push(ReadSelectionRequest{id, 0, false, {}}))
+        return;  // announcements are not filtered then: the old, racy behaviour
+    barrier_ = id;
+    barriers_.insert(id);
+    if (!barrier_timer_)
+        barrier_timer_ = std::make_unique<asio::steady_timer>(io_);
+    barrier_timer_->expires_after(kBarrierTimeout);
+    barrier_timer_->async_wait([this, id](const boost::system::error_code& ec) {
+        if (ec || barrier_ != id)
+            return;
+        log_.warn("the compositor did not answer clipboard barrier {}", id);
+        barrier_ = 0;
+    });
 }
 
 void ClipboardBroker::answer_paste(uint64_t transfer_id, ClipboardBytes data) {
@@ -260,18 +278,44 @@ bool ClipboardBroker::push(InputEvent&& event) {
 // ---- from the compositor -----------------------------------------------------------------
 
 void ClipboardBroker::handle(const SelectionOfferEvent& event) {
-    // The primary selection stays inside the desktop.
-    if (event.primary)
+    const char* which = event.primary ? "primary selection" : "clipboard";
+    if (barrier_) {
+        // Published before the compositor applied the latest viewer offer, which replaced it.
+        log_.debug("desktop {} {} predates viewer offer {}: ignored", which, event.serial,
+                   offer_id_);
         return;
+    }
+    // A cleared selection matters only when it is what viewers have: a cleared primary
+    // selection leaves the clipboard (the desktop's or a viewer's copy) alone, and a cleared
+    // clipboard leaves a more recent primary selection alone.
+    const bool primary_current = owner_ == Owner::desktop && desktop_primary_;
+    if (event.mime_types.empty() && event.primary != primary_current) {
+        log_.debug("desktop {} {} cleared; viewers keep their clipboard", which, event.serial);
+        return;
+    }
+    if (owner_ == Owner::viewer) {
+        // Every viewer's clipboard gets the desktop's now, the copying viewer's too: its offer
+        // can no longer be delivered. With the primary selection shared, the compositor's other
+        // selection may still hold it; the withdrawal clears it there (no-op otherwise).
+        push(RemoteOfferRequest{offer_id_, false, {}});
+    }
     desktop_serial_ = event.serial;
+    desktop_primary_ = event.primary;
     owning_viewer_ = nullptr;
     mime_types_ = event.mime_types;
     owner_ = mime_types_.empty() ? Owner::nobody : Owner::desktop;
-    log_.debug("desktop selection {}: {} types", event.serial, mime_types_.size());
+    log_.debug("desktop {} {}: {} types", which, event.serial, mime_types_.size());
     notify_all(nullptr);
 }
 
 void ClipboardBroker::handle(const SelectionDataEvent& event) {
+    if (barriers_.erase(event.request_id)) {
+        if (event.request_id == barrier_) {
+            barrier_ = 0;
+            barrier_timer_->cancel();
+        }
+        return;
+    }
     if (!event.ok)
         log_.info("desktop clipboard not read: {}", event.error);
     finish_read(event.request_id, event);

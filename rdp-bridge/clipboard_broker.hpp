@@ -11,6 +11,23 @@
 //     become that viewer's on_paste_request(), answered with answer_paste().
 // A viewer never hears about its own offer, so a copy does not echo back to where it came from.
 //
+// The primary selection: the compositor announces it (SelectionOfferEvent::primary) only when
+// --primary-selection is on. Viewers have one clipboard, so the desktop's clipboard and primary
+// selection share it: the most recently announced of the two is what viewers see and read
+// (reads carry the primary flag). Clearing the one viewers do not have changes nothing. A
+// viewer's offer becomes both selections on the compositor side (see compositor/clipboard.hpp);
+// the broker sends it as a clipboard offer either way. A later desktop selection replaces only
+// one of the two there, but every viewer's clipboard, the copying viewer's included, so that
+// viewer's data is gone: the broker withdraws its offer from the compositor, which clears the
+// other selection if it still holds it (an app's paste gets nothing rather than failing late).
+//
+// Ordering: a desktop announcement the compositor published before it applied a viewer's offer
+// can reach the broker after that offer (the two threads' queues are independent); taken as
+// the current clipboard it would offer viewers a selection the compositor has already replaced,
+// and every paste would fail until the next copy. So each viewer offer is followed by a barrier
+// (a ReadSelectionRequest with no mime type, which the compositor refuses at once, in order):
+// announcements that arrive before the barrier's answer predate the offer and are dropped.
+//
 // Limits: anything larger than --clipboard-limit is refused (logged, counted in
 // deskpod_clipboard_refused_total); the clipboard itself stays as it was. A viewer that does not
 // answer a paste within kPasteTimeout, or leaves, fails that paste; the app gets no data
@@ -26,6 +43,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,6 +76,8 @@ class ClipboardBroker {
     static constexpr std::chrono::seconds kPasteTimeout{10};
     // How long a read may take end to end (the compositor streams the app's data meanwhile).
     static constexpr std::chrono::seconds kReadTimeout{30};
+    // How long a barrier (see Ordering) may stay unanswered before announcements count again.
+    static constexpr std::chrono::seconds kBarrierTimeout{2};
     // The UTF-8 text mime types, best first; equivalent for read().
     static const std::vector<std::string> kTextMimeTypes;
 
@@ -112,6 +132,7 @@ class ClipboardBroker {
     void fail_paste(uint64_t transfer_id, const std::string& why);
     void deliver(Pending& pending, uint64_t id, ClipboardBytes data);
     bool push(InputEvent&& event);
+    void push_barrier();
 
     boost::asio::io_context& io_;
     Channels& channels_;
@@ -122,10 +143,17 @@ class ClipboardBroker {
     Owner owner_ = Owner::nobody;
     ClipboardClient* owning_viewer_ = nullptr;
     uint64_t desktop_serial_ = 0;
-    uint64_t offer_id_ = 0;  // the current viewer offer, as the compositor knows it
+    bool desktop_primary_ = false;  // the desktop's offer is its primary selection
+    uint64_t offer_id_ = 0;         // the current viewer offer, as the compositor knows it
     std::vector<std::string> mime_types_;
 
-    uint64_t next_id_ = 1;                // offer, read and viewer-to-viewer transfer ids
+    // The newest barrier still unanswered (0: none), every unanswered one, and a guard in case
+    // an answer is lost (a full queue): desktop announcements count again after it.
+    uint64_t barrier_ = 0;
+    std::set<uint64_t> barriers_;
+    std::unique_ptr<boost::asio::steady_timer> barrier_timer_;
+
+    uint64_t next_id_ = 1;                // offer, read, barrier and viewer-to-viewer transfer ids
     std::map<uint64_t, Pending> reads_;   // by ReadSelectionRequest id
     std::map<uint64_t, Pending> pastes_;  // by transfer id (compositor's or our own)
 };
