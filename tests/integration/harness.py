@@ -390,9 +390,11 @@ class RdpClient:
 
 
 def run_auth_only(workdir: Path, stack: Stack, name: str, port: int, password: str,
-                  user: str = USER, timeout: float = 60) -> tuple[int, str]:
-    """xfreerdp +auth-only: authenticates (NLA) and exits; 0 means the credentials worked."""
-    xvfb = Xvfb(stack, workdir, "640x480", name=f"{name}-xvfb")
+                  user: str = USER, timeout: float = 60,
+                  xvfb: Xvfb | None = None) -> tuple[int, str]:
+    """xfreerdp +auth-only: authenticates (NLA) and exits; 0 means the credentials worked.
+    Pass `xvfb` to reuse an X server started earlier (e.g. before a timed situation)."""
+    xvfb = xvfb or Xvfb(stack, workdir, "640x480", name=f"{name}-xvfb")
     env = xvfb.env()
     env["HOME"] = str(workdir / f"{name}-home")
     Path(env["HOME"]).mkdir(exist_ok=True)

@@ -38,6 +38,9 @@ class HandshakeLimitsTest(unittest.TestCase):
         cls.addClassCleanup(cls.stack.close)
         cls.server = H.Deskpod(cls.stack, cls.workdir, "sleep infinity",
                                extra=["--no-xwayland"])
+        # Started up front, so that while stallers hold their slots (for at most the 15 s
+        # handshake deadline) only xfreerdp itself has to run.
+        cls.xvfb = H.Xvfb(cls.stack, cls.workdir, "640x480", name="client-xvfb")
 
     def setUp(self):
         # Every test starts with no handshake in progress (the previous test's stallers are
@@ -81,7 +84,7 @@ class HandshakeLimitsTest(unittest.TestCase):
         self.auth_runs += 1
         name = f"{self._testMethodName}-auth{self.auth_runs}"
         code, out = H.run_auth_only(self.workdir, self.stack, name, self.server.rdp_port,
-                                    H.PASSWORD)
+                                    H.PASSWORD, xvfb=self.xvfb)
         self.assertEqual(code, 0, f"xfreerdp +auth-only {what} failed (exit {code}):\n"
                                   f"{H.tail(out, 15)}\n--- deskpod:\n{self.log_tail()}")
 
