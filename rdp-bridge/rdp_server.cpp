@@ -62,8 +62,9 @@ RdpServer::~RdpServer() {
 void RdpServer::listen() {
     // On first use FreeRDP picks its pixel routines (colour conversion, wavelet) by running each
     // candidate set for 150 ms: generic, CPU-optimised and OpenCL. That took 330 ms here, paid
-    // inside the first client's first RemoteFX encode. Without a GPU it always picks the
-    // CPU-optimised set, so ask for that one directly (docs/performance.md).
+    // inside the first client's first RemoteFX encode. Without a GPU (deskpod has none) the
+    // choice is between the first two, and the CPU-optimised set won (about 2x the generic
+    // rate on the benchmark machine), so ask for it directly (docs/performance.md).
     primitives_set_hints(PRIMITIVES_ONLY_CPU);
     const std::string where = config_.rdp.to_string();
     try {

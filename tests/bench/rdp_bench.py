@@ -13,7 +13,10 @@ it settle, then measures for --duration seconds:
   server CPU/frame   utime+stime of the server process only (all its threads, not the session's
                      apps) over the window, divided by delivered frames
   bytes/frame        bytes the client's TCP socket received (`ss -tin` bytes_received) / frames
-  first frame        xfreerdp start to its first paint, from xfreerdp's own log timestamps
+  first frame        xfreerdp start to its first paint, split at the client's TCP connect, the
+                     end of TLS/NLA and activation, from xfreerdp's own log lines; their
+                     timestamps are corrected (see log_time); for deskpod also the server's
+                     own split from deskpod_rdp_connect_phase_seconds
   RSS                server VmRSS at the end of the window
 
 Not pass/fail. Example:
@@ -41,6 +44,22 @@ import harness as H  # noqa: E402
 
 PAINT_MARK = "from xf_sw_end_paint"
 LOG_TS = re.compile(r"^\[(\d\d):(\d\d):(\d\d):(\d{3})\]")
+# xfreerdp log lines that mark the steps of its connection (FreeRDP 2.11 client).
+CLIENT_FILTERS = ",".join([
+    "com.freerdp.client.x11:TRACE",        # paints (PAINT_MARK)
+    "com.freerdp.core:DEBUG",              # "connecting to peer"
+    "com.freerdp.core.connection:DEBUG",   # state transitions
+])
+CLIENT_STEPS = [
+    # (key, first log line containing this marks the end of the step)
+    ("tcp", "connecting to peer"),
+    ("security", "--> CONNECTION_STATE_MCS_CONNECT"),   # TLS (and NLA) done
+    ("active", "--> CONNECTION_STATE_ACTIVE"),
+    ("paint", PAINT_MARK),
+]
+# deskpod's own split (deskpod_rdp_connect_phase_seconds), one connection per run.
+SERVER_PHASES = ["request", "security", "handover", "capabilities", "activation", "first_frame",
+                 "total"]
 
 WORKLOADS = {
     # name: (description, session command; {client} = deskpod-test-client)
@@ -90,12 +109,65 @@ def metric_sum(server, name: str) -> float | None:
     return total
 
 
-def log_time(line: str, day: dt.date) -> float | None:
+def raw_clock() -> float:
+    return time.clock_gettime(time.CLOCK_MONOTONIC_RAW)
+
+
+def log_time(line: str, day: dt.date, raw_minus_wall: float,
+             not_before: float = 0.0) -> float | None:
+    """When xfreerdp wrote a log line, on the CLOCK_MONOTONIC_RAW scale (seconds).
+
+    WinPR 2.11 stamps log lines with GetLocalTime(), whose seconds come from time() but whose
+    milliseconds are GetTickCount() % 1000, i.e. CLOCK_MONOTONIC_RAW milliseconds truncated to
+    32 bits: the printed "HH:MM:SS:mmm" is off by up to a second. Taken literally (as this
+    script did before), connect-to-first-frame figures were wrong by up to +-1 s. But within
+    the wall-clock second HH:MM:SS there is exactly one raw millisecond T with
+    (T mod 2^32) mod 1000 == mmm; that T is when the line was written. time() is a coarse
+    clock that can still show the previous second a few ms into the next one; then T comes
+    out 1 s early, which `not_before` (the previous line's time: lines are written in order)
+    catches."""
     m = LOG_TS.match(line)
     if not m:
         return None
     h, mi, s, ms = (int(g) for g in m.groups())
-    return dt.datetime(day.year, day.month, day.day, h, mi, s, ms * 1000).timestamp()
+    wall = dt.datetime(day.year, day.month, day.day, h, mi, s).timestamp()
+    start = int((wall + raw_minus_wall) * 1000)  # raw ms when that wall second began
+    for t in range(start - 1, start + 1000):
+        if (t % 2**32) % 1000 == ms:
+            if t / 1000 < not_before - 0.005:
+                t += 1000
+            return t / 1000
+    return None
+
+
+def client_times(log_path: Path, spawned_raw: float, raw_minus_wall: float) -> dict:
+    """Seconds from starting xfreerdp to each CLIENT_STEPS line (absent: not reached)."""
+    found = {}
+    day = dt.date.today()
+    last = spawned_raw
+    for line in log_path.read_text(errors="replace").splitlines():
+        t = log_time(line, day, raw_minus_wall, last)
+        if t is None:
+            continue
+        last = max(last, t)
+        for key, mark in CLIENT_STEPS:
+            if key not in found and mark in line and (key != "paint" or "xf_lock_x11_" in line):
+                found[key] = t - spawned_raw
+    return found
+
+
+def server_phases(server) -> dict:
+    """deskpod's own connect phases (seconds) from /metrics; {} for weston."""
+    if not isinstance(server, H.Deskpod):
+        return {}
+    text = server.metrics()
+    out = {}
+    for phase in SERVER_PHASES:
+        v = H.metric_value(text, "deskpod_rdp_connect_phase_seconds_sum", {"phase": phase})
+        n = H.metric_value(text, "deskpod_rdp_connect_phase_seconds_count", {"phase": phase})
+        if v is not None and n:
+            out[phase] = v / n
+    return out
 
 
 def run_one(server_kind: str, workload: str, args, workdir: Path) -> dict:
@@ -105,18 +177,29 @@ def run_one(server_kind: str, workload: str, args, workdir: Path) -> dict:
     result = {"server": server_kind, "workload": workload}
     try:
         if server_kind == "deskpod":
-            server = H.Deskpod(stack, workdir, cmd, size=args.size, log_level="info")
+            server = H.Deskpod(stack, workdir, cmd, size=args.size, log_level="info",
+                               env_extra=dict(args.deskpod_env))
         else:
             server = H.WestonRdp(stack, workdir, cmd, size=args.size)
-        spawn_wall = time.time()
+        # The client's X server first, so that its start-up is not part of the client's time.
+        xvfb = H.Xvfb(stack, workdir, args.size, name="client-xvfb")
+        raw_minus_wall = raw_clock() - time.time()
+        spawned_raw = raw_clock()
         client = H.RdpClient(stack, workdir, "client", server.rdp_port, args.size, codec="rfx",
-                             log_level="WARN",
-                             extra=["/log-filters:com.freerdp.client.x11:TRACE"])
+                             log_level="WARN", xvfb=xvfb,
+                             extra=[f"/log-filters:{CLIENT_FILTERS}"])
         client.find_window(timeout=60)
         server.after_client_connected()
         H.wait_until(lambda: paints(client.proc.log_path), 60, "the first paint")
-        first = log_time(paints(client.proc.log_path)[0], dt.date.today())
-        result["first_frame_s"] = first - spawn_wall if first else float("nan")
+        steps = client_times(client.proc.log_path, spawned_raw, raw_minus_wall)
+        result["first_frame_s"] = steps.get("paint", float("nan"))
+        prev = 0.0
+        for key, _ in CLIENT_STEPS:
+            if key in steps:
+                result[f"client_{key}_s"] = steps[key] - prev
+                prev = steps[key]
+        for phase, seconds in server_phases(server).items():
+            result[f"server_{phase}_s"] = seconds
         time.sleep(args.warmup)
         assert client.proc.alive() and server.alive(), "client or server died during warm-up"
         p0, c0, b0 = len(paints(client.proc.log_path)), cpu_seconds(server.proc.pid), \
@@ -149,10 +232,37 @@ def run_one(server_kind: str, workload: str, args, workdir: Path) -> dict:
 def fmt(v, spec):
     if v is None or (isinstance(v, float) and v != v):
         return "–"
+    if isinstance(v, list):  # several runs: median (min–max)
+        if len(v) == 1:
+            return format(v[0], spec)
+        return f"{format(median(v), spec)} ({format(min(v), spec)}–{format(max(v), spec)})"
     return format(v, spec)
 
 
+def median(values):
+    s = sorted(values)
+    n = len(s)
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+
+def aggregate(runs: list[dict]) -> dict:
+    """One row per (server, workload): each figure as the list of its values over --repeat
+    runs (a run without it, e.g. one that failed, contributes nothing)."""
+    out = {}
+    for r in runs:
+        for key, value in r.items():
+            if isinstance(value, (int, float)) and value == value:
+                out.setdefault(key, []).append(float(value))
+            elif key == "error":
+                out.setdefault("errors", []).append(value)
+    return out
+
+
 def ratio(a, b):
+    if isinstance(a, list):
+        a = median(a) if a else None
+    if isinstance(b, list):
+        b = median(b) if b else None
     if a is None or b is None or a != a or b != b or b == 0:
         return "–"
     return f"{a / b:.2f}"
@@ -165,6 +275,13 @@ METRICS = [
     ("KB / frame on the wire", "kb_per_frame", ".1f"),
     ("MB on the wire (whole window)", "mb", ".2f"),
     ("connect to first frame, s", "first_frame_s", ".2f"),
+    ("↳ xfreerdp start → TCP connect, s", "client_tcp_s", ".2f"),
+    ("↳ TCP connect → TLS/NLA done, s", "client_security_s", ".2f"),
+    ("↳ TLS/NLA done → activated (MCS, channels, capabilities), s", "client_active_s", ".2f"),
+    ("↳ activated → first paint, s", "client_paint_s", ".2f"),
+    ("server: accept → first frame written, s (deskpod only)", "server_total_s", ".3f"),
+    ("server: TLS+NLA, s (deskpod only)", "server_security_s", ".3f"),
+    ("server: activated → first frame written, s (deskpod only)", "server_first_frame_s", ".3f"),
     ("server RSS, MB", "rss_mb", ".0f"),
     ("frames/s the server reports sending (deskpod /metrics only)", "server_fps", ".1f"),
 ]
@@ -190,13 +307,18 @@ def markdown(results: list[dict], args, command: str) -> str:
         f"{platform.system()} {platform.release()}; {', '.join(versions)}; "
         f"load average at the end {load}.",
         f"Desktop {args.size}, client xfreerdp `/rfx -gfx` (RemoteFX surface bits) in Xvfb, "
-        f"{args.warmup:g} s warm-up, {args.duration:g} s measured per run.",
+        f"{args.warmup:g} s warm-up, {args.duration:g} s measured per run"
+        + (f"; {args.repeat} runs of each, alternating servers, shown as median (min–max), "
+           "ratios of medians." if args.repeat > 1 else "."),
         "",
     ]
-    by = {(r["server"], r["workload"]): r for r in results}
     for r in results:
         if "bytes" in r:
             r["mb"] = r["bytes"] / 1e6
+    by = {}
+    for r in results:
+        by.setdefault((r["server"], r["workload"]), []).append(r)
+    by = {k: aggregate(v) for k, v in by.items()}
     for workload in args.workloads:
         desc = WORKLOADS[workload][0]
         lines += [f"**{workload}** ({desc})", "",
@@ -204,12 +326,14 @@ def markdown(results: list[dict], args, command: str) -> str:
         d = by.get(("deskpod", workload), {})
         w = by.get(("weston", workload), {})
         for label, key, spec in METRICS:
+            if key.startswith("server_") and key != "server_fps" and key not in d:
+                continue  # an older deskpod without the phase metric
             lines.append(f"| {label} | {fmt(d.get(key), spec)} | {fmt(w.get(key), spec)} | "
                          f"{ratio(d.get(key), w.get(key))} |")
         for name, r in (("deskpod", d), ("weston", w)):
-            if "error" in r:
-                lines.append(f"\n{name} did not complete: {r['error']}")
-            elif not r:
+            for error in r.get("errors", []):
+                lines.append(f"\n{name}: a run did not complete: {error}")
+            if not r:
                 lines.append(f"\n{name}: not run")
         lines.append("")
     return "\n".join(lines)
@@ -235,7 +359,13 @@ def main():
     ap.add_argument("--workloads", default=",".join(WORKLOADS),
                     help=f"comma-separated subset of {','.join(WORKLOADS)}")
     ap.add_argument("--servers", default="deskpod,weston")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs of each workload and server (alternating); figures are shown as "
+                    "median (min–max). Useful for connect-to-first-frame, which varies by 0.1 s "
+                    "steps (xfreerdp 2 polls every 100 ms while it connects)")
     ap.add_argument("--deskpod", type=Path, default=H.DESKPOD_BIN)
+    ap.add_argument("--deskpod-env", action="append", default=[], metavar="NAME=VALUE",
+                    help="extra environment for deskpod (repeatable)")
     ap.add_argument("--test-client", type=Path, default=None)
     ap.add_argument("--write", type=Path, help="update this Markdown file (between the "
                     "<!-- bench:begin/end --> markers)")
@@ -246,6 +376,11 @@ def main():
         if w not in WORKLOADS:
             ap.error(f"unknown workload {w!r}")
     servers = [s for s in args.servers.split(",") if s]
+    try:
+        args.deskpod_env = [tuple(e.split("=", 1)) for e in args.deskpod_env]
+        assert all(len(e) == 2 for e in args.deskpod_env)
+    except AssertionError:
+        ap.error("--deskpod-env takes NAME=VALUE")
     H.DESKPOD_BIN = args.deskpod.resolve()
     args.test_client = (args.test_client or args.deskpod.parent / "tests/clients/deskpod-test-client").resolve()
 
@@ -253,18 +388,19 @@ def main():
     results = []
     try:
         for workload in args.workloads:
-            for kind in servers:
-                if kind == "deskpod" and not H.DESKPOD_BIN.exists():
-                    results.append({"server": kind, "workload": workload,
-                                    "error": f"no deskpod binary at {H.DESKPOD_BIN}"})
-                    continue
-                if "{client}" in WORKLOADS[workload][1] and not args.test_client.exists():
-                    results.append({"server": kind, "workload": workload,
-                                    "error": f"no test client at {args.test_client}"})
-                    continue
-                wd = root / f"{kind}-{workload}"
-                wd.mkdir()
-                results.append(run_one(kind, workload, args, wd))
+            for rep in range(args.repeat):
+                for kind in servers:
+                    if kind == "deskpod" and not H.DESKPOD_BIN.exists():
+                        results.append({"server": kind, "workload": workload,
+                                        "error": f"no deskpod binary at {H.DESKPOD_BIN}"})
+                        continue
+                    if "{client}" in WORKLOADS[workload][1] and not args.test_client.exists():
+                        results.append({"server": kind, "workload": workload,
+                                        "error": f"no test client at {args.test_client}"})
+                        continue
+                    wd = root / f"{kind}-{workload}" / str(rep)
+                    wd.mkdir(parents=True)
+                    results.append(run_one(kind, workload, args, wd))
     finally:
         if args.keep:
             print(f"logs kept in {root}", file=sys.stderr)
