@@ -201,21 +201,10 @@ void Server::start() {
     apply_layout(single_monitor(config.width, config.height));
     if (outputs.empty())
         throw std::runtime_error("the backend made no output");
-    returned_source_ = wl::EventSource(wl_event_loop_add_fd(
-        loop, channels.frames.returned().fd(), WL_EVENT_READABLE,
-        [](int, uint32_t, void* data) {
-            static_cast<Server*>(data)->handle_buffer_returned();
-            return 0;
-        },
-        this));
-
-    input_source_ = wl::EventSource(wl_event_loop_add_fd(
-        loop, channels.to_compositor.doorbell().fd(), WL_EVENT_READABLE,
-        [](int, uint32_t, void* data) {
-            static_cast<Server*>(data)->handle_input_doorbell();
-            return 0;
-        },
-        this));
+    returned_source_ =
+        on_readable<&Server::handle_buffer_returned>(channels.frames.returned().fd());
+    input_source_ =
+        on_readable<&Server::handle_input_doorbell>(channels.to_compositor.doorbell().fd());
     auto on_signal = [](int signal, void* data) {
         auto* self = static_cast<Server*>(data);
         self->log.info("{}: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -232,6 +221,17 @@ void Server::start() {
     started_ = true;
     log.info("{} backend, {}x{}, WAYLAND_DISPLAY={}", backend->name(), desktop_width_,
              desktop_height_, socket_name);
+}
+
+template <void (Server::*Handler)()>
+wl::EventSource Server::on_readable(int fd) {
+    return wl::EventSource(wl_event_loop_add_fd(
+        loop, fd, WL_EVENT_READABLE,
+        [](int, uint32_t, void* data) {
+            (static_cast<Server*>(data)->*Handler)();
+            return 0;
+        },
+        this));
 }
 
 void Server::create_protocols() {

@@ -98,6 +98,9 @@ class Server {
     void create_protocols();
     void handle_input_doorbell();
     void handle_buffer_returned();
+    // Calls Handler on the compositor thread whenever `fd` (an eventfd doorbell) is readable.
+    template <void (Server::*Handler)()>
+    wl::EventSource on_readable(int fd);
     void announce_layout(bool force);
     void handle_new_output(wlr_output* wlr_output);
     void handle_new_xdg_surface(wlr_xdg_surface* surface);
