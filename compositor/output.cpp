@@ -25,8 +25,13 @@ Output::Output(Server& server, wlr_output* output, int32_t width, int32_t height
         }
     });
     on_commit_.connect(output_->events.commit);
-    // The X11 backend changes the mode when its window is resized from outside.
-    on_mode_.set_handler([this](void*) { server_.outputs_changed(); });
+    // The X11 backend applies a mode once the X server has resized its window (later than the
+    // commit), and changes it when the window is resized from outside.
+    on_mode_.set_handler([this](void*) {
+        monitor_.width = output_->width;
+        monitor_.height = output_->height;
+        server_.outputs_changed();
+    });
     on_mode_.connect(output_->events.mode);
     on_destroy_.set_handler([this](void*) { server_.remove_output(this); });
     on_destroy_.connect(output_->events.destroy);
@@ -35,8 +40,9 @@ Output::Output(Server& server, wlr_output* output, int32_t width, int32_t height
     if (!configure(width, height, 1.0)) {
         throw std::runtime_error("cannot enable the output");
     }
-    monitor_.width = output_->width;
-    monitor_.height = output_->height;
+    // Until place(): the size asked for (the X11 backend reports it a little later).
+    monitor_.width = std::clamp(width, MonitorLimits::kMinWidth, MonitorLimits::kMaxSide);
+    monitor_.height = std::clamp(height, MonitorLimits::kMinHeight, MonitorLimits::kMaxSide);
 }
 
 Output::~Output() {
@@ -71,9 +77,6 @@ bool Output::configure(int32_t width, int32_t height, double scale) {
 
 void Output::place(const Monitor& monitor, LayoutPoint layout_pos) {
     monitor_ = monitor;
-    monitor_.width = output_->width;
-    monitor_.height = output_->height;
-    monitor_.scale = output_->scale;
     wlr_output_layout_add(server_.layout, output_, layout_pos.x, layout_pos.y);
     capture_.request_full();
     if (wlr_scene_output* so = scene_output())

@@ -29,7 +29,8 @@ class Output {
     int32_t width() const { return output_->width; }
     int32_t height() const { return output_->height; }
     double scale() const { return output_->scale; }
-    // Where the output's pixels go in the desktop frame (size = the current mode).
+    // Where the output's pixels go in the desktop frame: its size is the mode asked for (which
+    // the X11 backend applies a little later) or, after a mode event, the mode it has.
     const Monitor& monitor() const { return monitor_; }
     // The output in layout coordinates (what windows are arranged in).
     wlr_box box() const;

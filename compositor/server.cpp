@@ -334,15 +334,17 @@ void Server::apply_layout(const MonitorLayout& requested) {
         // The destroy signal runs remove_output, which takes it out of `outputs`.
         wlr_output_destroy(outputs.back()->handle());
     }
-    // What the outputs really took (a backend may refuse a mode): positions follow that.
+    // What the outputs take: the mode asked for, or what an output kept when its backend
+    // refused. (The X11 backend applies an accepted mode only when the X server confirms it.)
     MonitorLayout applied;
     for (size_t i = 0; i < outputs.size() && i < wanted.size(); ++i) {
         Output& o = *outputs[i];
-        o.configure(wanted[i].width, wanted[i].height, wanted[i].scale);
         Monitor m = wanted[i];
-        m.width = o.width();
-        m.height = o.height();
-        m.scale = o.scale();
+        if (!o.configure(wanted[i].width, wanted[i].height, wanted[i].scale)) {
+            m.width = o.width();
+            m.height = o.height();
+            m.scale = o.scale();
+        }
         applied.push_back(m);
     }
     const std::vector<LayoutPoint> positions = layout_positions(applied);
@@ -375,13 +377,8 @@ void Server::remove_output(Output* output) {
 // Tells the network side the desktop's size and monitors, and re-fits everything to them.
 void Server::announce_layout(bool force) {
     MonitorLayout now;
-    for (const auto& o : outputs) {
-        Monitor m = o->monitor();
-        m.width = o->width();
-        m.height = o->height();
-        m.scale = o->scale();
-        now.push_back(m);
-    }
+    for (const auto& o : outputs)
+        now.push_back(o->monitor());
     if (now.empty())
         return;
     const Rect bounds = layout_bounds(now);
