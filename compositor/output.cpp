@@ -60,12 +60,14 @@ bool Output::configure(int32_t width, int32_t height, double scale) {
     width = std::clamp(width, L::kMinWidth, L::kMaxSide);
     height = std::clamp(height, L::kMinHeight, L::kMaxSide);
     scale = std::clamp(scale, L::kMinScale, L::kMaxScale);
+    const int32_t refresh = server_.backend->refresh_mhz();
+    // A new headless output is already enabled at its size, but at 60 Hz: the refresh counts.
     if (output_->enabled && width == output_->width && height == output_->height &&
-        float(scale) == output_->scale) {
+        float(scale) == output_->scale && (refresh == 0 || output_->refresh == refresh)) {
         return true;
     }
     wlr_output_enable(output_, true);
-    wlr_output_set_custom_mode(output_, width, height, server_.backend->refresh_mhz());
+    wlr_output_set_custom_mode(output_, width, height, refresh);
     wlr_output_set_scale(output_, float(scale));
     if (!wlr_output_commit(output_)) {
         server_.log.warn("the backend refused {}x{} at scale {:g} on {}", width, height, scale,

@@ -8,6 +8,7 @@ import os
 import shlex
 import signal
 import subprocess
+import time
 import unittest
 from pathlib import Path
 
@@ -88,6 +89,17 @@ class Xephyr:
         return path
 
 
+def wakeups(pid: int) -> int:
+    """Voluntary context switches of every thread of a process: each is one sleep, so the
+    difference over a span counts how often the process woke up."""
+    total = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        for line in status.read_text().splitlines():
+            if line.startswith("voluntary_ctxt_switches:"):
+                total += int(line.split()[1])
+    return total
+
+
 def desktop_size(server) -> tuple:
     text = server.metrics()
     return metric_value(text, "deskpod_desktop_width"), metric_value(text, "deskpod_desktop_height")
@@ -135,6 +147,15 @@ class MonitorsTest(IntegrationTest):
         wait_until(opened_on_right, 45, "the new window to fill the right monitor", 0.5)
         wait_until(lambda: ready.exists() and "640x480 scale 1" in ready.read_text(), 10,
                    "the new window to be sized like the right monitor")
+
+        # Idle costs nothing with two outputs either: once nothing changes, deskpod does not
+        # wake up (a frame timer left running would wake it 60 times a second per output).
+        time.sleep(1)
+        before = wakeups(server.proc.pid)
+        time.sleep(3)
+        woke = wakeups(server.proc.pid) - before
+        log(f"deskpod woke {woke} times in 3 s of idle")
+        self.assertLessEqual(woke, 10, "deskpod keeps waking up while nothing changes")
 
     @needs_deskpod
     def test_desktop_scale_factor_sets_the_output_scale(self):
