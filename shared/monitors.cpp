@@ -12,8 +12,9 @@ namespace deskpod {
 namespace {
 
 bool overlaps(const Monitor& a, const Monitor& b) {
-    return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height &&
-           b.y < a.y + a.height;
+    const auto end = [](int32_t pos, int32_t size) { return int64_t(pos) + size; };
+    return a.x < end(b.x, b.width) && b.x < end(a.x, a.width) && a.y < end(b.y, b.height) &&
+           b.y < end(a.y, a.height);
 }
 
 // The layout width of a monitor, as wlroots computes an output's effective resolution.
@@ -84,11 +85,19 @@ std::optional<NormalizedLayout> normalize_layout(MonitorLayout monitors, std::st
             }
         }
     }
-    const Rect box = layout_bounds(monitors);
-    if (box.width > L::kMaxSide || box.height > L::kMaxSide) {
-        return fail(fmt::format("a desktop of {}x{} (at most {} a side)", box.width, box.height,
-                                L::kMaxSide));
+    // In 64 bits: monitors far apart (a client may put one at -2^31) span more than int32.
+    int64_t left = INT64_MAX, top = INT64_MAX, right = INT64_MIN, bottom = INT64_MIN;
+    for (const Monitor& m : monitors) {
+        left = std::min<int64_t>(left, m.x);
+        top = std::min<int64_t>(top, m.y);
+        right = std::max<int64_t>(right, int64_t(m.x) + m.width);
+        bottom = std::max<int64_t>(bottom, int64_t(m.y) + m.height);
     }
+    if (right - left > L::kMaxSide || bottom - top > L::kMaxSide) {
+        return fail(fmt::format("a desktop of {}x{} (at most {} a side)", right - left,
+                                bottom - top, L::kMaxSide));
+    }
+    const Rect box{int32_t(left), int32_t(top), int32_t(right - left), int32_t(bottom - top)};
     bool have_primary = false;
     for (Monitor& m : monitors) {
         m.x -= box.x;

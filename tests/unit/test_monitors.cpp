@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <climits>
+
 #include "monitors.hpp"
 
 namespace deskpod {
@@ -28,6 +30,12 @@ TEST(Monitors, ShiftsToTheOriginAndKeepsTheArrangement) {
     EXPECT_EQ(n.monitors[0], (Monitor{1280, 200, 1920, 1080, 1.0, true}));
     EXPECT_EQ(n.monitors[1], (Monitor{0, 0, 1280, 1024, 1.0, false}));
     EXPECT_FALSE(n.adjusted);
+}
+
+TEST(Monitors, FarOutMonitorIsShiftedWithoutOverflow) {
+    // Its right edge is beyond INT32_MAX; only the shifted layout matters.
+    const NormalizedLayout n = ok({Monitor{INT32_MAX - 100, -5, 800, 600}});
+    EXPECT_EQ(n.monitors[0], (Monitor{0, 0, 800, 600, 1.0, true}));
 }
 
 TEST(Monitors, ExactlyOnePrimary) {
@@ -59,6 +67,10 @@ TEST(Monitors, RefusesWhatCannotBeADesktop) {
               std::string::npos);
     // Each monitor is fine, the bounding box is not.
     EXPECT_NE(refused({Monitor{0, 0, 8000, 600}, Monitor{8000, 0, 800, 600}}).find("8800x600"),
+              std::string::npos);
+    // Far apart: the span does not even fit in 32 bits.
+    EXPECT_NE(refused({Monitor{INT32_MIN, 0, 800, 600}, Monitor{INT32_MAX - 800, 0, 800, 600}})
+                  .find("desktop of"),
               std::string::npos);
     MonitorLayout many;
     for (int i = 0; i < 17; ++i)
