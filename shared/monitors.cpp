@@ -17,6 +17,22 @@ bool overlaps(const Monitor& a, const Monitor& b) {
            b.y < end(a.y, a.height);
 }
 
+// The bounding box in 64 bits: a client may place monitors anywhere in int32, so the span
+// may not fit in 32 bits.
+struct Extents {
+    int64_t left = INT64_MAX, top = INT64_MAX, right = INT64_MIN, bottom = INT64_MIN;
+};
+Extents extents(const MonitorLayout& monitors) {
+    Extents e;
+    for (const Monitor& m : monitors) {
+        e.left = std::min<int64_t>(e.left, m.x);
+        e.top = std::min<int64_t>(e.top, m.y);
+        e.right = std::max<int64_t>(e.right, int64_t(m.x) + m.width);
+        e.bottom = std::max<int64_t>(e.bottom, int64_t(m.y) + m.height);
+    }
+    return e;
+}
+
 // The layout width of a monitor, as wlroots computes an output's effective resolution.
 int32_t logical(int32_t pixels, double scale) {
     return int32_t(pixels / scale);
@@ -85,19 +101,12 @@ std::optional<NormalizedLayout> normalize_layout(MonitorLayout monitors, std::st
             }
         }
     }
-    // In 64 bits: monitors far apart (a client may put one at -2^31) span more than int32.
-    int64_t left = INT64_MAX, top = INT64_MAX, right = INT64_MIN, bottom = INT64_MIN;
-    for (const Monitor& m : monitors) {
-        left = std::min<int64_t>(left, m.x);
-        top = std::min<int64_t>(top, m.y);
-        right = std::max<int64_t>(right, int64_t(m.x) + m.width);
-        bottom = std::max<int64_t>(bottom, int64_t(m.y) + m.height);
+    const Extents e = extents(monitors);
+    if (e.right - e.left > L::kMaxSide || e.bottom - e.top > L::kMaxSide) {
+        return fail(fmt::format("a desktop of {}x{} (at most {} a side)", e.right - e.left,
+                                e.bottom - e.top, L::kMaxSide));
     }
-    if (right - left > L::kMaxSide || bottom - top > L::kMaxSide) {
-        return fail(fmt::format("a desktop of {}x{} (at most {} a side)", right - left,
-                                bottom - top, L::kMaxSide));
-    }
-    const Rect box{int32_t(left), int32_t(top), int32_t(right - left), int32_t(bottom - top)};
+    const Rect box = layout_bounds(monitors);
     bool have_primary = false;
     for (Monitor& m : monitors) {
         m.x -= box.x;
