@@ -6,6 +6,7 @@ ends), HTML and PNG images; a copy over --clipboard-limit is refused while the n
 works; 50 rapid copies leave the clipboard working. One server and one client serve all the
 scenarios of a direction, to keep the module short (docs/clipboard-keyboard.md)."""
 import hashlib
+import re
 import shutil
 import subprocess
 import time
@@ -73,7 +74,15 @@ class ClipboardTest(IntegrationTest):
             return None
         return r.stdout if r.returncode == 0 else None
 
+    def client_offers(self) -> int:
+        return len(re.findall(r"clipboard: client offers [1-9]", self.server.proc.output()))
+
     def xclip_in(self, data: bytes, target: str):
+        """Copies at the client, then waits until the client has announced it, as a person
+        pastes after copying. (Pasting in the very instant the client takes a new clipboard
+        hits an xfreerdp 2.11 bug: it fails the request for its previous clipboard and then
+        announces an empty one, so the new copy never arrives.)"""
+        offers = self.client_offers()
         self.n += 1
         src = self.workdir / f"x-src-{self.n}"
         src.write_bytes(data)
@@ -81,6 +90,7 @@ class ClipboardTest(IntegrationTest):
                                          "-i", str(src)],
                     self.workdir / f"xclip-{self.n}.log", env=self.client.xvfb.env())
         self.stack.push(proc.stop)
+        self.until(lambda: self.client_offers() > offers, f"the client to announce copy {self.n}")
         return proc
 
     def wl_paste(self, mime: str | None = None) -> bytes | None:
