@@ -667,6 +667,27 @@ class IntegrationTest(unittest.TestCase):
         return state["diff"]
 
 
+class SharedDeskpodTest(unittest.TestCase):
+    """One deskpod (session `sleep infinity`, no Xwayland) and one client Xvfb shared by every
+    test of the class, for tests that only open connections and log in (xfreerdp +auth-only)."""
+
+    workdir_prefix = "deskpod-shared-"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = Path(tempfile.mkdtemp(prefix=cls.workdir_prefix))
+        cls.addClassCleanup(shutil.rmtree, cls.workdir, ignore_errors=True)
+        cls.stack = Stack()
+        cls.addClassCleanup(cls.stack.close)
+        cls.server = Deskpod(cls.stack, cls.workdir, "sleep infinity", extra=["--no-xwayland"])
+        # Started up front, so that while a test holds handshake slots only xfreerdp itself
+        # has to start.
+        cls.xvfb = Xvfb(cls.stack, cls.workdir, "640x480", name="client-xvfb")
+
+    def log_tail(self) -> str:
+        return tail(self.server.proc.output())
+
+
 def _ignore_sockets(directory, names):
     out = []
     for n in names:

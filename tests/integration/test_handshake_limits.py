@@ -14,9 +14,7 @@ xfreerdp and Xvfb.
 """
 import shutil
 import socket
-import tempfile
 import unittest
-from pathlib import Path
 
 import harness as H
 
@@ -29,18 +27,8 @@ REFUSED_GUARD = 10
 
 @unittest.skipUnless(H.DESKPOD_BIN.exists(), f"deskpod binary not found at {H.DESKPOD_BIN}")
 @unittest.skipUnless(shutil.which("xfreerdp") and shutil.which("Xvfb"), "needs xfreerdp and Xvfb")
-class HandshakeLimitsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.workdir = Path(tempfile.mkdtemp(prefix="deskpod-hs-limits-"))
-        cls.addClassCleanup(shutil.rmtree, cls.workdir, ignore_errors=True)
-        cls.stack = H.Stack()
-        cls.addClassCleanup(cls.stack.close)
-        cls.server = H.Deskpod(cls.stack, cls.workdir, "sleep infinity",
-                               extra=["--no-xwayland"])
-        # Started up front, so that while stallers hold their slots (for at most the 15 s
-        # handshake deadline) only xfreerdp itself has to run.
-        cls.xvfb = H.Xvfb(cls.stack, cls.workdir, "640x480", name="client-xvfb")
+class HandshakeLimitsTest(H.SharedDeskpodTest):
+    workdir_prefix = "deskpod-hs-limits-"
 
     def setUp(self):
         # Every test starts with no handshake in progress (the previous test's stallers are
@@ -49,9 +37,6 @@ class HandshakeLimitsTest(unittest.TestCase):
         self.auth_runs = 0
 
     # ---- helpers ---------------------------------------------------------------------------
-
-    def log_tail(self) -> str:
-        return H.tail(self.server.proc.output())
 
     def metric(self, name: str, **labels) -> float:
         value = H.metric_value(self.server.metrics(), name, labels)
