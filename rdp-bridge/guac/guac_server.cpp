@@ -2,10 +2,11 @@
 
 #include <fcntl.h>
 
-#include <deque>
 #include <random>
 
 #include <fmt/format.h>
+
+#include "queued_transport.hpp"
 
 namespace deskpod::guac {
 
@@ -28,7 +29,8 @@ std::string new_connection_id() {
 }
 
 // One TCP connection: ordered writes from a queue, reads fed to the User.
-class TcpConnection final : public Transport, public std::enable_shared_from_this<TcpConnection> {
+class TcpConnection final : public QueuedTransport<TcpConnection>,
+                            public std::enable_shared_from_this<TcpConnection> {
   public:
     TcpConnection(Server& server, Host& host, tcp::socket socket, int id)
         : server_(server),
@@ -41,24 +43,15 @@ class TcpConnection final : public Transport, public std::enable_shared_from_thi
         read();
     }
 
-    void send(std::string data) override {
-        if (closed_ || closing_)
-            return;
-        backlog_ += data.size();
-        queue_.push_back(std::move(data));
-        if (!writing_)
-            write_next();
+    // QueuedTransport's hooks.
+    template <class Done>
+    void write_front(const std::string& data, Done done) {
+        asio::async_write(socket_, asio::buffer(data),
+                          [self = shared_from_this(), done](error_code ec, size_t) { done(ec); });
     }
-    size_t backlog() const override { return backlog_; }
-
-    void close() override {
-        if (closed_ || closing_)
-            return;
-        closing_ = true;
-        // Let the queued `error`/`disconnect` reach the client first.
-        if (!writing_)
-            finish();
-    }
+    void queue_drained() { user_->on_drained(); }
+    // Let the queued `error`/`disconnect` reach the client first: called once they have.
+    void shut_down() { finish(); }
 
     void finish() {
         if (closed_)
@@ -89,41 +82,11 @@ class TcpConnection final : public Transport, public std::enable_shared_from_thi
                                 });
     }
 
-    void write_next() {
-        if (queue_.empty()) {
-            writing_ = false;
-            if (closing_) {
-                finish();
-                return;
-            }
-            user_->on_drained();
-            return;
-        }
-        writing_ = true;
-        asio::async_write(socket_, asio::buffer(queue_.front()),
-                          [self = shared_from_this()](error_code ec, size_t n) {
-                              if (self->closed_)
-                                  return;
-                              self->backlog_ -= std::min(self->backlog_, n);
-                              self->queue_.pop_front();
-                              if (ec) {
-                                  self->finish();
-                                  return;
-                              }
-                              self->write_next();
-                          });
-    }
-
     Server& server_;
     tcp::socket socket_;
     int id_;
     std::unique_ptr<User> user_;
     std::array<char, 16384> buffer_{};
-    std::deque<std::string> queue_;
-    size_t backlog_ = 0;
-    bool writing_ = false;
-    bool closing_ = false;
-    bool closed_ = false;
 };
 
 Server::Server(Host& host) : host_(host), acceptor_(host.io) {}

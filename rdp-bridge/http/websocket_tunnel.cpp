@@ -2,11 +2,11 @@
 
 #include <boost/beast/websocket.hpp>
 
-#include <deque>
 
 #include <fmt/format.h>
 
 #include "guac/guac_server.hpp"
+#include "guac/queued_transport.hpp"
 #include "login.hpp"
 
 namespace deskpod::web {
@@ -50,7 +50,8 @@ guac::ClientInfo client_info_from_query(std::string_view query) {
 }
 
 // A tunnel: the WebSocket, its write queue, and the Guacamole user behind it.
-struct Tunnels::Entry final : guac::Transport, std::enable_shared_from_this<Tunnels::Entry> {
+struct Tunnels::Entry final : guac::QueuedTransport<Tunnels::Entry>,
+                              std::enable_shared_from_this<Tunnels::Entry> {
     Entry(std::shared_ptr<Tunnels> t, guac::Host& h, beast::tcp_stream stream, uint64_t tunnel_id)
         : tunnels(std::move(t)),
           host(h),
@@ -91,7 +92,7 @@ struct Tunnels::Entry final : guac::Transport, std::enable_shared_from_this<Tunn
 
     void read() {
         ws.async_read(buffer, [self = shared_from_this()](error_code ec, size_t) {
-            if (self->closed)
+            if (self->closed_)
                 return;
             if (ec) {
                 if (ec != websocket::error::closed)
@@ -103,7 +104,7 @@ struct Tunnels::Entry final : guac::Transport, std::enable_shared_from_this<Tunn
             const std::string_view text(static_cast<const char*>(data.data()), data.size());
             self->receive(text);
             self->buffer.consume(self->buffer.size());
-            if (!self->closed)
+            if (!self->closed_)
                 self->read();
         });
     }
@@ -111,7 +112,7 @@ struct Tunnels::Entry final : guac::Transport, std::enable_shared_from_this<Tunn
     void receive(std::string_view text) {
         parser.append(text);
         guac::Instruction in;
-        while (!closed && user) {
+        while (!closed_ && user) {
             const auto status = parser.next(in);
             if (status == guac::Parser::Status::need_more)
                 return;
@@ -134,59 +135,25 @@ struct Tunnels::Entry final : guac::Transport, std::enable_shared_from_this<Tunn
         }
     }
 
-    void send(std::string data) override {
-        if (closed || closing)
-            return;
-        backlog_bytes += data.size();
-        queue.push_back(std::move(data));
-        if (!writing)
-            write_next();
+    // QueuedTransport's hooks.
+    template <class Done>
+    void write_front(const std::string& data, Done done) {
+        ws.async_write(asio::buffer(data),
+                       [self = shared_from_this(), done](error_code ec, size_t) { done(ec); });
     }
-    size_t backlog() const override { return backlog_bytes; }
-
-    void close() override {
-        if (closed || closing)
-            return;
-        closing = true;
-        if (!writing)
-            close_socket();
+    void queue_drained() {
+        if (user)
+            user->on_drained();
     }
-
-    void write_next() {
-        if (queue.empty()) {
-            writing = false;
-            if (closing) {
-                close_socket();
-                return;
-            }
-            if (user)
-                user->on_drained();
-            return;
-        }
-        writing = true;
-        ws.async_write(
-            asio::buffer(queue.front()), [self = shared_from_this()](error_code ec, size_t) {
-                if (self->closed)
-                    return;
-                self->backlog_bytes -= std::min(self->backlog_bytes, self->queue.front().size());
-                self->queue.pop_front();
-                if (ec) {
-                    self->finish();
-                    return;
-                }
-                self->write_next();
-            });
-    }
-
-    void close_socket() {
+    void shut_down() {
         ws.async_close(websocket::close_code::normal,
                        [self = shared_from_this()](error_code) { self->finish(); });
     }
 
     void finish() {
-        if (closed)
+        if (closed_)
             return;
-        closed = true;
+        closed_ = true;
         if (user)
             user->stop();
         error_code ignored;
@@ -207,11 +174,6 @@ struct Tunnels::Entry final : guac::Transport, std::enable_shared_from_this<Tunn
     std::unique_ptr<guac::User> user;
     guac::Parser parser;
     beast::flat_buffer buffer;
-    std::deque<std::string> queue;
-    size_t backlog_bytes = 0;
-    bool writing = false;
-    bool closing = false;
-    bool closed = false;
 };
 
 void Tunnels::add(uint64_t id, std::weak_ptr<Entry> tunnel) {
