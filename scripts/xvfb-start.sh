@@ -14,7 +14,7 @@ The wlroots x11 backend needs MIT-SHM: it is never disabled here.
 
 Options (environment variable in brackets):
   --display N|auto   display number; "auto" lets Xvfb pick a free one  [DISPLAY_NUM, default 99]
-  --size WxH         screen size                                      [RESOLUTION, default 1920x1080]
+  --size WxH[x24]    screen size, optionally with the depth (only 24) [RESOLUTION, default 1920x1080]
   --pid-file FILE    where to write Xvfb's pid   [XVFB_PID_FILE, default /tmp/deskpod-xvfb-N.pid]
   --log-file FILE    Xvfb's own output           [XVFB_LOG_FILE, default /tmp/deskpod-xvfb-N.log]
   --auth FILE        create an MIT-MAGIC-COOKIE in FILE and require it (export XAUTHORITY=FILE)
@@ -29,6 +29,7 @@ display in use, stale lock file, Xvfb error output); 2 for invalid arguments.
 Examples:
   eval "$(scripts/xvfb-start.sh)" && export DISPLAY     # DISPLAY=:99, 1920x1080
   DISPLAY_NUM=auto RESOLUTION=1280x800 scripts/xvfb-start.sh --pid-file /tmp/x.pid
+  RESOLUTION=1920x1080x24 scripts/xvfb-start.sh --display 98    # the WxHxDEPTH form works too
   kill "$(cat /tmp/deskpod-xvfb-99.pid)"                 # stop it
 EOF
 }
@@ -74,8 +75,16 @@ done
 display_num="${display_num#:}"
 [[ "$display_num" == auto || "$display_num" =~ ^[0-9]+$ ]] \
   || bad_arg "--display must be a number or 'auto' (got '$display_num')"
-[[ "$resolution" =~ ^[1-9][0-9]*x[1-9][0-9]*$ ]] \
-  || bad_arg "--size must look like 1920x1080 (got '$resolution')"
+# WIDTHxHEIGHT or WIDTHxHEIGHTxDEPTH (the form of most Xvfb guides). The depth can only be 24:
+# the wlroots x11 backend renders XRGB8888 and needs a 24-bit TrueColor visual.
+if [[ "$resolution" =~ ^([1-9][0-9]*x[1-9][0-9]*)(x([0-9]+))?$ ]]; then
+  depth="${BASH_REMATCH[3]:-24}"
+  [[ "$depth" == 24 ]] \
+    || bad_arg "unsupported depth $depth in --size/RESOLUTION '$resolution': accepted forms are WIDTHxHEIGHT (e.g. 1920x1080) and WIDTHxHEIGHTx24 (e.g. 1920x1080x24); deskpod's x11 backend needs a 24-bit screen"
+  resolution="${BASH_REMATCH[1]}"
+else
+  bad_arg "--size/RESOLUTION must be WIDTHxHEIGHT or WIDTHxHEIGHTx24, e.g. 1920x1080 or 1920x1080x24 (got '$resolution')"
+fi
 [[ "$timeout_s" =~ ^[1-9][0-9]*$ ]] || bad_arg "--timeout must be a whole number of seconds"
 command -v Xvfb >/dev/null || die "Xvfb is not installed (Debian package: xvfb)"
 command -v xdpyinfo >/dev/null || die "xdpyinfo is not installed (Debian package: x11-utils)"

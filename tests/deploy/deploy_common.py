@@ -18,6 +18,8 @@ DESKPOD_BIN = Path(os.environ.get("DESKPOD_BIN", SOURCE_ROOT / "build-deploy" / 
 WORK = Path(os.environ.get("DESKPOD_DEPLOY_WORK", DESKPOD_BIN.parent / "deploy-work")).resolve()
 
 sys.path.insert(0, str(SOURCE_ROOT / "tests" / "integration"))
+# The harness also installs the CI rule that a skipped test fails (harness._fail_skips_on_ci).
+import harness  # noqa: E402,F401
 
 
 def log(msg: str) -> None:

@@ -44,6 +44,32 @@ ARTIFACTS = Path(
 XVFB_START = SOURCE_ROOT / "scripts" / "xvfb-start.sh"
 SERVER_KIND = os.environ.get("DESKPOD_IT_SERVER", "deskpod")
 
+def running_on_ci() -> bool:
+    """CI sets CI=true; "", "0" and "false" mean not CI (same rule as tests/support/gtest_main.cpp)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
+
+
+def _fail_skips_on_ci() -> None:
+    """Under CI a skipped test is a failure: a skip that can happen on CI proves nothing there.
+    Installed once, here, for every module that imports the harness (the deployment tests do
+    too, through deploy_common). It replaces unittest's addSkip, so skip decorators, skipTest()
+    and SkipTest raised in setUpClass are all caught; outside CI a skip still prints its reason."""
+    if not running_on_ci():
+        return
+
+    def add_skip(result, test, reason):
+        try:
+            raise AssertionError(f"skipped under CI={os.environ.get('CI')!r}, and on CI a skip "
+                                 f"is a failure (docs/testing.md): {reason}") from None
+        except AssertionError:
+            result.addFailure(test, sys.exc_info())
+
+    unittest.TestResult.addSkip = add_skip
+    unittest.TextTestResult.addSkip = add_skip
+
+
+_fail_skips_on_ci()
+
 PASSWORD = "It-s3cret-pw"
 USER = "deskpod"
 
@@ -304,12 +330,16 @@ class Xvfb:
         log(f"{name}: Xvfb {self.display} pid {self.pid}")
 
     def stop(self):
+        Xvfb.stop_pid(self.pid)
+
+    @staticmethod
+    def stop_pid(pid: int):
         # xvfb-start.sh runs Xvfb as a session leader: its pid is its process group.
         for sig in (signal.SIGTERM, signal.SIGKILL):
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.pid, sig)
+                os.killpg(pid, sig)
             for _ in range(50):
-                if not Path(f"/proc/{self.pid}").exists() or _is_zombie(self.pid):
+                if not Path(f"/proc/{pid}").exists() or _is_zombie(pid):
                     return
                 time.sleep(0.05)
 
