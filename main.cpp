@@ -10,12 +10,23 @@
 #include "config.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
+#include "web/web_assets.hpp"
 
 int main(int argc, char** argv) {
     using namespace deskpod;
     Config config;
     try {
-        if (parse_config(argc, argv, config) == ParseOutcome::exit_ok) return 0;
+        switch (parse_config(argc, argv, config)) {
+        case ParseOutcome::run:
+            break;
+        case ParseOutcome::exit_ok:
+            return 0;
+        case ParseOutcome::show_licenses: {
+            const std::string_view text = web::licenses_text();
+            std::fwrite(text.data(), 1, text.size(), stdout);
+            return 0;
+        }
+        }
     } catch (const ConfigError& e) {
         std::fprintf(stderr, "deskpod: %s\n", e.what());
         std::fprintf(stderr, "Try 'deskpod --help' for the accepted options.\n");

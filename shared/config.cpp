@@ -347,6 +347,7 @@ const OptionSpec kOptions[] = {
      },
      true},
     {"version", "", nullptr, false},
+    {"licenses", "", nullptr, false},
     {"help", "", nullptr, false},
 };
 
@@ -371,7 +372,7 @@ struct Assignment {
     Origin origin;
 };
 
-enum class Action { none, help, version };
+enum class Action { none, help, version, licenses };
 
 struct CommandLine {
     std::vector<Assignment> assignments;
@@ -404,9 +405,11 @@ CommandLine tokenize(const std::vector<std::string>& args) {
                 throw ConfigError(
                     fmt::format("{}: takes no value, got \"{}\"", origin.option, *value));
             }
-            if (spec->name == "help" || spec->name == "version") {
+            if (spec->name == "help" || spec->name == "version" || spec->name == "licenses") {
                 if (cl.action == Action::none) {
-                    cl.action = spec->name == "help" ? Action::help : Action::version;
+                    cl.action = spec->name == "help"      ? Action::help
+                                : spec->name == "version" ? Action::version
+                                                          : Action::licenses;
                 }
                 continue;
             }
@@ -538,6 +541,9 @@ ParseOutcome parse_config(const std::vector<std::string>& args,
         print(fmt::format("deskpod {}\n", DESKPOD_VERSION));
         return ParseOutcome::exit_ok;
     }
+    if (cl.action == Action::licenses) {
+        return ParseOutcome::show_licenses;
+    }
 
     std::map<std::string, std::string> env;
     for (const auto& entry : environment) {
@@ -656,6 +662,8 @@ Logging:
 Other:
   --config FILE               TOML file with options (env: DESKPOD_CONFIG)
   --version                   print the version and exit
+  --licenses                  print deskpod's licence and the licences and notices
+                              of the third-party code in the binary, and exit
   --help                      print this help and exit
 
 Example:

@@ -62,7 +62,9 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-enum class ParseOutcome { run, exit_ok };  // exit_ok: --help or --version was printed
+// exit_ok: --help or --version was printed. show_licenses: --licenses was given; the caller prints
+// the licence text (it is embedded with the web client, outside shared/) and exits 0.
+enum class ParseOutcome { run, exit_ok, show_licenses };
 
 // Parses argv (and the environment and --config file it names) into `out`.
 // Throws ConfigError on invalid input. Prints --help/--version text to stdout.

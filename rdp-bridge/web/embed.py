@@ -16,5 +16,7 @@ for i in range(0, len(rest), 3):
     entries.append(f'    {{"{path}", "{ctype}", std::string_view(reinterpret_cast<const char*>({name}), {len(data)})}},')
 lines += ['}  // namespace', '', 'const std::vector<Asset>& assets() {',
           '    static const std::vector<Asset> all{', *entries, '    };', '    return all;', '}', '',
+          'std::string_view licenses_text() {', '    for (const Asset& a : assets()) {',
+          '        if (a.path == "/licenses") return a.body;', '    }', '    return {};', '}', '',
           '}  // namespace deskpod::web', '']
 open(out, 'w').write('\n'.join(lines))

@@ -49,7 +49,7 @@ def help_text() -> str:
 
 
 def env_names(options: dict[str, str]) -> set[str]:
-    skip = {"config", "help", "version", "no-xwayland"}
+    skip = {"config", "help", "version", "licenses", "no-xwayland"}
     names = {"DESKPOD_" + o.upper().replace("-", "_") for o in options if o not in skip}
     names.add("DESKPOD_CONFIG")
     names.add("DESKPOD_PASSWORD")  # documented under --password-file

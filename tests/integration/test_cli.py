@@ -4,12 +4,13 @@ import signal
 import subprocess
 import unittest
 
-from harness import DESKPOD_BIN, IntegrationTest, needs_deskpod, solid_session, tail, wait_until
+from harness import (DESKPOD_BIN, IntegrationTest, http_get, needs_deskpod, solid_session, tail,
+                     wait_until)
 
 OPTIONS = ["--config", "--backend", "--size", "--rdp", "--guac", "--http", "--rdp-security",
            "--user", "--password-file", "--tls-cert", "--tls-key", "--state-dir", "--session",
            "--session-exit", "--wayland-socket", "--xwayland", "--max-clients",
-           "--clipboard-limit", "--log-level", "--log-format", "--version", "--help"]
+           "--clipboard-limit", "--log-level", "--log-format", "--version", "--licenses", "--help"]
 
 
 @needs_deskpod
@@ -28,6 +29,27 @@ class CliTest(IntegrationTest):
         r = self.run_deskpod("--size", "12x")
         self.assertEqual(r.returncode, 2, f"stdout={r.stdout!r} stderr={r.stderr!r}")
         self.assertIn("--size", r.stderr)
+
+    def assert_licence_text(self, text):
+        # deskpod's own licence, then the embedded web client library with its licence and notice.
+        self.assertIn("MIT License", text)
+        self.assertIn("The deskpod authors", text)
+        self.assertRegex(text, r"guacamole-common-js \d+\.\d+\.\d+")
+        self.assertIn("Apache License", text)
+        self.assertIn("Version 2.0, January 2004", text)
+        self.assertIn("The Apache Software Foundation (http://www.apache.org/)", text)
+
+    def test_licenses_option_prints_every_licence(self):
+        r = self.run_deskpod("--licenses")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assert_licence_text(r.stdout)
+
+    def test_licenses_page_is_served_with_the_web_client(self):
+        server = self.start_server(solid_session("336699"))
+        status, body = http_get(server.http_port, "/licenses")
+        self.assertEqual(status, 200)
+        self.assert_licence_text(body)
+        self.assertEqual(body, self.run_deskpod("--licenses").stdout)
 
     def test_sigterm_exits_0_and_disconnects_clients(self):
         server = self.start_server(solid_session("ffcc00"))

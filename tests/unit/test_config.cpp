@@ -400,7 +400,7 @@ TEST(Config, ConfigFileMistakes) {
     EXPECT_NE(message.find(unknown), std::string::npos) << message;
 
     // Command-line-only names are not keys.
-    for (const std::string key : {"config", "help", "version", "no-xwayland"}) {
+    for (const std::string key : {"config", "help", "version", "licenses", "no-xwayland"}) {
         dir.write("k.toml", key + " = true\n");
         message = error_of({"--config", dir.path() + "/k.toml"});
         EXPECT_NE(message.find("unknown key \"" + key + "\""), std::string::npos) << message;

@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""Writes the licence text the deskpod binary ships with (`deskpod --licenses`, the web client's
+/licenses page, /usr/share/doc/deskpod/LICENSES in the packages and the image): deskpod's own
+LICENSE, then every piece of third-party code embedded into the binary with its licence and
+notice, taken from the very package that was embedded.
+Usage: notices.py OUTPUT LICENSE package-lock.json GUACAMOLE_LICENSE|-"""
+import json
+import sys
+
+out, own_license, lock, guac_license = sys.argv[1:5]
+rule = "=" * 78
+parts = [
+    "deskpod: the licence of deskpod itself", rule, open(own_license, encoding="utf-8").read().strip(),
+    "", "",
+    "Third-party code in this binary", rule,
+    "The deskpod binary embeds the third-party code listed below; its licence and notice follow.",
+    "deskpod also links dynamically against system libraries (wlroots, FreeRDP, WinPR, Boost,",
+    "pixman, wayland, libxkbcommon, OpenSSL, libpng, libjpeg-turbo, libwebp, fmt, toml++ and",
+    "their dependencies). Those are not part of this binary: each comes with its own licence,",
+    "installed by its package (on Debian: /usr/share/doc/PACKAGE/copyright).",
+]
+if guac_license != "-":
+    version = json.load(open(lock, encoding="utf-8"))["packages"]["node_modules/guacamole-common-js"]["version"]
+    parts += [
+        "", "",
+        f"guacamole-common-js {version} (Apache Guacamole's JavaScript client library)", rule,
+        "Embedded in the built-in web client as /guacamole-common.js, unmodified, from the npm",
+        "package of the same name and version. Licensed under the Apache License, Version 2.0.",
+        "",
+        "NOTICE:",
+        "Apache Guacamole",
+        "Copyright 2020 The Apache Software Foundation",
+        "",
+        "This product includes software developed at",
+        "The Apache Software Foundation (http://www.apache.org/).",
+        "",
+        "LICENSE (as shipped in the npm package):",
+        "",
+        open(guac_license, encoding="utf-8").read().strip(),
+    ]
+else:
+    parts += ["", "(This build has no web client library: npm was not available when it was built.)"]
+open(out, "w", encoding="utf-8").write("\n".join(parts) + "\n")
