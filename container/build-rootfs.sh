@@ -117,6 +117,9 @@ install -d -m 0700 -o "$uid" -g "$uid" "$rootfs/run/user/$uid"
 install -d -m 1777 "$rootfs/tmp/.X11-unix"
 install -d -m 0755 "$rootfs/run/secrets"
 install -m 0755 "$binary" "$rootfs/usr/local/bin/deskpod"
+# deskpod's licence and the notices of the third-party code embedded in it ship with the image.
+install -d -m 0755 "$rootfs/usr/share/doc/deskpod"
+"$binary" --licenses >"$rootfs/usr/share/doc/deskpod/LICENSES"
 strip --strip-debug "$rootfs/usr/local/bin/deskpod" 2>/dev/null || true
 # A machine-id-less, apt-less image: nothing else to clean.
 rm -rf "$rootfs/var/cache/apt"/* "$rootfs/var/lib/apt/lists"/* 2>/dev/null || true

@@ -60,6 +60,8 @@ mmdebstrap --variant=minbase --mode=root --include="$(IFS=,; echo "${pkgs[*]}")"
 
 # deskpod, its units, user and docs.
 install -m 0755 "$binary" "$rootfs/usr/local/bin/deskpod"
+install -d -m 0755 "$rootfs/usr/share/doc/deskpod"
+"$binary" --licenses >"$rootfs/usr/share/doc/deskpod/LICENSES"
 install -D -m 0755 "$root/scripts/xvfb-start.sh" "$rootfs/usr/local/lib/deskpod/xvfb-start.sh"
 install -m 0644 "$root/vm/systemd/deskpod.service" "$root/vm/systemd/deskpod-xvfb.service" \
   "$rootfs/etc/systemd/system/"

@@ -3,11 +3,14 @@
 /licenses page, /usr/share/doc/deskpod/LICENSES in the packages and the image): deskpod's own
 LICENSE, then every piece of third-party code embedded into the binary with its licence and
 notice, taken from the very package that was embedded.
-Usage: notices.py OUTPUT LICENSE package-lock.json GUACAMOLE_LICENSE|-"""
+Usage: notices.py OUTPUT LICENSE package-lock.json GUACAMOLE_LICENSE|- [NAME=COPYRIGHT_FILE]...
+NAME=COPYRIGHT_FILE: a header-only library compiled into the binary, with the Debian copyright
+file of the package its headers came from."""
 import json
 import sys
 
 out, own_license, lock, guac_license = sys.argv[1:5]
+header_only = [arg.split("=", 1) for arg in sys.argv[5:]]
 rule = "=" * 78
 parts = [
     "deskpod: the licence of deskpod itself", rule, open(own_license, encoding="utf-8").read().strip(),
@@ -17,7 +20,9 @@ parts = [
     "deskpod also links dynamically against system libraries (wlroots, FreeRDP, WinPR, Boost,",
     "pixman, wayland, libxkbcommon, OpenSSL, libpng, libjpeg-turbo, libwebp, fmt, toml++ and",
     "their dependencies). Those are not part of this binary: each comes with its own licence,",
-    "installed by its package (on Debian: /usr/share/doc/PACKAGE/copyright).",
+    "installed by its package (on Debian: /usr/share/doc/PACKAGE/copyright). Boost.Asio and",
+    "Boost.Beast are header-only and compiled in; the Boost Software License 1.0 asks for no",
+    "notice in machine-executable form.",
 ]
 if guac_license != "-":
     version = json.load(open(lock, encoding="utf-8"))["packages"]["node_modules/guacamole-common-js"]["version"]
@@ -40,4 +45,11 @@ if guac_license != "-":
     ]
 else:
     parts += ["", "(This build has no web client library: npm was not available when it was built.)"]
+for name, copyright_file in header_only:
+    parts += [
+        "", "",
+        f"{name} (header-only, compiled into the binary)", rule,
+        "Its Debian copyright file, from the package the headers were built from:", "",
+        open(copyright_file, encoding="utf-8").read().strip(),
+    ]
 open(out, "w", encoding="utf-8").write("\n".join(parts) + "\n")
