@@ -4,13 +4,13 @@
 #include <cstdio>
 #include <exception>
 
-#include "bridge.hpp"
-#include "channels.hpp"
-#include "compositor.hpp"
-#include "config.hpp"
-#include "log.hpp"
-#include "metrics.hpp"
-#include "web/web_assets.hpp"
+#include "compositor/compositor.hpp"
+#include "rdp-bridge/bridge.hpp"
+#include "rdp-bridge/web/web_assets.hpp"
+#include "shared/channels.hpp"
+#include "shared/config.hpp"
+#include "shared/log.hpp"
+#include "shared/metrics.hpp"
 
 int main(int argc, char** argv) {
     using namespace deskpod;

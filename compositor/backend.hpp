@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "wlr.hpp"
+#include "compositor/wlr.hpp"
 
 namespace deskpod::compositor {
 

@@ -2,7 +2,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "backend.hpp"
+#include "compositor/backend.hpp"
 
 namespace deskpod::compositor {
 namespace {

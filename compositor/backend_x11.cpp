@@ -2,7 +2,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "backend.hpp"
+#include "compositor/backend.hpp"
 
 namespace deskpod::compositor {
 namespace {

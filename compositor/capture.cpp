@@ -1,10 +1,10 @@
-#include "capture.hpp"
+#include "compositor/capture.hpp"
 
 #include <cstring>
 
-#include "metrics.hpp"
-#include "output.hpp"
-#include "server.hpp"
+#include "compositor/output.hpp"
+#include "compositor/server.hpp"
+#include "shared/metrics.hpp"
 
 namespace deskpod::compositor {
 

@@ -8,9 +8,9 @@
 
 #include <cstdint>
 
-#include "geometry.hpp"
-#include "log.hpp"
-#include "wlr.hpp"
+#include "compositor/wlr.hpp"
+#include "shared/geometry.hpp"
+#include "shared/log.hpp"
 
 namespace deskpod::compositor {
 

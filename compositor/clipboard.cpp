@@ -1,4 +1,4 @@
-#include "clipboard.hpp"
+#include "compositor/clipboard.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "metrics.hpp"
-#include "server.hpp"
+#include "compositor/server.hpp"
+#include "shared/metrics.hpp"
 
 namespace deskpod::compositor {
 namespace {

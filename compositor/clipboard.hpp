@@ -25,9 +25,9 @@
 #include <string>
 #include <vector>
 
-#include "events.hpp"
-#include "log.hpp"
-#include "wlr.hpp"
+#include "compositor/wlr.hpp"
+#include "shared/events.hpp"
+#include "shared/log.hpp"
 
 namespace deskpod::compositor {
 

@@ -1,9 +1,9 @@
-#include "cursor.hpp"
+#include "compositor/cursor.hpp"
 
 #include <cmath>
 #include <cstring>
 
-#include "server.hpp"
+#include "compositor/server.hpp"
 
 namespace deskpod::compositor {
 namespace {

@@ -4,9 +4,9 @@
 
 #include <cstdint>
 
-#include "events.hpp"
-#include "log.hpp"
-#include "wlr.hpp"
+#include "compositor/wlr.hpp"
+#include "shared/events.hpp"
+#include "shared/log.hpp"
 
 namespace deskpod::compositor {
 

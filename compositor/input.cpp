@@ -1,12 +1,12 @@
 // Input and control requests from the network thread, applied on the compositor thread.
 #include <variant>
 
-#include "clipboard.hpp"
-#include "keyboard.hpp"
-#include "metrics.hpp"
-#include "output.hpp"
-#include "pointer.hpp"
-#include "server.hpp"
+#include "compositor/clipboard.hpp"
+#include "compositor/keyboard.hpp"
+#include "compositor/output.hpp"
+#include "compositor/pointer.hpp"
+#include "compositor/server.hpp"
+#include "shared/metrics.hpp"
 
 namespace deskpod::compositor {
 namespace {
@@ -21,7 +21,7 @@ Overloaded(Ts...) -> Overloaded<Ts...>;
 void Server::handle_input_doorbell() {
     // Drain first: a ring after this point wakes the loop again, so nothing is lost.
     channels.to_compositor.doorbell().drain();
-    InputEvent event;
+    DesktopRequest event;
     while (channels.to_compositor.try_pop(event)) {
         metrics().input_events.add();
         std::visit(Overloaded{

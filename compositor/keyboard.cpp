@@ -1,12 +1,12 @@
-#include "keyboard.hpp"
+#include "compositor/keyboard.hpp"
 
 #include <linux/input-event-codes.h>
 
 #include <bit>
 #include <cstdlib>
 
-#include "desktop.hpp"
-#include "server.hpp"
+#include "compositor/server.hpp"
+#include "compositor/window_policy.hpp"
 
 namespace deskpod::compositor {
 namespace {
@@ -87,7 +87,7 @@ void Keyboard::enter(wlr_surface* surface) {
 
 void Keyboard::notify_key(uint32_t evdev_code, bool pressed) {
     // Keys follow the focused window even if something else took the seat's focus.
-    if (View* view = server_.desktop->focused();
+    if (View* view = server_.window_policy->focused();
         view && view->mapped() && server_.seat->keyboard_state.focused_surface != view->surface()) {
         enter(view->surface());
     }
@@ -111,7 +111,7 @@ bool Keyboard::handle_shortcut(uint32_t evdev_code, bool pressed) {
                                       XKB_STATE_MODS_EFFECTIVE)) {
         return false;
     }
-    server_.desktop->cycle();
+    server_.window_policy->cycle();
     swallow_tab_release_ = true;
     return true;
 }

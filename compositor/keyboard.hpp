@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "log.hpp"
-#include "wlr.hpp"
+#include "compositor/wlr.hpp"
+#include "shared/log.hpp"
 
 namespace deskpod::compositor {
 

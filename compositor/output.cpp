@@ -1,10 +1,10 @@
-#include "output.hpp"
+#include "compositor/output.hpp"
 
 #include <algorithm>
 #include <ctime>
 #include <stdexcept>
 
-#include "server.hpp"
+#include "compositor/server.hpp"
 
 namespace deskpod::compositor {
 

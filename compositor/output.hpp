@@ -4,9 +4,9 @@
 
 #include <cstdint>
 
-#include "capture.hpp"
-#include "monitors.hpp"
-#include "wlr.hpp"
+#include "compositor/capture.hpp"
+#include "compositor/wlr.hpp"
+#include "shared/monitors.hpp"
 
 namespace deskpod::compositor {
 

@@ -1,10 +1,10 @@
-#include "pointer.hpp"
+#include "compositor/pointer.hpp"
 
 #include <cmath>
 
-#include "cursor.hpp"
-#include "desktop.hpp"
-#include "server.hpp"
+#include "compositor/cursor.hpp"
+#include "compositor/server.hpp"
+#include "compositor/window_policy.hpp"
 
 namespace deskpod::compositor {
 namespace {
@@ -34,7 +34,7 @@ void Pointer::deliver_motion() {
     }
     wlr_surface* surface = nullptr;
     double sx = 0, sy = 0;
-    server_.desktop->view_at(lx, ly, &surface, &sx, &sy);
+    server_.window_policy->view_at(lx, ly, &surface, &sx, &sy);
     if (!surface) {
         const bool had_focus = seat->pointer_state.focused_surface != nullptr;
         wlr_seat_pointer_notify_clear_focus(seat);
@@ -59,9 +59,9 @@ void Pointer::button(uint32_t button, bool pressed) {
             wlr_surface* surface = nullptr;
             double sx = 0, sy = 0;
             View* view =
-                server_.desktop->view_at(server_.cursor->x, server_.cursor->y, &surface, &sx, &sy);
+                server_.window_policy->view_at(server_.cursor->x, server_.cursor->y, &surface, &sx, &sy);
             if (view)
-                server_.desktop->focus(view);
+                server_.window_policy->focus(view);
             deliver_motion();
         }
     } else if (held_.erase(button) == 0) {

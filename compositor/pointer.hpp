@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <set>
 
-#include "wlr.hpp"
+#include "compositor/wlr.hpp"
 
 namespace deskpod::compositor {
 

@@ -1,4 +1,4 @@
-#include "server.hpp"
+#include "compositor/server.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,18 +12,18 @@
 #include <stdexcept>
 #include <string>
 
-#include "clipboard.hpp"
-#include "compositor.hpp"
-#include "cursor.hpp"
-#include "desktop.hpp"
-#include "keyboard.hpp"
-#include "metrics.hpp"
-#include "output.hpp"
-#include "pointer.hpp"
-#include "session.hpp"
-#include "view.hpp"
-#include "wlr_log.hpp"
-#include "xwayland.hpp"
+#include "compositor/clipboard.hpp"
+#include "compositor/compositor.hpp"
+#include "compositor/cursor.hpp"
+#include "compositor/keyboard.hpp"
+#include "compositor/output.hpp"
+#include "compositor/pointer.hpp"
+#include "compositor/session_command.hpp"
+#include "compositor/view.hpp"
+#include "compositor/window_policy.hpp"
+#include "compositor/wlr_log.hpp"
+#include "compositor/xwayland.hpp"
+#include "shared/metrics.hpp"
 
 namespace deskpod::compositor {
 namespace {
@@ -100,7 +100,7 @@ Server::~Server() {
     on_new_output_.disconnect();
     backend.reset();  // destroys the outputs, which empties `outputs`
     outputs.clear();
-    desktop.reset();
+    window_policy.reset();
     // The layout goes before the display and the scene: the scene's layout helper and the
     // xdg-output manager clean up on the layout's destroy signal.
     if (cursor)
@@ -179,7 +179,7 @@ void Server::start() {
     xcursors = wlr_xcursor_manager_create(std::getenv("XCURSOR_THEME"), kCursorSize);
     wlr_xcursor_manager_load(xcursors, 1);
 
-    desktop = std::make_unique<Desktop>(*this);
+    window_policy = std::make_unique<WindowPolicy>(*this);
     cursor_images = std::make_unique<CursorImages>(*this);
     keyboard = std::make_unique<Keyboard>(*this);
     pointer = std::make_unique<Pointer>(*this);
@@ -216,7 +216,7 @@ void Server::start() {
 
     if (Xwayland::wanted(config))
         xwayland = std::make_unique<Xwayland>(*this);
-    session = std::make_unique<Session>(*this);
+    session = std::make_unique<SessionCommand>(*this);
     cursor_images->show_default();
     started_ = true;
     log.info("{} backend, {}x{}, WAYLAND_DISPLAY={}", backend->name(), desktop_width_,
@@ -365,8 +365,8 @@ void Server::remove_output(Output* output) {
         if (it->get() != output)
             continue;
         wlr_output* handle = output->handle();
-        if (desktop)
-            desktop->forget_output(handle);
+        if (window_policy)
+            window_policy->forget_output(handle);
         outputs.erase(it);  // deletes `output`
         break;
     }
@@ -399,8 +399,8 @@ void Server::announce_layout(bool force) {
             wlr_scene_rect_set_size(background, extents->width, extents->height);
         }
     }
-    if (changed && desktop)
-        desktop->arrange_all();
+    if (changed && window_policy)
+        window_policy->arrange_all();
     if (changed && cursor_images)
         cursor_images->set_scale(primary_output()->scale());
     metrics().desktop_width.set(desktop_width_);

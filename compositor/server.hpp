@@ -6,23 +6,23 @@
 #include <string>
 #include <vector>
 
-#include "backend.hpp"
-#include "channels.hpp"
-#include "config.hpp"
-#include "log.hpp"
-#include "monitors.hpp"
-#include "wlr.hpp"
+#include "compositor/backend.hpp"
+#include "compositor/wlr.hpp"
+#include "shared/channels.hpp"
+#include "shared/config.hpp"
+#include "shared/log.hpp"
+#include "shared/monitors.hpp"
 
 namespace deskpod::compositor {
 
 class Output;
-class Desktop;
+class WindowPolicy;
 class Keyboard;
 class Pointer;
 class CursorImages;
 class Clipboard;
 class Xwayland;
-class Session;
+class SessionCommand;
 
 class Server {
   public:
@@ -83,13 +83,13 @@ class Server {
 
     // One per monitor, in the order of the applied layout.
     std::vector<std::unique_ptr<Output>> outputs;
-    std::unique_ptr<Desktop> desktop;
+    std::unique_ptr<WindowPolicy> window_policy;
     std::unique_ptr<Keyboard> keyboard;
     std::unique_ptr<Pointer> pointer;
     std::unique_ptr<CursorImages> cursor_images;
     std::unique_ptr<Clipboard> clipboard;
     std::unique_ptr<Xwayland> xwayland;
-    std::unique_ptr<Session> session;
+    std::unique_ptr<SessionCommand> session;
 
     std::string socket_name;
     std::string runtime_dir;

@@ -1,6 +1,6 @@
-#include "view.hpp"
+#include "compositor/view.hpp"
 
-#include "server.hpp"
+#include "compositor/server.hpp"
 
 namespace deskpod::compositor {
 
@@ -13,13 +13,13 @@ XdgView::XdgView(Server& server, wlr_xdg_surface* surface) : server_(server), xd
     on_map_.set_handler([this](void*) {
         mapped_ = true;
         wlr_scene_node_set_enabled(node_, true);
-        server_.desktop->map(this);
+        server_.window_policy->map(this);
     });
     on_map_.connect(xdg_->events.map);
     on_unmap_.set_handler([this](void*) {
         mapped_ = false;
         wlr_scene_node_set_enabled(node_, false);
-        server_.desktop->unmap(this);
+        server_.window_policy->unmap(this);
     });
     on_unmap_.connect(xdg_->events.unmap);
     on_destroy_.set_handler([this](void*) { delete this; });
@@ -30,7 +30,7 @@ XdgView::XdgView(Server& server, wlr_xdg_surface* surface) : server_(server), xd
     // still needs a configure in reply.
     auto rearrange = [this](void*) {
         if (mapped_) {
-            server_.desktop->arrange(this);
+            server_.window_policy->arrange(this);
         } else {
             wlr_xdg_surface_schedule_configure(xdg_);
         }
@@ -45,7 +45,7 @@ XdgView::XdgView(Server& server, wlr_xdg_surface* surface) : server_(server), xd
 
 XdgView::~XdgView() {
     if (mapped_)
-        server_.desktop->unmap(this);
+        server_.window_policy->unmap(this);
     // The scene node goes away with the xdg surface itself.
 }
 
@@ -101,7 +101,7 @@ void XdgView::handle_commit() {
     if (!mapped_)
         return;
     // The client's size or shadow offset changed: re-place without a new configure.
-    const wlr_box out = server_.desktop->output_box(this);
+    const wlr_box out = server_.window_policy->output_box(this);
     if (floating()) {
         centre(out);
     } else {
@@ -128,7 +128,7 @@ void create_xdg_popup(Server& server, wlr_xdg_surface* popup) {
         }
     }
     wlr_scene_node_coords(view_node, &lx, &ly);
-    const wlr_box out = server.desktop->output_box(static_cast<const View*>(view_node->data));
+    const wlr_box out = server.window_policy->output_box(static_cast<const View*>(view_node->data));
     const wlr_box box{out.x - lx, out.y - ly, out.width, out.height};
     wlr_xdg_popup_unconstrain_from_box(popup->popup, &box);
 }

@@ -1,8 +1,8 @@
 // xdg-shell toplevels and popups.
 #pragma once
 
-#include "desktop.hpp"
-#include "wlr.hpp"
+#include "compositor/window_policy.hpp"
+#include "compositor/wlr.hpp"
 
 namespace deskpod::compositor {
 

@@ -1,11 +1,11 @@
-#include "wlr_log.hpp"
+#include "compositor/wlr_log.hpp"
 
 #include <cstdarg>
 #include <cstdio>
 #include <string_view>
 
-#include "log.hpp"
-#include "wlr.hpp"
+#include "compositor/wlr.hpp"
+#include "shared/log.hpp"
 
 namespace deskpod::compositor {
 namespace {

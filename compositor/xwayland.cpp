@@ -1,13 +1,13 @@
-#include "xwayland.hpp"
+#include "compositor/xwayland.hpp"
 
 #include <unistd.h>
 
 #include <cstdlib>
 #include <sstream>
 
-#include "cursor.hpp"
-#include "pointer.hpp"
-#include "server.hpp"
+#include "compositor/cursor.hpp"
+#include "compositor/pointer.hpp"
+#include "compositor/server.hpp"
 
 namespace deskpod::compositor {
 
@@ -139,9 +139,9 @@ void XwaylandView::handle_map() {
     if (unmanaged()) {
         place(xsurface_->x, xsurface_->y, wlr_box{});
         if (wlr_xwayland_or_surface_wants_focus(xsurface_))
-            server_.desktop->focus(this);
+            server_.window_policy->focus(this);
     } else {
-        server_.desktop->map(this);
+        server_.window_policy->map(this);
     }
     server_.pointer->refocus();
 }
@@ -153,7 +153,7 @@ void XwaylandView::handle_unmap() {
         wlr_scene_node_destroy(node_);
         node_ = nullptr;
     }
-    server_.desktop->unmap(this);
+    server_.window_policy->unmap(this);
 }
 
 void XwaylandView::handle_request_configure(wlr_xwayland_surface_configure_event* event) {
@@ -168,13 +168,13 @@ void XwaylandView::handle_request_configure(wlr_xwayland_surface_configure_event
     if (floating()) {
         wlr_xwayland_surface_configure(xsurface_, int16_t(x_), int16_t(y_), event->width,
                                        event->height);
-        centre(server_.desktop->output_box(this));
+        centre(server_.window_policy->output_box(this));
         wlr_xwayland_surface_configure(xsurface_, int16_t(x_), int16_t(y_), xsurface_->width,
                                        xsurface_->height);
         return;
     }
     // A filling window asked for another size: the answer is the desktop again.
-    arrange(server_.desktop->output_box(this));
+    arrange(server_.window_policy->output_box(this));
 }
 
 }  // namespace deskpod::compositor

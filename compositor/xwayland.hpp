@@ -3,9 +3,9 @@
 
 #include <string>
 
-#include "desktop.hpp"
-#include "log.hpp"
-#include "wlr.hpp"
+#include "compositor/window_policy.hpp"
+#include "compositor/wlr.hpp"
+#include "shared/log.hpp"
 
 namespace deskpod::compositor {
 

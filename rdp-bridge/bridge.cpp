@@ -1,4 +1,4 @@
-#include "bridge.hpp"
+#include "rdp-bridge/bridge.hpp"
 
 #include <unistd.h>
 
@@ -9,17 +9,15 @@
 #include <thread>
 #include <unordered_map>
 
-#include "asio.hpp"
-#include "clipboard_broker.hpp"
-#include "desktop.hpp"
-#include "freerdp.hpp"
-#include "guac/guac_server.hpp"
-#include "log.hpp"
-#include "metrics.hpp"
-#include "rdp_server.hpp"
-#if DESKPOD_HAVE_HTTP
-#include "http/http_server.hpp"
-#endif
+#include "rdp-bridge/asio.hpp"
+#include "rdp-bridge/clipboard/broker.hpp"
+#include "rdp-bridge/desktop_mirror.hpp"
+#include "rdp-bridge/guac/server.hpp"
+#include "rdp-bridge/http/http_server.hpp"
+#include "rdp-bridge/rdp/freerdp.hpp"
+#include "rdp-bridge/rdp/server.hpp"
+#include "shared/log.hpp"
+#include "shared/metrics.hpp"
 
 namespace deskpod {
 
@@ -58,13 +56,11 @@ struct Bridge::Impl {
     log::Logger log{"bridge"};
     asio::io_context io;
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
-    Desktop desktop;
+    DesktopMirror desktop;
     // Shared by every protocol's viewers; declared before them so it outlives them.
     ClipboardBroker clipboard;
     std::unique_ptr<RdpServer> rdp;
-#if DESKPOD_HAVE_HTTP
     std::unique_ptr<HttpServer> http;
-#endif
     asio::posix::stream_descriptor doorbell;
     std::thread thread;
     std::mutex stop_mutex;
@@ -97,7 +93,6 @@ void Bridge::Impl::start() {
         guac = std::make_unique<guac::Server>(guac_host);
         guac->listen();
     }
-#if DESKPOD_HAVE_HTTP
     if (config.http.enabled) {
         HttpProbes probes;
         probes.compositor_alive = [this](std::function<void(bool)> done) { ping(std::move(done)); };
@@ -111,7 +106,6 @@ void Bridge::Impl::start() {
         http->listen();
         http->start();
     }
-#endif
     if (rdp) rdp->start();
     if (guac) guac->start();
     wait_doorbell();
@@ -200,9 +194,7 @@ void Bridge::Impl::shutdown() {
     finish_pings(false);
     if (rdp) rdp->stop();
     if (guac) guac->stop();
-#if DESKPOD_HAVE_HTTP
     if (http) http->stop();
-#endif
     boost::system::error_code ec;
     doorbell.cancel(ec);
     doorbell.close(ec);
@@ -225,9 +217,7 @@ void Bridge::Impl::stop() {
     if (thread.joinable()) thread.join();
     rdp.reset();
     guac.reset();
-#if DESKPOD_HAVE_HTTP
     http.reset();
-#endif
     log.info("network loop stopped");
 }
 

@@ -5,8 +5,8 @@
 
 #include <memory>
 
-#include "channels.hpp"
-#include "config.hpp"
+#include "shared/channels.hpp"
+#include "shared/config.hpp"
 
 namespace deskpod {
 

@@ -10,7 +10,7 @@
 #include <cstddef>
 #include <utility>
 
-#include "doorbell.hpp"
+#include "shared/doorbell.hpp"
 
 namespace deskpod {
 

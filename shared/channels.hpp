@@ -1,9 +1,9 @@
 // The one object both threads share: the frame pool and the two bounded queues.
 #pragma once
 
-#include "bounded_queue.hpp"
-#include "events.hpp"
-#include "frame_pool.hpp"
+#include "shared/bounded_queue.hpp"
+#include "shared/events.hpp"
+#include "shared/frame_pool.hpp"
 
 namespace deskpod {
 
@@ -16,7 +16,7 @@ struct Channels {
     BoundedQueue<DesktopEvent> to_bridge{64};
     // Input bursts (a paste typed as unicode, fast mouse motion) fit; beyond this the input
     // is dropped and counted rather than queued without bound.
-    BoundedQueue<InputEvent> to_compositor{8192};
+    BoundedQueue<DesktopRequest> to_compositor{8192};
 };
 
 }  // namespace deskpod

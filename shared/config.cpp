@@ -1,4 +1,4 @@
-#include "config.hpp"
+#include "shared/config.hpp"
 
 #include <arpa/inet.h>
 #include <unistd.h>

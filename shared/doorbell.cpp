@@ -1,4 +1,4 @@
-#include "doorbell.hpp"
+#include "shared/doorbell.hpp"
 
 #include <sys/eventfd.h>
 #include <unistd.h>

@@ -11,9 +11,9 @@
 #include <variant>
 #include <vector>
 
-#include "frame_pool.hpp"
-#include "geometry.hpp"
-#include "monitors.hpp"
+#include "shared/frame_pool.hpp"
+#include "shared/geometry.hpp"
+#include "shared/monitors.hpp"
 
 namespace deskpod {
 
@@ -103,7 +103,7 @@ using DesktopEvent =
     std::variant<FrameEvent, DesktopSizeEvent, CursorEvent, SessionStateEvent, PongEvent,
                  SelectionOfferEvent, SelectionDataEvent, PasteRequestEvent>;
 
-// ---- bridge -> compositor ------------------------------------------------------------------
+// ---- bridge -> compositor: DesktopRequest (input, and what the bridge asks of the desktop) ----
 
 // A physical key by Linux evdev code (KEY_A = 30...), as wlr_keyboard_notify_key takes it.
 struct KeyInput {
@@ -201,7 +201,7 @@ struct PasteDataInput {
     ClipboardBytes data;
 };
 
-using InputEvent =
+using DesktopRequest =
     std::variant<KeyInput, UnicodeInput, KeysymInput, LockStateInput, PointerMotionInput,
                  PointerButtonInput, PointerAxisInput, ReleaseAllInput, ResizeRequest,
                  KeymapRequest, PingRequest, ShutdownRequest, ReadSelectionRequest,

@@ -1,4 +1,4 @@
-#include "frame_pool.hpp"
+#include "shared/frame_pool.hpp"
 
 namespace deskpod {
 

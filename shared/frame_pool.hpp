@@ -14,7 +14,7 @@
 #include <memory>
 #include <vector>
 
-#include "doorbell.hpp"
+#include "shared/doorbell.hpp"
 
 namespace deskpod {
 

@@ -1,4 +1,4 @@
-#include "geometry.hpp"
+#include "shared/geometry.hpp"
 
 #include <utility>
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "config.hpp"
+#include "shared/config.hpp"
 
 namespace deskpod::log {
 

@@ -1,4 +1,4 @@
-#include "metrics.hpp"
+#include "shared/metrics.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "monitors.hpp"
+#include "shared/monitors.hpp"
 
 #include <algorithm>
 #include <cmath>

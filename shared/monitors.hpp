@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "geometry.hpp"
+#include "shared/geometry.hpp"
 
 namespace deskpod {
 

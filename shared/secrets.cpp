@@ -22,8 +22,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "config.hpp"
-#include "log.hpp"
+#include "shared/config.hpp"
+#include "shared/log.hpp"
 
 namespace deskpod {
 namespace {

@@ -19,7 +19,7 @@
 
 #include <boost/system/error_code.hpp>
 
-#include "guac_user.hpp"
+#include "rdp-bridge/guac/user.hpp"
 
 namespace deskpod::guac {
 

@@ -1,4 +1,4 @@
-#include "http_server.hpp"
+#include "rdp-bridge/http/http_server.hpp"
 
 #include <fcntl.h>
 
@@ -21,12 +21,12 @@
 
 #include <fmt/format.h>
 
-#include "log.hpp"
-#include "login.hpp"
-#include "metrics.hpp"
-#include "rdp_auth.hpp"
-#include "web/web_assets.hpp"
-#include "websocket_tunnel.hpp"
+#include "rdp-bridge/auth/credentials.hpp"
+#include "rdp-bridge/http/login.hpp"
+#include "rdp-bridge/http/websocket_tunnel.hpp"
+#include "rdp-bridge/web/web_assets.hpp"
+#include "shared/log.hpp"
+#include "shared/metrics.hpp"
 
 namespace deskpod {
 namespace {
@@ -80,7 +80,7 @@ void set_cloexec(int fd) {
         ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
 }
 
-class Session;
+class HttpConnection;
 
 }  // namespace
 
@@ -101,12 +101,12 @@ struct HttpServerState {
     bool stopped = false;
     uint64_t next_id = 1;
     std::map<std::string, Route, std::less<>> routes;
-    std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions;
+    std::unordered_map<uint64_t, std::weak_ptr<HttpConnection>> connections;
     log::Logger logger{"http"};
 
     // The web client, once enable_web_client() ran.
     guac::Host* guac = nullptr;
-    web::SessionStore web_sessions;
+    web::LoginTokens logins;
     AuthThrottle login_throttle;
     std::shared_ptr<web::Tunnels> tunnels = std::make_shared<web::Tunnels>();
 };
@@ -115,16 +115,16 @@ namespace {
 
 // One HTTP/1.1 connection: read a request, answer it, and with keep-alive read the next.
 // Requests are handled one at a time (no pipelining), which is all browsers and scrapers use.
-class Session : public std::enable_shared_from_this<Session> {
+class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   public:
-    Session(std::shared_ptr<HttpServerState> state, tcp::socket socket, uint64_t id)
+    HttpConnection(std::shared_ptr<HttpServerState> state, tcp::socket socket, uint64_t id)
         : state_(std::move(state)),
           peer_(peer_address(socket)),
           stream_(std::move(socket)),
           id_(id),
           logger_("http", fmt::format("http#{}", id)) {}
 
-    ~Session() { state_->sessions.erase(id_); }
+    ~HttpConnection() { state_->connections.erase(id_); }
 
     void start() { read_request(); }
 
@@ -242,7 +242,7 @@ class Session : public std::enable_shared_from_this<Session> {
         const auto cookie = web::cookie_value(
             std::string_view(req[http::field::cookie].data(), req[http::field::cookie].size()),
             web::kCookieName);
-        if (!cookie || !state_->web_sessions.valid(*cookie)) {
+        if (!cookie || !state_->logins.valid(*cookie)) {
             logger_.info("tunnel refused: no valid session");
             reply_and_close(http::status::unauthorized, "log in first\n");
             return;
@@ -334,15 +334,15 @@ void on_accept(const std::shared_ptr<HttpServerState>& state, error_code ec, tcp
         return;
     }
     set_cloexec(socket.native_handle());
-    if (state->sessions.size() >= kMaxConnections) {
+    if (state->connections.size() >= kMaxConnections) {
         state->logger.warn("refusing a connection: {} connections are open", kMaxConnections);
         error_code ignored;
         socket.shutdown(tcp::socket::shutdown_both, ignored);
         socket.close(ignored);
     } else {
         const uint64_t id = state->next_id++;
-        auto session = std::make_shared<Session>(state, std::move(socket), id);
-        state->sessions.emplace(id, session);
+        auto session = std::make_shared<HttpConnection>(state, std::move(socket), id);
+        state->connections.emplace(id, session);
         session->start();
     }
     accept_next(state);
@@ -357,7 +357,7 @@ void accept_next(const std::shared_ptr<HttpServerState>& state) {
 
 void add_routes(HttpServerState& state) {
     // Handlers capture the State by pointer: the routes live inside it, and a handler only runs
-    // while a Session (which owns a reference to the State) is calling it.
+    // while a HttpConnection (which owns a reference to the State) is calling it.
     HttpServerState* s = &state;
     state.routes["/healthz"] = Route{
         {http::verb::get}, [s](const Request&, const std::string&, Respond respond) {
@@ -407,7 +407,7 @@ bool logged_in(HttpServerState& s, const Request& req) {
     const auto cookie = web::cookie_value(
         std::string_view(req[http::field::cookie].data(), req[http::field::cookie].size()),
         web::kCookieName);
-    return cookie && s.web_sessions.valid(*cookie);
+    return cookie && s.logins.valid(*cookie);
 }
 
 void add_web_routes(HttpServerState& state) {
@@ -437,7 +437,7 @@ void add_web_routes(HttpServerState& state) {
                 std::string_view(req[http::field::cookie].data(), req[http::field::cookie].size()),
                 web::kCookieName);
             if (cookie)
-                s->web_sessions.remove(*cookie);
+                s->logins.remove(*cookie);
             Response res = text_response(http::status::no_content, "");
             res.set(http::field::set_cookie, web::session_cookie(""));
             respond(std::move(res));
@@ -452,7 +452,7 @@ void add_web_routes(HttpServerState& state) {
                     s->login_throttle.record_success(peer);
                     s->logger.info("web login of user '{}' from {}", *user, peer);
                     Response res = text_response(http::status::no_content, "");
-                    res.set(http::field::set_cookie, web::session_cookie(s->web_sessions.create()));
+                    res.set(http::field::set_cookie, web::session_cookie(s->logins.create()));
                     respond(std::move(res));
                     return;
                 }
@@ -551,8 +551,8 @@ void HttpServer::stop() {
     error_code ignored;
     s.acceptor.close(ignored);
     // Copy first: closing may run no handler synchronously, but keep the iteration safe anyway.
-    std::vector<std::shared_ptr<Session>> open;
-    for (auto& [id, weak] : s.sessions) {
+    std::vector<std::shared_ptr<HttpConnection>> open;
+    for (auto& [id, weak] : s.connections) {
         if (auto session = weak.lock())
             open.push_back(std::move(session));
     }

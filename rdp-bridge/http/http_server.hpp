@@ -11,7 +11,7 @@
 #include <functional>
 #include <memory>
 
-#include "config.hpp"
+#include "shared/config.hpp"
 
 namespace deskpod {
 

@@ -1,4 +1,4 @@
-#include "login.hpp"
+#include "rdp-bridge/http/login.hpp"
 
 #include <openssl/rand.h>
 
@@ -8,7 +8,7 @@
 
 namespace deskpod::web {
 
-std::string SessionStore::create(Clock::time_point now) {
+std::string LoginTokens::create(Clock::time_point now) {
     unsigned char bytes[32];
     if (RAND_bytes(bytes, sizeof bytes) != 1)
         throw std::runtime_error("RAND_bytes failed");
@@ -16,28 +16,28 @@ std::string SessionStore::create(Clock::time_point now) {
     for (unsigned char b : bytes)
         token += fmt::format("{:02x}", b);
     // Expired sessions go first; then, if still full, the one closest to expiry.
-    for (auto it = sessions_.begin(); it != sessions_.end();)
-        it = it->second <= now ? sessions_.erase(it) : std::next(it);
-    while (sessions_.size() >= kMaxSessions) {
-        auto oldest = sessions_.begin();
-        for (auto it = sessions_.begin(); it != sessions_.end(); ++it)
+    for (auto it = tokens_.begin(); it != tokens_.end();)
+        it = it->second <= now ? tokens_.erase(it) : std::next(it);
+    while (tokens_.size() >= kMaxTokens) {
+        auto oldest = tokens_.begin();
+        for (auto it = tokens_.begin(); it != tokens_.end(); ++it)
             if (it->second < oldest->second)
                 oldest = it;
-        sessions_.erase(oldest);
+        tokens_.erase(oldest);
     }
-    sessions_.emplace(token, now + kLifetime);
+    tokens_.emplace(token, now + kLifetime);
     return token;
 }
 
-bool SessionStore::valid(std::string_view token, Clock::time_point now) const {
-    const auto it = sessions_.find(token);
-    return it != sessions_.end() && it->second > now;
+bool LoginTokens::valid(std::string_view token, Clock::time_point now) const {
+    const auto it = tokens_.find(token);
+    return it != tokens_.end() && it->second > now;
 }
 
-void SessionStore::remove(std::string_view token) {
-    const auto it = sessions_.find(token);
-    if (it != sessions_.end())
-        sessions_.erase(it);
+void LoginTokens::remove(std::string_view token) {
+    const auto it = tokens_.find(token);
+    if (it != tokens_.end())
+        tokens_.erase(it);
 }
 
 std::optional<std::string> cookie_value(std::string_view header, std::string_view name) {
@@ -105,7 +105,7 @@ std::string session_cookie(std::string_view token) {
         return fmt::format("{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0", kCookieName);
     return fmt::format(
         "{}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}", kCookieName, token,
-        std::chrono::duration_cast<std::chrono::seconds>(SessionStore::kLifetime).count());
+        std::chrono::duration_cast<std::chrono::seconds>(LoginTokens::kLifetime).count());
 }
 
 }  // namespace deskpod::web

@@ -10,28 +10,28 @@
 #include <string>
 #include <string_view>
 
-#include "config.hpp"
-#include "rdp_auth.hpp"
+#include "rdp-bridge/auth/credentials.hpp"
+#include "shared/config.hpp"
 
 namespace deskpod::web {
 
 inline constexpr std::string_view kCookieName = "deskpod_session";
 
-class SessionStore {
+class LoginTokens {
   public:
     using Clock = std::chrono::steady_clock;
     // A working day; the tunnel checks the cookie only when it opens.
     static constexpr std::chrono::hours kLifetime{12};
-    static constexpr size_t kMaxSessions = 256;
+    static constexpr size_t kMaxTokens = 256;
 
     // A new random token (256 bits, hex).
     std::string create(Clock::time_point now = Clock::now());
     bool valid(std::string_view token, Clock::time_point now = Clock::now()) const;
     void remove(std::string_view token);
-    size_t size() const { return sessions_.size(); }
+    size_t size() const { return tokens_.size(); }
 
   private:
-    std::map<std::string, Clock::time_point, std::less<>> sessions_;  // token -> expiry
+    std::map<std::string, Clock::time_point, std::less<>> tokens_;  // token -> expiry
 };
 
 // The value of cookie `name` in a Cookie header, if present.

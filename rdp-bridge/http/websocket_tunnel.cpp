@@ -1,13 +1,13 @@
-#include "websocket_tunnel.hpp"
+#include "rdp-bridge/http/websocket_tunnel.hpp"
 
 #include <boost/beast/websocket.hpp>
 
 
 #include <fmt/format.h>
 
-#include "guac/guac_server.hpp"
-#include "guac/queued_transport.hpp"
-#include "login.hpp"
+#include "rdp-bridge/guac/queued_transport.hpp"
+#include "rdp-bridge/guac/server.hpp"
+#include "rdp-bridge/http/login.hpp"
 
 namespace deskpod::web {
 

@@ -16,8 +16,8 @@
 #include <memory>
 #include <string_view>
 
-#include "guac/guac_handshake.hpp"
-#include "guac/guac_user.hpp"
+#include "rdp-bridge/guac/handshake.hpp"
+#include "rdp-bridge/guac/user.hpp"
 
 namespace deskpod::web {
 

@@ -11,10 +11,10 @@
 #include <type_traits>
 #include <variant>
 
-#include "channels.hpp"
-#include "compositor.hpp"
-#include "config.hpp"
-#include "log.hpp"
+#include "compositor/compositor.hpp"
+#include "shared/channels.hpp"
+#include "shared/config.hpp"
+#include "shared/log.hpp"
 
 int main(int argc, char** argv) {
     using namespace deskpod;

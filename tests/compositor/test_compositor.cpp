@@ -22,11 +22,11 @@
 #include <variant>
 #include <vector>
 
-#include "channels.hpp"
-#include "compositor.hpp"
-#include "config.hpp"
-#include "log.hpp"
-#include "metrics.hpp"
+#include "compositor/compositor.hpp"
+#include "shared/channels.hpp"
+#include "shared/config.hpp"
+#include "shared/log.hpp"
+#include "shared/metrics.hpp"
 
 namespace deskpod {
 namespace {
@@ -95,7 +95,7 @@ class CompositorHarness {
     }
     int exit_code() const { return exit_code_; }
 
-    void send(InputEvent&& event) {
+    void send(DesktopRequest&& event) {
         ASSERT_TRUE(channels_.to_compositor.try_push(std::move(event)));
     }
 

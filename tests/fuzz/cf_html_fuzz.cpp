@@ -2,7 +2,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "clipboard_formats.hpp"
+#include "rdp-bridge/clipboard/formats.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (auto html = deskpod::clipformat::html_from_cf_html(data, size)) {

@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "clipboard_formats.hpp"
+#include "rdp-bridge/clipboard/formats.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // A small pixel budget keeps each run fast; the limits are what is being tested.

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "guac/guac_parser.hpp"
+#include "rdp-bridge/guac/parser.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     using namespace deskpod::guac;

@@ -15,10 +15,10 @@ if ! command -v "$cxx" >/dev/null 2>&1; then
 fi
 mkdir -p "$out"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -I"$root/rdp-bridge" $(pkg-config --cflags libpng))
+       -I"$root" $(pkg-config --cflags libpng))
 for target in cf_html dib; do
-  "$cxx" "${flags[@]}" "$here/${target}_fuzz.cpp" "$root/rdp-bridge/clipboard_formats.cpp" \
-    "$root/rdp-bridge/png_encoder.cpp" \
+  "$cxx" "${flags[@]}" "$here/${target}_fuzz.cpp" "$root/rdp-bridge/clipboard/formats.cpp" \
+    "$root/rdp-bridge/image/png_encoder.cpp" \
     $(pkg-config --libs libpng) -o "$out/${target}_fuzz"
   work="$out/corpus-$target"
   mkdir -p "$work"

@@ -1,0 +1,27 @@
+// Image encoders for Guacamole `img` streams, and base64 for `blob`s. Inputs are views of the
+// desktop mirror (XRGB8888, bytes B,G,R,X) so nothing is converted or copied before encoding.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rdp-bridge/image/image_view.hpp"
+#include "shared/geometry.hpp"
+
+namespace deskpod::guac {
+
+using Bytes = std::vector<uint8_t>;
+
+// Lossless, for text and UI (png_encoder.hpp says how it is tuned).
+Bytes encode_png(const ImageView& image, const Rect& rect);
+// Lossy, for video-like and photographic regions.
+Bytes encode_jpeg(const ImageView& image, const Rect& rect, int quality);
+Bytes encode_webp(const ImageView& image, const Rect& rect, int quality);
+
+std::string base64_encode(const uint8_t* data, size_t size);
+// Returns false on characters outside the base64 alphabet.
+bool base64_decode(std::string_view text, std::string& out);
+
+}  // namespace deskpod::guac

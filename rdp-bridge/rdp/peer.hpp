@@ -1,0 +1,168 @@
+// One RDP client: its FreeRDP peer, driven from the io_context through the peer's event
+// fds; its pending damage; its encoders; its input. Network thread only, except the
+// security handshake (TLS, NLA), which runs on a thread of its own (see start()).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "rdp-bridge/asio.hpp"
+#include "rdp-bridge/desktop_mirror.hpp"
+#include "rdp-bridge/rdp/input.hpp"
+#include "shared/log.hpp"
+#include "shared/metrics.hpp"
+#include "shared/monitors.hpp"
+
+typedef struct rdp_freerdp_peer freerdp_peer;
+
+namespace deskpod {
+
+class RdpServer;
+class RdpCliprdr;
+class RdpDisp;
+struct DispMonitor;
+struct PeerState;
+struct KeyboardLayout;
+
+class RdpPeer final : public Viewer, public std::enable_shared_from_this<RdpPeer> {
+public:
+    // Takes ownership of `fd`, a connected TCP socket.
+    RdpPeer(RdpServer& server, int id, int fd, std::string address);
+    ~RdpPeer() override;
+    RdpPeer(const RdpPeer&) = delete;
+    RdpPeer& operator=(const RdpPeer&) = delete;
+
+    // Starts the handshake, after `delay` when this address failed to authenticate recently.
+    // FreeRDP 2 runs TLS and NLA synchronously inside one CheckFileDescriptor call, so the
+    // handshake runs on its own thread, which owns the FreeRDP peer exclusively until it
+    // posts the peer back; a handshake that outlives kHandshakeTimeout has its socket shut
+    // down.
+    void start(std::chrono::milliseconds delay);
+    // Ends the connection (politely when `graceful` and the session is established) and
+    // removes the peer from the server. During the handshake it shuts the socket down and
+    // finishes once the handshake thread has handed the peer back.
+    void close(bool graceful, const char* reason);
+    // Shuts the socket down and joins the handshake thread. For the server's destructor,
+    // after the network thread has stopped: it may block until the thread notices.
+    void join_handshake();
+
+    int id() const { return id_; }
+    bool is_seated() const { return seated_; }
+    // Not yet handed to the network thread: waiting out the throttle delay or handshaking.
+    bool in_handshake() const { return !handed_over_; }
+    // The first client's requested size was answered (or timed out).
+    void desktop_size_settled();
+
+    void on_damage(const Region& damage) override;
+    void on_resize(int32_t width, int32_t height) override;
+    void on_cursor(const CursorEvent& cursor) override;
+
+    // ---- FreeRDP callbacks (static trampolines call these) ----
+    // Handshake thread: only records what happened, for handshake_finished().
+    void handle_logon(const std::string& user, bool nla);
+    void handle_capabilities();
+    // Connect-to-first-frame timing: the network thread reached `phase` (capabilities,
+    // activation) or wrote its first frame (first_frame, after `encode` of encoding).
+    void note_phase(ConnectPhase phase);
+    void note_first_frame(std::chrono::steady_clock::duration encode);
+    bool handle_post_connect();
+    bool handle_activate();
+    void handle_frame_ack(uint32_t frame_id);
+    void handle_refresh(const std::vector<Rect>& areas);
+    void handle_suppress_output(bool allow);
+    RdpInput& input() { return input_; }
+    // A key from this client: the desktop's keymap becomes this client's layout first.
+    void before_key();
+
+private:
+    friend struct RdpPeerMouse;
+    bool setup();
+    void begin_handshake();
+    void run_handshake();  // on the handshake thread
+    void handshake_finished();
+    void cut_handshake();
+    bool watch_events();
+    void teardown(bool graceful);
+    void watch(size_t index);
+    void watch_writable();
+    void pump();
+    void schedule_flush();
+    void flush();
+    bool send_surface_bits(const Region& damage);
+    bool send_bitmaps(const Region& damage);
+    void send_pointer();
+    void invalidate_all();
+    void start_channels();
+    void start_disp();
+    void handle_layout(const std::vector<DispMonitor>& monitors);
+    bool can_send() const;
+    void auth_failed(const char* why);
+    std::string host() const;
+
+    RdpServer& server_;
+    const int id_;
+    const int fd_;  // the socket, owned by FreeRDP; kept to shut it down from this thread
+    const std::string address_;
+    log::Logger log_;
+    freerdp_peer* peer_ = nullptr;
+    PeerState* state_ = nullptr;  // lives in the FreeRDP context (ContextNew/ContextFree)
+    std::vector<std::unique_ptr<boost::asio::posix::stream_descriptor>> watchers_;
+    std::unique_ptr<boost::asio::posix::stream_descriptor> socket_watch_;
+    boost::asio::steady_timer delay_timer_;
+    boost::asio::steady_timer handshake_deadline_;
+    std::thread handshake_thread_;
+    RdpInput input_;
+    std::unique_ptr<RdpCliprdr> cliprdr_;
+    std::unique_ptr<RdpDisp> disp_;  // Display Control, once drdynvc is ready
+    bool disp_tried_ = false;
+    const KeyboardLayout* keyboard_layout_ = nullptr;  // from the client's KeyboardLayout id  // null until activation, or without the channel
+
+    // Written by the handshake thread, read by the network thread after the hand-over
+    // (thread join, and the asio::post before it, order the accesses).
+    struct HandshakeResult {
+        bool logon = false;      // FreeRDP called Logon: the security layer is up
+        bool ok = false;         // ... and the call that got there succeeded
+        bool data_seen = false;  // the client sent something (a port probe sends nothing)
+        bool nla = false;        // Logon reported NLA credentials
+        std::string user;
+        std::chrono::steady_clock::time_point request_at{};  // first bytes from the client
+        std::chrono::steady_clock::time_point logon_at{};    // TLS and NLA done
+    } handshake_;
+
+    // When each step of the connection ended, for deskpod_rdp_connect_phase_seconds and the
+    // "first frame" log line (network thread; request and logon come from handshake_).
+    struct ConnectTimes {
+        std::chrono::steady_clock::time_point accepted, handed_over, capabilities, activated;
+        bool first_frame_sent = false;
+    } connect_;
+
+    Region pending_;
+    // Capture time of the oldest frame whose damage is in pending_ (zero: none).
+    std::chrono::steady_clock::time_point pending_since_{};
+    bool flush_posted_ = false;
+    bool logged_on_ = false;
+    bool seated_ = false;
+    bool refused_ = false;
+    bool activated_ = false;
+    bool awaiting_size_ = false;
+    // The size the client asked for in its core data, before the Demand Active replaced it,
+    // and its monitors (client monitor data, or one monitor) with their desktop scale.
+    int32_t requested_width_ = 0;
+    int32_t requested_height_ = 0;
+    MonitorLayout requested_layout_;
+    bool output_suppressed_ = false;
+    bool write_blocked_ = false;
+    bool closed_ = false;
+    bool handed_over_ = false;
+    bool handshake_running_ = false;
+    bool handshake_cut_ = false;  // we shut the socket down (deadline, shutdown)
+    bool acks_ = false;
+    uint32_t last_frame_id_ = 0;
+    uint32_t last_acked_id_ = 0;
+};
+
+}  // namespace deskpod
