@@ -60,7 +60,7 @@ bool Capture::copy_and_publish(wlr_buffer* buffer, const Region& damage) {
         // A mode change not yet folded into the layout (it is, before the next frame).
         return false;
     }
-    FrameRef frame = server_.channels.frames.acquire(desktop_w, desktop_h);
+    FrameWriter frame = server_.channels.frames.acquire(desktop_w, desktop_h);
     if (!frame)
         return false;
 
@@ -87,7 +87,7 @@ bool Capture::copy_and_publish(wlr_buffer* buffer, const Region& damage) {
     event.width = desktop_w;
     event.height = desktop_h;
     const auto* src = static_cast<const uint8_t*>(data);
-    uint8_t* dst = frame.mutable_data();
+    uint8_t* dst = frame.data();
     const size_t dst_stride = size_t(frame.stride());
     const std::vector<Rect> rects = damage.rects();
     event.damage.reserve(rects.size());
@@ -103,7 +103,7 @@ bool Capture::copy_and_publish(wlr_buffer* buffer, const Region& damage) {
 
     event.seq = server_.next_frame_seq();
     event.captured_at = std::chrono::steady_clock::now();
-    event.buffer = std::move(frame);
+    event.buffer = std::move(frame).publish();
     if (!server_.publish(std::move(event))) {
         // The slot in `event` is released here and rings `returned`, which retries the carry.
         return false;

@@ -47,7 +47,7 @@ FramePool::FramePool(size_t slots) {
     }
 }
 
-FrameRef FramePool::acquire(int32_t width, int32_t height) {
+FrameWriter FramePool::acquire(int32_t width, int32_t height) {
     for (auto& slot : slots_) {
         if (slot->refs.load(std::memory_order_acquire) != 0) continue;
         if (slot->width != width || slot->height != height) {
@@ -56,9 +56,9 @@ FrameRef FramePool::acquire(int32_t width, int32_t height) {
             slot->stride = width * 4;
             slot->pixels.assign(size_t(slot->stride) * size_t(height), 0);
         }
-        return FrameRef(slot.get());
+        return FrameWriter(slot.get());
     }
-    return FrameRef();
+    return FrameWriter();
 }
 
 size_t FramePool::in_use() const {

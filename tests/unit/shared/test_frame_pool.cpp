@@ -2,6 +2,8 @@
 #include <poll.h>
 
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "shared/bounded_queue.hpp"
@@ -21,7 +23,7 @@ TEST(FramePool, HandsOutEachSlotOnceUntilReleased) {
     FramePool pool(3);
     std::vector<FrameRef> held;
     for (int i = 0; i < 3; ++i) {
-        FrameRef ref = pool.acquire(64, 32);
+        FrameRef ref = pool.acquire(64, 32).publish();
         ASSERT_TRUE(ref);
         EXPECT_EQ(ref.width(), 64);
         EXPECT_EQ(ref.height(), 32);
@@ -40,17 +42,17 @@ TEST(FramePool, ReusesTheSameMemoryForTheSameSize) {
     FramePool pool(1);
     const uint8_t* first = nullptr;
     {
-        FrameRef ref = pool.acquire(128, 128);
+        FrameRef ref = pool.acquire(128, 128).publish();
         first = ref.data();
     }
-    FrameRef again = pool.acquire(128, 128);
+    FrameRef again = pool.acquire(128, 128).publish();
     EXPECT_EQ(again.data(), first);
 }
 
 TEST(FramePool, ResizesSlotsOnSizeChange) {
     FramePool pool(1);
-    { FrameRef ref = pool.acquire(10, 10); }
-    FrameRef ref = pool.acquire(20, 5);
+    { FrameRef ref = pool.acquire(10, 10).publish(); }
+    FrameRef ref = pool.acquire(20, 5).publish();
     EXPECT_EQ(ref.width(), 20);
     EXPECT_EQ(ref.height(), 5);
     EXPECT_EQ(ref.stride(), 80);
@@ -59,7 +61,7 @@ TEST(FramePool, ResizesSlotsOnSizeChange) {
 TEST(FramePool, CopiesShareTheSlotAndLastReleaseRingsTheDoorbell) {
     FramePool pool(1);
     pool.returned().drain();
-    FrameRef a = pool.acquire(8, 8);
+    FrameRef a = pool.acquire(8, 8).publish();
     FrameRef b = a;
     FrameRef c;
     c = b;
@@ -74,9 +76,37 @@ TEST(FramePool, CopiesShareTheSlotAndLastReleaseRingsTheDoorbell) {
     EXPECT_TRUE(pool.acquire(8, 8));
 }
 
+// What the network side holds must not expose a way to write the pixels.
+template <class T>
+concept WritableThroughRef = requires(T& r) { r.mutable_data(); };
+
+TEST(FramePool, OnlyTheWriterWritesAndPublishingHandsOverThePixels) {
+    static_assert(!std::is_copy_constructible_v<FrameWriter>);
+    static_assert(!WritableThroughRef<FrameRef>);
+    static_assert(std::is_same_v<decltype(std::declval<const FrameRef&>().data()), const uint8_t*>);
+    FramePool pool(1);
+    FrameWriter writer = pool.acquire(4, 2);
+    ASSERT_TRUE(writer);
+    writer.data()[5] = 0xab;
+    FrameRef ref = std::move(writer).publish();
+    ASSERT_TRUE(ref);
+    EXPECT_EQ(ref.data()[5], 0xab);
+    EXPECT_EQ(ref.stride(), 16);
+    EXPECT_EQ(pool.in_use(), 1u);
+    ref.reset();
+    EXPECT_EQ(pool.in_use(), 0u);
+}
+
+TEST(FramePool, AWriterDroppedUnpublishedReturnsItsSlot) {
+    FramePool pool(1);
+    { FrameWriter writer = pool.acquire(8, 8); }
+    EXPECT_EQ(pool.in_use(), 0u);
+    EXPECT_TRUE(pool.acquire(8, 8));
+}
+
 TEST(FramePool, ReleaseFromAnotherThreadFreesTheSlot) {
     FramePool pool(2);
-    FrameRef ref = pool.acquire(16, 16);
+    FrameRef ref = pool.acquire(16, 16).publish();
     std::thread t([r = std::move(ref)]() mutable { r.reset(); });
     t.join();
     EXPECT_EQ(pool.in_use(), 0u);
@@ -134,7 +164,7 @@ TEST(BoundedQueue, ManyProducersNeverExceedTheBound) {
 
 TEST(Channels, FrameEventsHoldSlotsUntilConsumed) {
     Channels ch;
-    FrameRef ref = ch.frames.acquire(32, 32);
+    FrameRef ref = ch.frames.acquire(32, 32).publish();
     ASSERT_TRUE(ref);
     FrameEvent ev{1, 32, 32, {Rect{0, 0, 32, 32}}, std::move(ref)};
     ASSERT_TRUE(ch.to_bridge.try_push(DesktopEvent(std::move(ev))));
