@@ -7,19 +7,14 @@
 #include "compositor/pointer.hpp"
 #include "compositor/server.hpp"
 #include "shared/metrics.hpp"
+#include "shared/overloaded.hpp"
+#include "shared/thread_affinity.hpp"
 
 namespace deskpod::compositor {
-namespace {
-template <class... Ts>
-struct Overloaded : Ts... {
-    using Ts::operator()...;
-};
-template <class... Ts>
-Overloaded(Ts...) -> Overloaded<Ts...>;
-}  // namespace
 
 void Server::handle_input_doorbell() {
     // Drain first: a ring after this point wakes the loop again, so nothing is lost.
+    compositor_thread.check("Server::handle_input_doorbell");
     channels.to_compositor.doorbell().drain();
     DesktopRequest event;
     while (channels.to_compositor.try_pop(event)) {

@@ -24,6 +24,7 @@
 #include "compositor/wlr_log.hpp"
 #include "compositor/xwayland.hpp"
 #include "shared/metrics.hpp"
+#include "shared/thread_affinity.hpp"
 
 namespace deskpod::compositor {
 namespace {
@@ -125,6 +126,7 @@ uint32_t Server::now_msec() const {
 }
 
 bool Server::publish(DesktopEvent&& event) {
+    compositor_thread.check("Server::publish");
     if (channels.to_bridge.try_push(std::move(event)))
         return true;
     log.debug("network queue full: event dropped");
@@ -438,6 +440,7 @@ void Server::on_desktop_ready() {
 int Server::run() {
     if (!started_)
         throw std::logic_error("Compositor::run before start");
+    compositor_thread.bind_to_current_thread();
     running_ = true;
     // With Xwayland the session waits for it, so DISPLAY works from the first command.
     if (!xwayland || xwayland->ready()) {
@@ -458,6 +461,7 @@ int Server::run() {
     }
     wl_display_run(display);
     running_ = false;
+    compositor_thread.unbind();
     session->stop();
     log.info("compositor stopped");
     return exit_code_;

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
+#include <variant>
 
 #include "rdp-bridge/asio.hpp"
 #include "rdp-bridge/clipboard/broker.hpp"
@@ -18,6 +19,8 @@
 #include "rdp-bridge/rdp/server.hpp"
 #include "shared/log.hpp"
 #include "shared/metrics.hpp"
+#include "shared/overloaded.hpp"
+#include "shared/thread_affinity.hpp"
 
 namespace deskpod {
 
@@ -113,11 +116,13 @@ void Bridge::Impl::start() {
     asio::post(io, [this] { drain(); });
     work.emplace(io.get_executor());
     thread = std::thread([this] {
+        network_thread.bind_to_current_thread();
         try {
             io.run();
         } catch (const std::exception& e) {
             log.error("network loop failed: {}", e.what());
         }
+        network_thread.unbind();
     });
     started = true;
 }
@@ -138,32 +143,33 @@ void Bridge::Impl::drain() {
 }
 
 void Bridge::Impl::handle(DesktopEvent& event) {
-    if (auto* frame = std::get_if<FrameEvent>(&event)) {
-        desktop.apply_frame(*frame);
-        frame->buffer.reset();  // the pool slot returns now, not when the variant is reused
-    } else if (auto* size = std::get_if<DesktopSizeEvent>(&event)) {
-        log.info("desktop is {}x{} ({})", size->width, size->height,
-                 describe_layout(size->monitors));
-        desktop.set_layout(size->width, size->height, size->monitors);
-        if (rdp) rdp->desktop_size_settled();
-    } else if (auto* cursor = std::get_if<CursorEvent>(&event)) {
-        desktop.set_cursor(*cursor);
-    } else if (auto* session = std::get_if<SessionStateEvent>(&event)) {
-        session_running = session->running;
-        metrics().session_running.set(session->running ? 1 : 0);
-    } else if (auto* offer = std::get_if<SelectionOfferEvent>(&event)) {
-        clipboard.handle(*offer);
-    } else if (auto* data = std::get_if<SelectionDataEvent>(&event)) {
-        clipboard.handle(*data);
-    } else if (auto* paste = std::get_if<PasteRequestEvent>(&event)) {
-        clipboard.handle(*paste);
-    } else if (auto* pong = std::get_if<PongEvent>(&event)) {
-        const auto it = pending_pings.find(pong->id);
-        if (it != pending_pings.end()) {
-            // One answer proves the loop is alive for every probe still waiting.
-            finish_pings(true);
-        }
-    }
+    network_thread.check("Bridge::handle");
+    std::visit(Overloaded{
+                   [&](FrameEvent& frame) {
+                       desktop.apply_frame(frame);
+                       // The pool slot returns now, not when the variant is reused.
+                       frame.buffer.reset();
+                   },
+                   [&](const DesktopSizeEvent& size) {
+                       log.info("desktop is {}x{} ({})", size.width, size.height,
+                                describe_layout(size.monitors));
+                       desktop.set_layout(size.width, size.height, size.monitors);
+                       if (rdp) rdp->desktop_size_settled();
+                   },
+                   [&](const CursorEvent& cursor) { desktop.set_cursor(cursor); },
+                   [&](const SessionStateEvent& session) {
+                       session_running = session.running;
+                       metrics().session_running.set(session.running ? 1 : 0);
+                   },
+                   [&](const SelectionOfferEvent& offer) { clipboard.handle(offer); },
+                   [&](const SelectionDataEvent& data) { clipboard.handle(data); },
+                   [&](const PasteRequestEvent& paste) { clipboard.handle(paste); },
+                   [&](const PongEvent& pong) {
+                       // One answer proves the loop is alive for every probe still waiting.
+                       if (pending_pings.count(pong.id)) finish_pings(true);
+                   },
+               },
+               event);
 }
 
 void Bridge::Impl::ping(std::function<void(bool)> done) {

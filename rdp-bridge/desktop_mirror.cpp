@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "shared/metrics.hpp"
+#include "shared/thread_affinity.hpp"
 
 namespace deskpod {
 
@@ -15,6 +16,7 @@ DesktopMirror::DesktopMirror(int32_t width, int32_t height, int max_viewers)
 }
 
 void DesktopMirror::apply_frame(const FrameEvent& frame) {
+    network_thread.check("DesktopMirror::apply_frame");
     if (!frame.buffer) return;
     // The compositor announces sizes with DesktopSizeEvent first; a frame of another size
     // means that event was lost or reordered, so follow the frame.
@@ -50,6 +52,7 @@ void DesktopMirror::resize(int32_t width, int32_t height) {
 }
 
 void DesktopMirror::set_layout(int32_t width, int32_t height, const MonitorLayout& monitors) {
+    network_thread.check("DesktopMirror::set_layout");
     monitors_ = monitors.empty() ? single_monitor(width, height) : monitors;
     if (width != width_ || height != height_) {
         resize(width, height);
@@ -72,18 +75,21 @@ void DesktopMirror::set_layout(int32_t width, int32_t height, const MonitorLayou
 }
 
 void DesktopMirror::set_cursor(const CursorEvent& cursor) {
+    network_thread.check("DesktopMirror::set_cursor");
     cursor_ = cursor;
     has_cursor_ = true;
     for (Viewer* v : std::vector<Viewer*>(viewers_)) v->on_cursor(cursor_);
 }
 
 void DesktopMirror::add_viewer(Viewer* viewer) {
+    network_thread.check("DesktopMirror::add_viewer");
     if (std::find(viewers_.begin(), viewers_.end(), viewer) == viewers_.end()) {
         viewers_.push_back(viewer);
     }
 }
 
 void DesktopMirror::remove_viewer(Viewer* viewer) {
+    network_thread.check("DesktopMirror::remove_viewer");
     viewers_.erase(std::remove(viewers_.begin(), viewers_.end(), viewer), viewers_.end());
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "shared/thread_affinity.hpp"
+
 namespace deskpod {
 
 namespace asio = boost::asio;
@@ -278,6 +280,7 @@ bool ClipboardBroker::push(DesktopRequest&& event) {
 // ---- from the compositor -----------------------------------------------------------------
 
 void ClipboardBroker::handle(const SelectionOfferEvent& event) {
+    network_thread.check("ClipboardBroker::handle(SelectionOfferEvent)");
     const char* which = event.primary ? "primary selection" : "clipboard";
     if (barrier_) {
         // Published before the compositor applied the latest viewer offer, which replaced it.
@@ -309,6 +312,7 @@ void ClipboardBroker::handle(const SelectionOfferEvent& event) {
 }
 
 void ClipboardBroker::handle(const SelectionDataEvent& event) {
+    network_thread.check("ClipboardBroker::handle(SelectionDataEvent)");
     if (barriers_.erase(event.request_id)) {
         if (event.request_id == barrier_) {
             barrier_ = 0;
@@ -322,6 +326,7 @@ void ClipboardBroker::handle(const SelectionDataEvent& event) {
 }
 
 void ClipboardBroker::handle(const PasteRequestEvent& event) {
+    network_thread.check("ClipboardBroker::handle(PasteRequestEvent)");
     if (owner_ != Owner::viewer || event.offer_id != offer_id_ || !clients_.count(owning_viewer_)) {
         push(PasteDataInput{event.transfer_id, false, nullptr});
         log_.info("paste from a withdrawn viewer offer {} refused", event.offer_id);
