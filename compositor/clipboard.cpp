@@ -32,7 +32,8 @@ std::vector<std::string> mime_types_of(Source* source) {
     std::vector<std::string> out;
     if (!source)
         return out;
-    // wl_array_for_each does not compile in C++ (NOTES.md).
+    // Not wl_array_for_each: it assigns the array's void* data to the typed cursor without a
+    // cast, which C++ rejects.
     auto** begin = static_cast<char**>(source->mime_types.data);
     const size_t count = source->mime_types.size / sizeof(char*);
     for (size_t i = 0; i < count; ++i) {

@@ -1,6 +1,6 @@
-// deskpod's configuration: the command-line contract of DESIGN.md, filled from (in rising
-// precedence) built-in defaults, a --config TOML file, DESKPOD_* environment variables and the
-// command line.
+// deskpod's configuration: the command-line contract of docs/configuration.md, filled from (in
+// rising precedence) built-in defaults, a --config TOML file, DESKPOD_* environment variables
+// and the command line.
 #pragma once
 
 #include <cstdint>

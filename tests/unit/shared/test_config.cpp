@@ -1,5 +1,5 @@
-// The command-line contract of DESIGN.md: every option from each source, precedence, and the
-// error a user sees for each kind of mistake.
+// The command-line contract of docs/configuration.md: every option from each source,
+// precedence, and the error a user sees for each kind of mistake.
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
