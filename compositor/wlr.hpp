@@ -1,6 +1,7 @@
 // The one place wlroots is included from C++. wlroots 0.15 headers are C99: they use
-// `[static N]` array parameters and C++ keywords as field names, so they are wrapped here
-// (NOTES.md). Every other file includes this header instead of <wlr/...>.
+// `[static N]` array parameters and C++ keywords (class, namespace, delete) as field names, so
+// they are included with `static` and those keywords #defined away. Every other file includes
+// this header instead of <wlr/...>.
 #pragma once
 
 // Non-wlroots dependencies first, with `static` intact: their inline functions must stay static.

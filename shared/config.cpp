@@ -15,12 +15,13 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "shared/monitors.hpp"
+
 extern char** environ;
 
 namespace deskpod {
 namespace {
 
-constexpr int kMinWidth = 320, kMinHeight = 200, kMaxSide = 8192;
 constexpr int kMaxClientsLimit = 64;
 constexpr uint64_t kMinClipboard = 1024;
 constexpr uint64_t kMaxClipboard = uint64_t(1) << 30;
@@ -161,8 +162,9 @@ std::string require_nonempty(std::string_view v, std::string_view form, const Or
 }
 
 uint64_t parse_size_bytes(std::string_view v, const Origin& origin) {
-    constexpr std::string_view form =
-        "BYTES between 1024 and 1073741824 (a K, M or G suffix multiplies by 1024s)";
+    const std::string form =
+        fmt::format("BYTES between {} and {} (a K, M or G suffix multiplies by 1024s)",
+                    kMinClipboard, kMaxClipboard);
     uint64_t multiplier = 1;
     std::string_view digits = v;
     if (!v.empty()) {
@@ -195,160 +197,287 @@ uint64_t parse_size_bytes(std::string_view v, const Origin& origin) {
 }
 
 using Apply = void (*)(Config&, std::string_view, const Origin&);
+// An option's default as a value the option accepts, read from a default Config.
+using ShowDefault = std::string (*)(const Config&);
 
-struct OptionSpec {
-    std::string_view name;     // without the leading dashes
-    std::string_view metavar;  // empty: a flag that takes no value on the command line
-    Apply apply;
-    bool settable_outside_cli;  // false for --config, --help, --version
+// The sections of --help, in this order.
+enum class Group { desktop, network, security, logging, other };
+
+constexpr std::string_view kGroupHeadings[] = {
+    "Desktop:",
+    "Network (HOST:PORT accepts an IPv4 address, [IPv6] address or host name;\n"
+    "\"off\" disables the listener):",
+    "Security:",
+    "Logging:",
+    "Other:",
 };
 
-constexpr std::string_view kSizeForm = "WxH between 320x200 and 8192x8192";
+// One option, and everything --help says about it: the help is generated from this table, and
+// the defaults it shows are read from Config's initializers, so neither can drift.
+struct OptionSpec {
+    std::string_view name;          // without the leading dashes
+    std::string_view metavar = {};  // empty: a flag that takes no value on the command line
+    Group group = Group::other;
+    // What it does, one paragraph that --help wraps. It names limits as {min_size}, {max_size},
+    // {max_clients}, {min_clipboard} and {max_clipboard} (help_limits()) instead of repeating
+    // them. An option with no help and no default shares the text of the one before it
+    // (--tls-key with --tls-cert); --no-X is listed beside --X.
+    std::string_view help = {};
+    ShowDefault shown_default = nullptr;  // null: no single default value (or none)
+    std::string_view default_note = {};   // a default that is not one value, in words
+    bool settable_outside_cli = true;     // false for --config, --help, --version, --no-*
+    Apply apply = nullptr;                // null for the options tokenize() handles itself
+};
+
+constexpr std::pair<std::string_view, BackendKind> kBackendChoices[] = {
+    {"headless", BackendKind::headless}, {"x11", BackendKind::x11}};
+constexpr std::pair<std::string_view, RdpSecurity> kRdpSecurityChoices[] = {
+    {"nla", RdpSecurity::nla}, {"tls", RdpSecurity::tls}};
+constexpr std::pair<std::string_view, SessionExit> kSessionExitChoices[] = {
+    {"restart", SessionExit::restart}, {"quit", SessionExit::quit}};
+constexpr std::pair<std::string_view, LogLevel> kLogLevelChoices[] = {{"error", LogLevel::error},
+                                                                      {"warn", LogLevel::warn},
+                                                                      {"info", LogLevel::info},
+                                                                      {"debug", LogLevel::debug}};
+constexpr std::pair<std::string_view, LogFormat> kLogFormatChoices[] = {{"text", LogFormat::text},
+                                                                        {"json", LogFormat::json}};
+
+template <typename Enum, size_t N>
+std::string choice_name(Enum value, const std::pair<std::string_view, Enum> (&choices)[N]) {
+    for (const auto& [name, v] : choices) {
+        if (v == value)
+            return std::string(name);
+    }
+    return "?";
+}
+
+std::string size_form() {
+    return fmt::format("WxH between {}x{} and {}x{}", MonitorLimits::kMinWidth,
+                       MonitorLimits::kMinHeight, MonitorLimits::kMaxSide, MonitorLimits::kMaxSide);
+}
 constexpr std::string_view kUserForm =
     "NAME of 1-64 characters without spaces, ':' or control characters";
 constexpr std::string_view kSocketForm =
     "NAME of 1-64 characters from A-Z a-z 0-9 . _ - (not . or ..)";
 
 const OptionSpec kOptions[] = {
-    {"config", "FILE", nullptr, false},
-    {"backend", "headless|x11",
-     [](Config& c, std::string_view v, const Origin& o) {
-         static constexpr std::pair<std::string_view, BackendKind> kChoices[] = {
-             {"headless", BackendKind::headless}, {"x11", BackendKind::x11}};
-         c.backend = parse_choice(v, kChoices, o);
-     },
-     true},
-    {"size", "WxH",
-     [](Config& c, std::string_view v, const Origin& o) {
-         size_t x = v.find_first_of("xX");
-         if (x == std::string_view::npos)
-             invalid(o, kSizeForm, v);
-         const auto w = parse_unsigned(v.substr(0, x));
-         const auto h = parse_unsigned(v.substr(x + 1));
-         if (!w || !h || *w < kMinWidth || *w > kMaxSide || *h < kMinHeight || *h > kMaxSide) {
-             invalid(o, kSizeForm, v);
-         }
-         c.width = int32_t(*w);
-         c.height = int32_t(*h);
-     },
-     true},
-    {"rdp", "HOST:PORT|off",
-     [](Config& c, std::string_view v, const Origin& o) { c.rdp = parse_endpoint(v, o); }, true},
-    {"guac", "HOST:PORT|off",
-     [](Config& c, std::string_view v, const Origin& o) { c.guac = parse_endpoint(v, o); }, true},
-    {"http", "HOST:PORT|off",
-     [](Config& c, std::string_view v, const Origin& o) { c.http = parse_endpoint(v, o); }, true},
-    {"rdp-security", "nla|tls",
-     [](Config& c, std::string_view v, const Origin& o) {
-         static constexpr std::pair<std::string_view, RdpSecurity> kChoices[] = {
-             {"nla", RdpSecurity::nla}, {"tls", RdpSecurity::tls}};
-         c.rdp_security = parse_choice(v, kChoices, o);
-     },
-     true},
-    {"user", "NAME",
-     [](Config& c, std::string_view v, const Origin& o) {
-         // ':' separates fields of the NTLM SAM file that NLA checks the user against.
-         const bool bad =
-             v.empty() || v.size() > 64 || std::any_of(v.begin(), v.end(), [](unsigned char ch) {
-                 return ch <= 0x20 || ch == 0x7f || ch == ':';
-             });
-         if (bad)
-             invalid(o, kUserForm, v);
-         c.user = std::string(v);
-     },
-     true},
-    {"password-file", "FILE",
-     [](Config& c, std::string_view v, const Origin& o) {
-         c.password_file = require_nonempty(v, "FILE (a path)", o);
-     },
-     true},
-    {"tls-cert", "FILE",
-     [](Config& c, std::string_view v, const Origin& o) {
-         c.tls_cert = require_nonempty(v, "FILE (a PEM certificate path)", o);
-     },
-     true},
-    {"tls-key", "FILE",
-     [](Config& c, std::string_view v, const Origin& o) {
-         c.tls_key = require_nonempty(v, "FILE (a PEM private key path)", o);
-     },
-     true},
-    {"state-dir", "DIR",
-     [](Config& c, std::string_view v, const Origin& o) {
-         // Absolute, so the path printed at startup and stored in logs means the same later.
-         c.state_dir = std::filesystem::absolute(require_nonempty(v, "DIR (a path)", o))
-                           .lexically_normal()
-                           .string();
-         if (c.state_dir.size() > 1 && c.state_dir.back() == '/')
-             c.state_dir.pop_back();
-     },
-     true},
-    {"session", "COMMAND",
-     [](Config& c, std::string_view v, const Origin& o) {
-         c.session = require_nonempty(v, "COMMAND (run through /bin/sh -c)", o);
-     },
-     true},
-    {"session-exit", "restart|quit",
-     [](Config& c, std::string_view v, const Origin& o) {
-         static constexpr std::pair<std::string_view, SessionExit> kChoices[] = {
-             {"restart", SessionExit::restart}, {"quit", SessionExit::quit}};
-         c.session_exit = parse_choice(v, kChoices, o);
-     },
-     true},
-    {"wayland-socket", "NAME",
-     [](Config& c, std::string_view v, const Origin& o) {
-         // The name is joined to $XDG_RUNTIME_DIR and must fit sockaddr_un with it.
-         const bool bad = v.empty() || v.size() > 64 || v == "." || v == ".." ||
-                          std::any_of(v.begin(), v.end(), [](unsigned char ch) {
-                              return !std::isalnum(ch) && ch != '.' && ch != '_' && ch != '-';
-                          });
-         if (bad)
-             invalid(o, kSocketForm, v);
-         c.wayland_socket = std::string(v);
-     },
-     true},
-    {"xwayland", "",
-     [](Config& c, std::string_view v, const Origin& o) { c.xwayland = parse_flag(v, o); }, true},
-    {"no-xwayland", "", [](Config& c, std::string_view, const Origin&) { c.xwayland = false; },
-     false},
-    {"max-clients", "N",
-     [](Config& c, std::string_view v, const Origin& o) {
-         const auto n = parse_unsigned(v);
-         if (!n || *n < 1 || *n > uint64_t(kMaxClientsLimit)) {
-             invalid(o, "N between 1 and 64", v);
-         }
-         c.max_clients = int(*n);
-     },
-     true},
-    {"clipboard-limit", "BYTES",
-     [](Config& c, std::string_view v, const Origin& o) {
-         c.clipboard_limit = parse_size_bytes(v, o);
-     },
-     true},
-    {"primary-selection", "",
-     [](Config& c, std::string_view v, const Origin& o) { c.primary_selection = parse_flag(v, o); },
-     true},
-    {"no-primary-selection", "",
-     [](Config& c, std::string_view, const Origin&) { c.primary_selection = false; }, false},
-    {"log-level", "error|warn|info|debug",
-     [](Config& c, std::string_view v, const Origin& o) {
-         static constexpr std::pair<std::string_view, LogLevel> kChoices[] = {
-             {"error", LogLevel::error},
-             {"warn", LogLevel::warn},
-             {"info", LogLevel::info},
-             {"debug", LogLevel::debug}};
-         c.log_level = parse_choice(v, kChoices, o);
-     },
-     true},
-    {"log-format", "text|json",
-     [](Config& c, std::string_view v, const Origin& o) {
-         static constexpr std::pair<std::string_view, LogFormat> kChoices[] = {
-             {"text", LogFormat::text}, {"json", LogFormat::json}};
-         c.log_format = parse_choice(v, kChoices, o);
-     },
-     true},
-    {"version", "", nullptr, false},
-    {"licenses", "", nullptr, false},
-    {"help", "", nullptr, false},
+    {.name = "config",
+     .metavar = "FILE",
+     .group = Group::other,
+     .help = "TOML file with options (env: DESKPOD_CONFIG)",
+     .settable_outside_cli = false},
+    {.name = "backend",
+     .metavar = "headless|x11",
+     .group = Group::desktop,
+     .help = "where the desktop is drawn; x11 draws into $DISPLAY (e.g. Xvfb).",
+     .shown_default = [](const Config& c) { return choice_name(c.backend, kBackendChoices); },
+     .apply = [](Config& c, std::string_view v,
+                 const Origin& o) { c.backend = parse_choice(v, kBackendChoices, o); }},
+    {.name = "size",
+     .metavar = "WxH",
+     .group = Group::desktop,
+     .help = "initial desktop size, {min_size} to {max_size}; clients may resize it.",
+     .shown_default = [](const Config& c) { return fmt::format("{}x{}", c.width, c.height); },
+     .apply =
+         [](Config& c, std::string_view v, const Origin& o) {
+             size_t x = v.find_first_of("xX");
+             if (x == std::string_view::npos)
+                 invalid(o, size_form(), v);
+             const auto w = parse_unsigned(v.substr(0, x));
+             const auto h = parse_unsigned(v.substr(x + 1));
+             if (!w || !h || *w < MonitorLimits::kMinWidth || *w > MonitorLimits::kMaxSide ||
+                 *h < MonitorLimits::kMinHeight || *h > MonitorLimits::kMaxSide) {
+                 invalid(o, size_form(), v);
+             }
+             c.width = int32_t(*w);
+             c.height = int32_t(*h);
+         }},
+    {.name = "rdp",
+     .metavar = "HOST:PORT|off",
+     .group = Group::network,
+     .help = "RDP for native clients.",
+     .shown_default = [](const Config& c) { return c.rdp.to_string(); },
+     .apply = [](Config& c, std::string_view v, const Origin& o) { c.rdp = parse_endpoint(v, o); }},
+    {.name = "guac",
+     .metavar = "HOST:PORT|off",
+     .group = Group::network,
+     .help = "guacd-compatible endpoint for Apache Guacamole; it has no authentication of its "
+             "own, so keep it on loopback or behind a network policy.",
+     .shown_default = [](const Config& c) { return c.guac.to_string(); },
+     .apply = [](Config& c, std::string_view v,
+                 const Origin& o) { c.guac = parse_endpoint(v, o); }},
+    {.name = "http",
+     .metavar = "HOST:PORT|off",
+     .group = Group::network,
+     .help = "web client, WebSocket tunnel, /metrics, /healthz, /readyz.",
+     .shown_default = [](const Config& c) { return c.http.to_string(); },
+     .apply = [](Config& c, std::string_view v,
+                 const Origin& o) { c.http = parse_endpoint(v, o); }},
+    {.name = "rdp-security",
+     .metavar = "nla|tls",
+     .group = Group::security,
+     .help = "nla: Network Level Authentication (CredSSP) before the session starts; tls: TLS "
+             "only, the credentials in the client's logon info are checked.",
+     .shown_default =
+         [](const Config& c) { return choice_name(c.rdp_security, kRdpSecurityChoices); },
+     .apply = [](Config& c, std::string_view v,
+                 const Origin& o) { c.rdp_security = parse_choice(v, kRdpSecurityChoices, o); }},
+    {.name = "user",
+     .metavar = "NAME",
+     .group = Group::security,
+     .help = "user name clients log in with.",
+     .shown_default = [](const Config& c) { return c.user; },
+     .apply =
+         [](Config& c, std::string_view v, const Origin& o) {
+             // ':' separates fields of the NTLM SAM file that NLA checks the user against.
+             const bool bad = v.empty() || v.size() > 64 ||
+                              std::any_of(v.begin(), v.end(), [](unsigned char ch) {
+                                  return ch <= 0x20 || ch == 0x7f || ch == ':';
+                              });
+             if (bad)
+                 invalid(o, kUserForm, v);
+             c.user = std::string(v);
+         }},
+    {.name = "password-file",
+     .metavar = "FILE",
+     .group = Group::security,
+     .help = "file holding the password (a trailing newline is ignored). Else $DESKPOD_PASSWORD, "
+             "else a password generated once into the state dir and printed.",
+     .apply = [](Config& c, std::string_view v,
+                 const Origin& o) { c.password_file = require_nonempty(v, "FILE (a path)", o); }},
+    {.name = "tls-cert",
+     .metavar = "FILE",
+     .group = Group::security,
+     .help = "PEM certificate; give --tls-key with it. Else a self-signed pair generated once "
+             "into the state dir.",
+     .apply =
+         [](Config& c, std::string_view v, const Origin& o) {
+             c.tls_cert = require_nonempty(v, "FILE (a PEM certificate path)", o);
+         }},
+    {.name = "tls-key",
+     .metavar = "FILE",
+     .group = Group::security,
+     .apply =
+         [](Config& c, std::string_view v, const Origin& o) {
+             c.tls_key = require_nonempty(v, "FILE (a PEM private key path)", o);
+         }},
+    {.name = "state-dir",
+     .metavar = "DIR",
+     .group = Group::security,
+     .help = "holds the generated password and TLS pair (0700).",
+     // What default_state_dir() picks.
+     .default_note = "$XDG_STATE_HOME/deskpod, else $HOME/.local/state/deskpod",
+     .apply =
+         [](Config& c, std::string_view v, const Origin& o) {
+             // Absolute, so the path printed at startup and stored in logs means the same later.
+             c.state_dir = std::filesystem::absolute(require_nonempty(v, "DIR (a path)", o))
+                               .lexically_normal()
+                               .string();
+             if (c.state_dir.size() > 1 && c.state_dir.back() == '/')
+                 c.state_dir.pop_back();
+         }},
+    {.name = "session",
+     .metavar = "COMMAND",
+     .group = Group::desktop,
+     .help = "run through /bin/sh -c once the desktop is ready.",
+     .shown_default = [](const Config& c) { return c.session; },
+     .apply =
+         [](Config& c, std::string_view v, const Origin& o) {
+             c.session = require_nonempty(v, "COMMAND (run through /bin/sh -c)", o);
+         }},
+    {.name = "session-exit",
+     .metavar = "restart|quit",
+     .group = Group::desktop,
+     .help = "what to do when the session exits.",
+     .shown_default =
+         [](const Config& c) { return choice_name(c.session_exit, kSessionExitChoices); },
+     .apply = [](Config& c, std::string_view v,
+                 const Origin& o) { c.session_exit = parse_choice(v, kSessionExitChoices, o); }},
+    {.name = "wayland-socket",
+     .metavar = "NAME",
+     .group = Group::desktop,
+     .help = "socket name in $XDG_RUNTIME_DIR, exported to the session as WAYLAND_DISPLAY.",
+     .shown_default = [](const Config& c) { return c.wayland_socket; },
+     .apply =
+         [](Config& c, std::string_view v, const Origin& o) {
+             // The name is joined to $XDG_RUNTIME_DIR and must fit sockaddr_un with it.
+             const bool bad = v.empty() || v.size() > 64 || v == "." || v == ".." ||
+                              std::any_of(v.begin(), v.end(), [](unsigned char ch) {
+                                  return !std::isalnum(ch) && ch != '.' && ch != '_' && ch != '-';
+                              });
+             if (bad)
+                 invalid(o, kSocketForm, v);
+             c.wayland_socket = std::string(v);
+         }},
+    {.name = "xwayland",
+     .group = Group::desktop,
+     .help = "run X11 applications through Xwayland.",
+     // Config::xwayland stays unset; compositor/xwayland.cpp looks for the Xwayland binary.
+     .default_note = "on when Xwayland is installed",
+     .apply = [](Config& c, std::string_view v,
+                 const Origin& o) { c.xwayland = parse_flag(v, o); }},
+    {.name = "no-xwayland",
+     .group = Group::desktop,
+     .settable_outside_cli = false,
+     .apply = [](Config& c, std::string_view, const Origin&) { c.xwayland = false; }},
+    {.name = "max-clients",
+     .metavar = "N",
+     .group = Group::network,
+     .help = "simultaneous viewers, 1 to {max_clients}.",
+     .shown_default = [](const Config& c) { return std::to_string(c.max_clients); },
+     .apply =
+         [](Config& c, std::string_view v, const Origin& o) {
+             const auto n = parse_unsigned(v);
+             if (!n || *n < 1 || *n > uint64_t(kMaxClientsLimit)) {
+                 invalid(o, fmt::format("N between 1 and {}", kMaxClientsLimit), v);
+             }
+             c.max_clients = int(*n);
+         }},
+    {.name = "clipboard-limit",
+     .metavar = "BYTES",
+     .group = Group::network,
+     .help = "larger clipboards are refused; {min_clipboard} to {max_clipboard}, a K, M or G "
+             "suffix counts 1024s.",
+     .shown_default = [](const Config& c) { return std::to_string(c.clipboard_limit); },
+     .apply = [](Config& c, std::string_view v,
+                 const Origin& o) { c.clipboard_limit = parse_size_bytes(v, o); }},
+    {.name = "primary-selection",
+     .group = Group::network,
+     .help = "share the primary selection (select to copy, middle-click paste) with the viewers: "
+             "selected text reaches their clipboard, and their copies can be middle-click pasted.",
+     .shown_default =
+         [](const Config& c) { return std::string(c.primary_selection ? "on" : "off"); },
+     .apply = [](Config& c, std::string_view v,
+                 const Origin& o) { c.primary_selection = parse_flag(v, o); }},
+    {.name = "no-primary-selection",
+     .group = Group::network,
+     .settable_outside_cli = false,
+     .apply = [](Config& c, std::string_view, const Origin&) { c.primary_selection = false; }},
+    {.name = "log-level",
+     .metavar = "error|warn|info|debug",
+     .group = Group::logging,
+     .shown_default = [](const Config& c) { return choice_name(c.log_level, kLogLevelChoices); },
+     .apply = [](Config& c, std::string_view v,
+                 const Origin& o) { c.log_level = parse_choice(v, kLogLevelChoices, o); }},
+    {.name = "log-format",
+     .metavar = "text|json",
+     .group = Group::logging,
+     .shown_default = [](const Config& c) { return choice_name(c.log_format, kLogFormatChoices); },
+     .apply = [](Config& c, std::string_view v,
+                 const Origin& o) { c.log_format = parse_choice(v, kLogFormatChoices, o); }},
+    {.name = "version",
+     .group = Group::other,
+     .help = "print the version and exit",
+     .settable_outside_cli = false},
+    {.name = "licenses",
+     .group = Group::other,
+     .help = "print deskpod's licence and the licences and notices of the third-party code in the "
+             "binary, and exit",
+     .settable_outside_cli = false},
+    {.name = "help",
+     .group = Group::other,
+     .help = "print this help and exit",
+     .settable_outside_cli = false},
 };
 
 const OptionSpec* find_option(std::string_view name) {
@@ -520,6 +649,129 @@ void print(const std::string& text) {
     std::fflush(stdout);
 }
 
+// --help's columns: option names from 2, their text from 30, a default value from 63.
+constexpr size_t kHelpTextColumn = 30;
+constexpr size_t kHelpDefaultColumn = 63;
+constexpr size_t kHelpWidth = 80;
+
+std::string help_limits(std::string_view text) {
+    return fmt::format(
+        fmt::runtime(text),
+        fmt::arg("min_size",
+                 fmt::format("{}x{}", MonitorLimits::kMinWidth, MonitorLimits::kMinHeight)),
+        fmt::arg("max_size",
+                 fmt::format("{}x{}", MonitorLimits::kMaxSide, MonitorLimits::kMaxSide)),
+        fmt::arg("max_clients", kMaxClientsLimit), fmt::arg("min_clipboard", kMinClipboard),
+        fmt::arg("max_clipboard", kMaxClipboard));
+}
+
+// Appends `text` to `lines` as new lines of at most `width` characters, breaking at spaces.
+void wrap(std::string_view text, size_t width, std::vector<std::string>& lines) {
+    bool fresh = true;
+    size_t start = 0;
+    while (start < text.size()) {
+        const size_t end = std::min(text.find(' ', start), text.size());
+        const std::string_view word = text.substr(start, end - start);
+        start = end + 1;
+        if (word.empty())
+            continue;
+        if (fresh || lines.back().size() + 1 + word.size() > width) {
+            lines.emplace_back(word);
+            fresh = false;
+        } else {
+            lines.back() += ' ';
+            lines.back() += word;
+        }
+    }
+}
+
+// --no-X is listed beside --X rather than on a line of its own.
+const OptionSpec* negation_of(const OptionSpec& spec) {
+    return spec.metavar.empty() ? find_option("no-" + std::string(spec.name)) : nullptr;
+}
+bool is_negation(const OptionSpec& spec) {
+    return spec.name.substr(0, 3) == "no-" && find_option(spec.name.substr(3));
+}
+
+// What --help says about one option, as lines that start at kHelpTextColumn. A default value
+// goes to kHelpDefaultColumn (spaces lead up to it), on a line of its own when the text ends
+// too close to it.
+std::vector<std::string> describe(const OptionSpec& spec) {
+    constexpr size_t width = kHelpWidth - kHelpTextColumn;
+    std::vector<std::string> lines;
+    wrap(help_limits(spec.help), width, lines);
+    if (spec.shown_default) {
+        constexpr size_t column = kHelpDefaultColumn - kHelpTextColumn;
+        if (lines.empty() || lines.back().size() >= column)
+            lines.emplace_back();
+        lines.back().resize(column, ' ');
+        lines.back() += "default: " + spec.shown_default(Config{});
+    }
+    if (!spec.default_note.empty())
+        wrap("default: " + std::string(spec.default_note), width, lines);
+    if (spec.metavar.empty() && spec.settable_outside_cli) {
+        // A bare flag cannot be written in the environment; say what can.
+        wrap(fmt::format("(environment: {}=1 or 0)", env_name(spec.name)), width, lines);
+    }
+    return lines;
+}
+
+// Option names stack in the margin, one per line of their shared text; a name too wide for
+// the margin gets a line of its own, unless the text's line starts far enough right (a lone
+// default value).
+std::string render_help_block(const std::vector<std::string>& names,
+                              const std::vector<std::string>& text) {
+    std::string out;
+    size_t line = 0;
+    auto emit = [&](std::string margin) {
+        const std::string& t = text[line++];
+        const size_t column = kHelpTextColumn + std::min(t.find_first_not_of(' '), t.size());
+        margin.resize(column, ' ');
+        out += margin + t.substr(column - kHelpTextColumn) + '\n';
+    };
+    for (const std::string& name : names) {
+        if (line < text.size() &&
+            name.size() <
+                kHelpTextColumn + std::min(text[line].find_first_not_of(' '), text[line].size())) {
+            emit(name);
+        } else {
+            out += name + '\n';
+        }
+    }
+    while (line < text.size())
+        emit("");
+    return out;
+}
+
+std::string help_for_group(Group group) {
+    std::string out;
+    std::vector<std::string> names;
+    std::vector<std::string> text;
+    for (const OptionSpec& spec : kOptions) {
+        if (spec.group != group || is_negation(spec))
+            continue;
+        std::string name = "  --" + std::string(spec.name);
+        if (const OptionSpec* negation = negation_of(spec))
+            name += ", --" + std::string(negation->name);
+        if (!spec.metavar.empty())
+            name += " " + std::string(spec.metavar);
+        // An option with nothing of its own to say shares the text of the one before it
+        // (--tls-cert and --tls-key).
+        const bool own_text =
+            !spec.help.empty() || spec.shown_default || !spec.default_note.empty();
+        if (own_text || names.empty()) {
+            if (!names.empty())
+                out += render_help_block(names, text);
+            names.clear();
+            text = describe(spec);
+        }
+        names.push_back(std::move(name));
+    }
+    if (!names.empty())
+        out += render_help_block(names, text);
+    return out;
+}
+
 }  // namespace
 
 std::string Endpoint::to_string() const {
@@ -595,6 +847,13 @@ ParseOutcome parse_config(int argc, char** argv, Config& out) {
 }
 
 std::string help_text() {
+    std::string options;
+    for (size_t group = 0; group < std::size(kGroupHeadings); ++group) {
+        options += kGroupHeadings[group];
+        options += '\n';
+        options += help_for_group(Group(group));
+        options += '\n';
+    }
     return fmt::format(
         R"(Usage: deskpod [--config FILE] [options]
 
@@ -607,66 +866,7 @@ in the TOML file given by --config or DESKPOD_CONFIG (max-clients = 8).
 Precedence, lowest first: defaults, config file, environment, command line.
 Options take "--opt value" or "--opt=value".
 
-Desktop:
-  --backend headless|x11      where the desktop is drawn; x11 draws into $DISPLAY
-                              (e.g. Xvfb).                     default: headless
-  --size WxH                  initial desktop size, 320x200 to 8192x8192; clients
-                              may resize it.                   default: 1920x1080
-  --session COMMAND           run through /bin/sh -c once the desktop is ready.
-                                                               default: foot
-  --session-exit restart|quit what to do when the session exits. default: restart
-  --wayland-socket NAME       socket name in $XDG_RUNTIME_DIR, exported to the
-                              session as WAYLAND_DISPLAY.      default: wayland-deskpod
-  --xwayland, --no-xwayland   run X11 applications through Xwayland.
-                              default: on when Xwayland is installed
-                              (environment: DESKPOD_XWAYLAND=1 or 0)
-
-Network (HOST:PORT accepts an IPv4 address, [IPv6] address or host name;
-"off" disables the listener):
-  --rdp HOST:PORT|off         RDP for native clients.          default: 0.0.0.0:3389
-  --guac HOST:PORT|off        guacd-compatible endpoint for Apache Guacamole; it
-                              has no authentication of its own, so keep it on
-                              loopback or behind a network policy.
-                                                               default: 127.0.0.1:4822
-  --http HOST:PORT|off        web client, WebSocket tunnel, /metrics, /healthz,
-                              /readyz.                         default: 0.0.0.0:8080
-  --max-clients N             simultaneous viewers, 1 to 64.   default: 4
-  --clipboard-limit BYTES     larger clipboards are refused; 1024 to 1073741824,
-                              a K, M or G suffix counts 1024s. default: 16777216
-  --primary-selection, --no-primary-selection
-                              share the primary selection (select to copy,
-                              middle-click paste) with the viewers: selected text
-                              reaches their clipboard, and their copies can be
-                              middle-click pasted.             default: off
-                              (environment: DESKPOD_PRIMARY_SELECTION=1 or 0)
-
-Security:
-  --rdp-security nla|tls      nla: Network Level Authentication (CredSSP) before
-                              the session starts; tls: TLS only, the credentials
-                              in the client's logon info are checked.
-                                                               default: nla
-  --user NAME                 user name clients log in with.   default: deskpod
-  --password-file FILE        file holding the password (a trailing newline is
-                              ignored). Else $DESKPOD_PASSWORD, else a password
-                              generated once into the state dir and printed.
-  --tls-cert FILE             PEM certificate; give --tls-key with it. Else a
-  --tls-key FILE              self-signed pair generated once into the state dir.
-  --state-dir DIR             holds the generated password and TLS pair (0700).
-                              default: $XDG_STATE_HOME/deskpod, else
-                              $HOME/.local/state/deskpod
-
-Logging:
-  --log-level error|warn|info|debug                            default: info
-  --log-format text|json                                       default: text
-
-Other:
-  --config FILE               TOML file with options (env: DESKPOD_CONFIG)
-  --version                   print the version and exit
-  --licenses                  print deskpod's licence and the licences and notices
-                              of the third-party code in the binary, and exit
-  --help                      print this help and exit
-
-Example:
+{}Example:
   DESKPOD_PASSWORD=secret deskpod --size 1280x800 --rdp 0.0.0.0:3389 \
       --session 'firefox-esr' --max-clients 2
 
@@ -680,7 +880,18 @@ Example:
 Invalid options or values exit with status 2. Documentation: docs/configuration.md
 and docs/security.md. deskpod {}
 )",
-        DESKPOD_VERSION);
+        options, DESKPOD_VERSION);
+}
+
+std::vector<OptionDoc> documented_options() {
+    const Config defaults;
+    std::vector<OptionDoc> out;
+    for (const OptionSpec& spec : kOptions) {
+        out.push_back({std::string(spec.name), std::string(spec.metavar),
+                       spec.shown_default ? spec.shown_default(defaults) : std::string(),
+                       std::string(spec.default_note)});
+    }
+    return out;
 }
 
 }  // namespace deskpod

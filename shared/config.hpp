@@ -1,6 +1,6 @@
-// deskpod's configuration: the command-line contract of DESIGN.md, filled from (in rising
-// precedence) built-in defaults, a --config TOML file, DESKPOD_* environment variables and the
-// command line.
+// deskpod's configuration: the command-line contract of docs/configuration.md, filled from (in
+// rising precedence) built-in defaults, a --config TOML file, DESKPOD_* environment variables
+// and the command line.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,7 @@ struct Endpoint {
     std::string host;
     uint16_t port = 0;
     std::string to_string() const;  // "host:port" or "off"
+    bool operator==(const Endpoint&) const = default;
 };
 
 enum class BackendKind { headless, x11 };
@@ -53,6 +54,8 @@ struct Config {
     // Filled by resolve_secrets() (never from the command line):
     std::string password;
     bool password_generated = false;
+
+    bool operator==(const Config&) const = default;
 };
 
 // Bad user input: the message names the option and the accepted form. main() prints it and
@@ -75,7 +78,18 @@ ParseOutcome parse_config(int argc, char** argv, Config& out);
 ParseOutcome parse_config(const std::vector<std::string>& args,
                           const std::vector<std::string>& environment, Config& out);
 
+// The --help text, generated from the option table.
 std::string help_text();
+
+// What --help shows of each option, in the order of the option table, so tests can hold the
+// help to the table.
+struct OptionDoc {
+    std::string name;           // without the leading dashes
+    std::string metavar;        // empty for a flag
+    std::string default_value;  // the default, as a value the option accepts; empty if none
+    std::string default_note;   // a default that is not one value, in words
+};
+std::vector<OptionDoc> documented_options();
 
 // Creates the state dir (0700), loads or generates the password (0600) and the TLS pair.
 // Throws ConfigError (unusable files) or std::runtime_error (I/O failure).

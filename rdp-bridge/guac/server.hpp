@@ -1,6 +1,7 @@
 // The guacd-compatible TCP endpoint (--guac): accepts Guacamole web tiers (guacamole-client,
 // guacamole-lite) exactly where they expect guacd, and runs one guac::User per connection.
-// Like guacd it has no authentication of its own, hence the loopback default (DESIGN.md).
+// Like guacd it has no authentication of its own, hence the loopback default
+// (docs/security.md).
 // Network thread only, except listen(), which runs before the network thread starts.
 #pragma once
 

@@ -2,7 +2,8 @@
 // (static files, login, WebSocket tunnel) joins the same server through its route table.
 #pragma once
 
-// Boost 1.74's asio uses std::exchange without including <utility> (NOTES.md).
+// Boost 1.74's asio uses std::exchange without including <utility> (boost/asio/awaitable.hpp,
+// under -std=c++20), so <utility> comes before any Boost header.
 #include <utility>
 
 #include <boost/asio/io_context.hpp>

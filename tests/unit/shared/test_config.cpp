@@ -1,13 +1,17 @@
-// The command-line contract of DESIGN.md: every option from each source, precedence, and the
-// error a user sees for each kind of mistake.
+// The command-line contract of docs/configuration.md: every option from each source,
+// precedence, and the error a user sees for each kind of mistake.
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -468,6 +472,82 @@ TEST(Config, HelpListsEveryOptionWithItsDefault) {
                                      "Example"}) {
         EXPECT_NE(out.find(option), std::string::npos) << option;
     }
+}
+
+// An option's lines in --help: its metavar and its text with the line breaks and column
+// padding collapsed to single spaces.
+struct HelpEntry {
+    std::string metavar;
+    std::string text;
+};
+
+// Reads --help as tests/deploy/deploy_common.py does, with its regular expression: an option line
+// is indented and starts with --name (", --name" for more), then maybe " METAVAR". The text of
+// an option runs to the next option line or blank line; the example at the end is not read.
+std::map<std::string, HelpEntry> parse_help(const std::string& help) {
+    const std::regex option_line(
+        R"(^\s+(--[a-z][a-z0-9-]*(?:, --[a-z][a-z0-9-]*)*)(?: ([^\s]+))?)");
+    std::map<std::string, HelpEntry> entries;
+    std::vector<std::string> current;
+    std::istringstream in(help);
+    for (std::string line; std::getline(in, line) && line != "Example:";) {
+        std::smatch m;
+        if (std::regex_search(line, m, option_line)) {
+            current.clear();
+            std::istringstream names(m[1].str());
+            for (std::string name; std::getline(names, name, ',');) {
+                name = name.substr(name.find("--") + 2);
+                entries.emplace(name, HelpEntry{m[2].str(), ""});
+                current.push_back(name);
+            }
+        } else if (line.empty()) {
+            current.clear();
+        }
+        std::istringstream words(line);
+        for (std::string word; words >> word;) {
+            for (const std::string& name : current)
+                entries[name].text += " " + word;
+        }
+    }
+    return entries;
+}
+
+TEST(Config, HelpShowsEveryOptionOfTheTableWithItsDefault) {
+    const std::vector<OptionDoc> options = documented_options();
+    const std::map<std::string, HelpEntry> help = parse_help(help_text());
+    ASSERT_GE(options.size(), 20u);
+    for (const OptionDoc& option : options) {
+        const auto it = help.find(option.name);
+        ASSERT_NE(it, help.end()) << "--" << option.name << " is not in --help";
+        EXPECT_EQ(it->second.metavar, option.metavar) << option.name;
+        if (!option.default_value.empty()) {
+            EXPECT_NE(it->second.text.find(" default: " + option.default_value), std::string::npos)
+                << option.name << ":" << it->second.text;
+        }
+        if (!option.default_note.empty()) {
+            EXPECT_NE(it->second.text.find(" default: " + option.default_note), std::string::npos)
+                << option.name << ":" << it->second.text;
+        }
+    }
+    // Nor does the help list an option the table does not have.
+    for (const auto& [name, entry] : help) {
+        EXPECT_TRUE(std::any_of(options.begin(), options.end(), [&](const OptionDoc& o) {
+            return o.name == name;
+        })) << name;
+    }
+}
+
+TEST(Config, EveryDefaultTheHelpShowsIsTheDefault) {
+    const Config defaults = parse({});
+    int checked = 0;
+    for (const OptionDoc& option : documented_options()) {
+        if (option.default_value.empty())
+            continue;
+        const Config cfg = parse({"--" + option.name + "=" + option.default_value});
+        EXPECT_TRUE(cfg == defaults) << "--" << option.name << "=" << option.default_value;
+        ++checked;
+    }
+    EXPECT_GE(checked, 15);
 }
 
 TEST(Config, VersionPrintsTheVersion) {

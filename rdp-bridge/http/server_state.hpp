@@ -1,0 +1,116 @@
+// What the parts of the HTTP server share, private to rdp-bridge/http/: the listener
+// (http_server.cpp), the connections that read requests and write responses (connection.cpp)
+// and the route table that answers them (routes.cpp).
+#pragma once
+
+#include <fcntl.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "rdp-bridge/auth/credentials.hpp"
+#include "rdp-bridge/http/http_server.hpp"
+#include "rdp-bridge/http/login.hpp"
+#include "rdp-bridge/http/websocket_tunnel.hpp"
+#include "shared/config.hpp"
+#include "shared/log.hpp"
+
+namespace deskpod {
+
+namespace http_internal {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+// Called exactly once with the response; may be called later, from another handler.
+using Respond = std::function<void(Response)>;
+// `peer` is the client's address (for the login throttle).
+using Handler = std::function<void(const Request&, const std::string& peer, Respond)>;
+
+struct Route {
+    std::vector<http::verb> methods;
+    Handler handler;
+};
+
+class HttpConnection;
+
+inline Response text_response(http::status status, std::string body,
+                              std::string_view content_type = "text/plain; charset=utf-8") {
+    Response res{status, 11};
+    res.set(http::field::content_type,
+            beast::string_view(content_type.data(), content_type.size()));
+    res.set(http::field::cache_control, "no-store");
+    res.body() = std::move(body);
+    return res;
+}
+
+inline void set_cloexec(int fd) {
+    // Sockets must not leak into the session processes the compositor forks.
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0)
+        ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
+}  // namespace http_internal
+
+struct HttpServerState {
+    HttpServerState(http_internal::asio::io_context& io_context, const Config& cfg, HttpProbes p)
+        : io(io_context),
+          config(cfg),
+          endpoint(cfg.http),
+          probes(std::move(p)),
+          acceptor(io_context) {}
+
+    http_internal::asio::io_context& io;
+    const Config& config;
+    Endpoint endpoint;
+    HttpProbes probes;
+    http_internal::tcp::acceptor acceptor;
+    uint16_t bound_port = 0;
+    bool stopped = false;
+    uint64_t next_id = 1;
+    std::map<std::string, http_internal::Route, std::less<>> routes;
+    std::unordered_map<uint64_t, std::weak_ptr<http_internal::HttpConnection>> connections;
+    log::Logger logger{"http"};
+
+    // The web client, once enable_web_client() ran.
+    guac::Host* guac = nullptr;
+    web::LoginTokens logins;
+    AuthThrottle login_throttle;
+    std::shared_ptr<web::Tunnels> tunnels = std::make_shared<web::Tunnels>();
+};
+
+namespace http_internal {
+
+// ---- connection.cpp ----
+// Accepts the next connection, and so on until the acceptor closes or the server stops.
+void accept_next(const std::shared_ptr<HttpServerState>& state);
+// Closes every open connection; those upgraded to a WebSocket tunnel are the tunnels' to close.
+void close_connections(HttpServerState& state);
+
+// ---- routes.cpp ----
+// /healthz, /readyz and /metrics.
+void add_probe_routes(HttpServerState& state);
+// The web client's assets and /session, /login, /logout.
+void add_web_routes(HttpServerState& state);
+
+}  // namespace http_internal
+
+}  // namespace deskpod
