@@ -32,7 +32,8 @@ import time
 import unittest
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+# tests/integration (this file is tests/integration/harness/testcase.py).
+HERE = Path(__file__).resolve().parent.parent
 SOURCE_ROOT = Path(os.environ.get("DESKPOD_SOURCE_ROOT", HERE.parent.parent))
 DESKPOD_BIN = Path(os.environ.get("DESKPOD_BIN", SOURCE_ROOT / "build" / "deskpod"))
 TEST_CLIENT = Path(
