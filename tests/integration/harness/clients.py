@@ -1,12 +1,21 @@
-"""The clients the tests connect with: xfreerdp (RdpClient, run_auth_only) in a private Xvfb."""
+"""The clients the tests connect with: xfreerdp (RdpClient, run_auth_only) in a private Xvfb,
+headless Chromium behind js/browser_driver.mjs (Browser), and a raw guacd-protocol client
+(GuacWire)."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import socket
 import subprocess
+import time
 from pathlib import Path
 
+from . import config
 from .config import PASSWORD, USER
-from .processes import Proc, Stack, wait_until
+from .images import compare_images, image_size
+from .processes import Proc, Stack, tail, wait_until
 from .xservers import Xvfb
 
 # xfreerdp codec selections. FreeRDP 2.11's xfreerdp: /rfx = RemoteFX surface bits, /nsc = NSCodec
@@ -102,3 +111,167 @@ def run_auth_only(workdir: Path, stack: Stack, name: str, port: int, password: s
         raise AssertionError(f"xfreerdp +auth-only did not finish within {timeout}s") from None
     return code, proc.output()
 
+
+# ---------------------------------------------------------------------------------------------
+# Headless Chromium (the built-in web client, guacamole-common-js)
+
+
+def browser_missing() -> str | None:
+    if not shutil.which("node"):
+        return "node is not installed (scripts/bootstrap installs it)"
+    if not Path(config.CHROMIUM).exists():
+        return f"{config.CHROMIUM} is not installed (scripts/bootstrap installs chromium)"
+    if not (config.NODE_MODULES / "playwright-core").exists():
+        return (f"playwright-core not installed in {config.NODE_MODULES} (meson builds it with "
+                "npm ci)")
+    return None
+
+
+class Browser:
+    """Headless Chromium behind browser_driver.mjs: one JSON command per line."""
+
+    def __init__(self, stack, workdir: Path, name: str = "chromium", scale: float = 1):
+        env = dict(os.environ, DESKPOD_NODE_MODULES=str(config.NODE_MODULES),
+                   CHROMIUM=config.CHROMIUM, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1",
+                   DESKPOD_BROWSER_SCALE=str(scale))
+        env.pop("DISPLAY", None)
+        env.pop("WAYLAND_DISPLAY", None)
+        self.log_path = workdir / f"{name}.log"
+        self.popen = subprocess.Popen(
+            ["node", str(config.BROWSER_DRIVER), str(workdir / f"{name}-profile")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log_path.open("w"),
+            text=True, env=env, start_new_session=True)
+        stack.push(self.close)
+
+    def __call__(self, op: str, **args):
+        self.popen.stdin.write(json.dumps({"op": op, **args}) + "\n")
+        self.popen.stdin.flush()
+        line = self.popen.stdout.readline()
+        if not line:
+            raise AssertionError(f"browser driver died:\n{tail(self.log_path.read_text())}")
+        answer = json.loads(line)
+        if not answer["ok"]:
+            raise AssertionError(f"browser {op} failed: {answer['error']}")
+        return answer["value"]
+
+    def wait(self, expression: str, timeout: float = 30):
+        self("waitFor", expression=expression, timeout=int(timeout * 1000))
+
+    def close(self):
+        if self.popen.poll() is None:
+            try:
+                self.popen.stdin.write(json.dumps({"op": "close"}) + "\n")
+                self.popen.stdin.flush()
+                self.popen.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                os.killpg(self.popen.pid, 9)
+                self.popen.wait()
+
+
+def wait_picture_matches(test, server, browser, selector: str, tag: str, timeout: float = 30):
+    """Screenshots `selector` until it matches the desktop's own pixels (grim)."""
+    state = {}
+
+    def matches():
+        shot = test.workdir / f"{tag}-browser.png"
+        desk = test.workdir / f"{tag}-desktop.png"
+        browser("screenshot", selector=selector, path=str(shot))
+        server.capture(desk)
+        (sw, sh), (dw, dh) = image_size(shot), image_size(desk)
+        if (sw, sh) != (dw, dh) and 0 <= sw - dw <= 2 and 0 <= sh - dh <= 2:
+            # Element screenshots round a fractional layout box up by a pixel.
+            subprocess.run(["convert", str(shot), "-crop", f"{dw}x{dh}+0+0", "+repage",
+                            str(shot)], check=True)
+        if image_size(shot) != image_size(desk):
+            state["diff"] = f"sizes differ: {image_size(shot)} vs {image_size(desk)}"
+            return False
+        diff = compare_images(shot, desk)
+        state["diff"] = diff
+        return diff.differing <= 0.01 and diff.mean_abs <= 4.0
+
+    try:
+        wait_until(matches, timeout, f"the browser's picture ({tag}) to match the desktop",
+                   interval=0.5)
+    except AssertionError as e:
+        raise AssertionError(f"{e}; last: {state.get('diff')}; images in {tag}-*.png") from None
+    return state["diff"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The guacd protocol
+
+
+def enc(*elements) -> bytes:
+    return "".join(
+        ("," if i else "") + f"{len(str(e))}.{e}" for i, e in enumerate(elements)).encode() + b";"
+
+
+class GuacWire:
+    """A minimal guacd-protocol client over TCP (ASCII only, which is all these tests send)."""
+
+    def __init__(self, port: int):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buf = ""
+
+    def send(self, *elements):
+        self.sock.sendall(enc(*elements))
+
+    def read(self, timeout: float = 10):
+        deadline = time.monotonic() + timeout
+        while True:
+            parsed = self._parse_one()
+            if parsed is not None:
+                return parsed
+            self.sock.settimeout(max(0.05, deadline - time.monotonic()))
+            data = self.sock.recv(1 << 20)
+            if not data:
+                return None
+            self.buf += data.decode()
+
+    def _parse_one(self):
+        elements, i = [], 0
+        while True:
+            dot = self.buf.find(".", i)
+            if dot < 0:
+                return None
+            n = int(self.buf[i:dot])
+            if dot + 1 + n >= len(self.buf):
+                return None
+            elements.append(self.buf[dot + 1:dot + 1 + n])
+            term = self.buf[dot + 1 + n]
+            i = dot + 2 + n
+            if term == ";":
+                self.buf = self.buf[i:]
+                return elements
+
+    def until(self, opcode: str, timeout: float = 15, on_each=None):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ins = self.read(deadline - time.monotonic())
+            if ins is None:
+                raise AssertionError(f"connection closed while waiting for {opcode}")
+            if on_each:
+                on_each(ins)
+            if ins[0] == "sync":
+                self.send("sync", ins[1])
+            if ins[0] == opcode:
+                return ins
+        raise AssertionError(f"no {opcode} within {timeout}s")
+
+
+def guac_handshake(test, wire: GuacWire, width=800, height=600, version="VERSION_1_5_0",
+                   dpi=96) -> str:
+    """The 1.5.0 handshake for the rdp protocol, checked with `test`'s assertions; returns the
+    connection id from `ready`."""
+    wire.send("select", "rdp")
+    args = wire.read()
+    test.assertEqual(args[0], "args")
+    test.assertEqual(args[1], "VERSION_1_5_0")
+    for ins in (("size", width, height, dpi), ("audio",), ("video",),
+                ("image", "image/png", "image/jpeg"), ("timezone", "UTC")):
+        wire.send(*ins)
+    wire.send("connect", version, *([""] * (len(args) - 2)))
+    ready = wire.read()
+    test.assertEqual(ready[0], "ready")
+    test.assertTrue(ready[1].startswith("$"))
+    return ready[1]

@@ -21,5 +21,10 @@ ARTIFACTS = Path(
 XVFB_START = SOURCE_ROOT / "scripts" / "xvfb-start.sh"
 SERVER_KIND = os.environ.get("DESKPOD_IT_SERVER", "deskpod")
 
+# The browser tests: playwright-core etc. (npm ci into the build dir), and Chromium.
+NODE_MODULES = Path(os.environ.get("DESKPOD_NODE_MODULES", ""))
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+BROWSER_DRIVER = HERE / "js" / "browser_driver.mjs"
+
 PASSWORD = "It-s3cret-pw"
 USER = "deskpod"
