@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "integration"))
 import harness as H  # noqa: E402
-from test_guac import GuacWire  # noqa: E402
+from harness import GuacWire  # noqa: E402
 
 
 def cpu_seconds(pid: int) -> float:

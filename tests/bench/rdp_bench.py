@@ -381,7 +381,8 @@ def main():
         assert all(len(e) == 2 for e in args.deskpod_env)
     except AssertionError:
         ap.error("--deskpod-env takes NAME=VALUE")
-    H.DESKPOD_BIN = args.deskpod.resolve()
+    # H.Deskpod reads the binary from the harness's config when it starts one.
+    H.config.DESKPOD_BIN = args.deskpod.resolve()
     args.test_client = (args.test_client or args.deskpod.parent / "tests/clients/deskpod-test-client").resolve()
 
     root = Path(tempfile.mkdtemp(prefix="deskpod-bench-"))
@@ -390,9 +391,9 @@ def main():
         for workload in args.workloads:
             for rep in range(args.repeat):
                 for kind in servers:
-                    if kind == "deskpod" and not H.DESKPOD_BIN.exists():
+                    if kind == "deskpod" and not H.config.DESKPOD_BIN.exists():
                         results.append({"server": kind, "workload": workload,
-                                        "error": f"no deskpod binary at {H.DESKPOD_BIN}"})
+                                        "error": f"no deskpod binary at {H.config.DESKPOD_BIN}"})
                         continue
                     if "{client}" in WORKLOADS[workload][1] and not args.test_client.exists():
                         results.append({"server": kind, "workload": workload,

@@ -1,5 +1,5 @@
 """Shared helpers of the deployment tests (tests/deploy/): paths, the deskpod binary, kubectl,
-the npm schema validators. The integration harness (tests/integration/harness.py) provides the
+the npm schema validators. The integration harness (tests/integration/harness/) provides the
 process, Xvfb and xfreerdp helpers and is imported from there."""
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import signal
 import unittest
 
 from deploy_common import SOURCE_ROOT
-import harness  # tests/integration/harness.py (deploy_common puts it on sys.path)
+import harness  # tests/integration/harness/ (deploy_common puts it on sys.path)
 
 FAMILIES = {
     "deskpod_build_info": "gauge",

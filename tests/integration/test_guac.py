@@ -3,78 +3,18 @@
 pointed at deskpod's --guac port, paint the desktop's real pixels; (b) a raw guacd-protocol
 client: the 1.5.0 handshake, a 1.0.0 client, malformed input answered with `error`, and keys
 typed as keysyms reaching an app."""
-import base64
 import os
 import shlex
-import socket
 import subprocess
 import json
 import time
 import unittest
 
-from harness import (TEST_CLIENT, IntegrationTest, free_port, image_size, needs_deskpod, tail,
-                     wait_until)
-from test_guac_web import NODE_MODULES, Browser, browser_missing, wait_picture_matches
+from harness import (NODE_MODULES, TEST_CLIENT, Browser, GuacWire, IntegrationTest,
+                     browser_missing, free_port, guac_handshake, image_size, needs_deskpod,
+                     wait_picture_matches, wait_until)
 
 JS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js")
-
-
-def enc(*elements) -> bytes:
-    return "".join(
-        ("," if i else "") + f"{len(str(e))}.{e}" for i, e in enumerate(elements)).encode() + b";"
-
-
-class GuacWire:
-    """A minimal guacd-protocol client over TCP (ASCII only, which is all these tests send)."""
-
-    def __init__(self, port: int):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.buf = ""
-
-    def send(self, *elements):
-        self.sock.sendall(enc(*elements))
-
-    def read(self, timeout: float = 10):
-        deadline = time.monotonic() + timeout
-        while True:
-            parsed = self._parse_one()
-            if parsed is not None:
-                return parsed
-            self.sock.settimeout(max(0.05, deadline - time.monotonic()))
-            data = self.sock.recv(1 << 20)
-            if not data:
-                return None
-            self.buf += data.decode()
-
-    def _parse_one(self):
-        elements, i = [], 0
-        while True:
-            dot = self.buf.find(".", i)
-            if dot < 0:
-                return None
-            n = int(self.buf[i:dot])
-            if dot + 1 + n >= len(self.buf):
-                return None
-            elements.append(self.buf[dot + 1:dot + 1 + n])
-            term = self.buf[dot + 1 + n]
-            i = dot + 2 + n
-            if term == ";":
-                self.buf = self.buf[i:]
-                return elements
-
-    def until(self, opcode: str, timeout: float = 15, on_each=None):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            ins = self.read(deadline - time.monotonic())
-            if ins is None:
-                raise AssertionError(f"connection closed while waiting for {opcode}")
-            if on_each:
-                on_each(ins)
-            if ins[0] == "sync":
-                self.send("sync", ins[1])
-            if ins[0] == opcode:
-                return ins
-        raise AssertionError(f"no {opcode} within {timeout}s")
 
 
 class GuacTest(IntegrationTest):
@@ -83,27 +23,12 @@ class GuacTest(IntegrationTest):
         return self.start_server(session, size=size,
                                  extra=["--guac", f"127.0.0.1:{self.guac_port}"])
 
-    def handshake(self, wire: GuacWire, width=800, height=600, version="VERSION_1_5_0",
-                  dpi=96):
-        wire.send("select", "rdp")
-        args = wire.read()
-        self.assertEqual(args[0], "args")
-        self.assertEqual(args[1], "VERSION_1_5_0")
-        for ins in (("size", width, height, dpi), ("audio",), ("video",),
-                    ("image", "image/png", "image/jpeg"), ("timezone", "UTC")):
-            wire.send(*ins)
-        wire.send("connect", version, *([""] * (len(args) - 2)))
-        ready = wire.read()
-        self.assertEqual(ready[0], "ready")
-        self.assertTrue(ready[1].startswith("$"))
-        return ready[1]
-
     def test_raw_protocol_handshake_frames_keys_and_errors(self):
         keys = self.workdir / "keys.txt"
         server = self.start(
             f"{shlex.quote(str(TEST_CLIENT))} --color 446688 --keys-out {shlex.quote(str(keys))}")
         wire = GuacWire(self.guac_port)
-        connection_id = self.handshake(wire)
+        connection_id = guac_handshake(self, wire)
         # The first frame: the layer size, images, and a sync the client acknowledges.
         seen = {}
         wire.until("sync", on_each=lambda i: seen.setdefault(i[0], i))
@@ -168,7 +93,7 @@ class GuacTest(IntegrationTest):
         server = self.start(f"{shlex.quote(str(TEST_CLIENT))} --color 446688 "
                             f"--ready-out {shlex.quote(str(ready))}")
         wire = GuacWire(self.guac_port)
-        self.handshake(wire, width=1600, height=1000, dpi=192)
+        guac_handshake(self, wire, width=1600, height=1000, dpi=192)
         wire.until("sync")
         wait_until(lambda: ready.exists() and "800x500 scale 2" in ready.read_text(), 20,
                    "the app to draw at scale 2")

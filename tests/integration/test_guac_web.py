@@ -3,100 +3,13 @@
 log in (a wrong password gets a clear message), the first frame shows the desktop's real pixels
 (grim), typed keys reach an app, a click reaches it, and resizing the browser resizes the desktop.
 """
-import json
-import os
 import shlex
-import shutil
 import subprocess
 import time
 import unittest
-from pathlib import Path
 
-from harness import (PASSWORD, SOURCE_ROOT, TEST_CLIENT, USER, IntegrationTest, Proc,
-                     compare_images, image_size, tail, wait_until)
-
-NODE_MODULES = Path(os.environ.get("DESKPOD_NODE_MODULES", ""))
-DRIVER = Path(__file__).resolve().parent / "js" / "browser_driver.mjs"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-
-
-def browser_missing() -> str | None:
-    if not shutil.which("node"):
-        return "node is not installed (scripts/bootstrap installs it)"
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} is not installed (scripts/bootstrap installs chromium)"
-    if not (NODE_MODULES / "playwright-core").exists():
-        return f"playwright-core not installed in {NODE_MODULES} (meson builds it with npm ci)"
-    return None
-
-
-class Browser:
-    """Headless Chromium behind browser_driver.mjs: one JSON command per line."""
-
-    def __init__(self, stack, workdir: Path, name: str = "chromium", scale: float = 1):
-        env = dict(os.environ, DESKPOD_NODE_MODULES=str(NODE_MODULES), CHROMIUM=CHROMIUM,
-                   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1", DESKPOD_BROWSER_SCALE=str(scale))
-        env.pop("DISPLAY", None)
-        env.pop("WAYLAND_DISPLAY", None)
-        self.log_path = workdir / f"{name}.log"
-        self.popen = subprocess.Popen(
-            ["node", str(DRIVER), str(workdir / f"{name}-profile")], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=self.log_path.open("w"), text=True, env=env,
-            start_new_session=True)
-        stack.push(self.close)
-
-    def __call__(self, op: str, **args):
-        self.popen.stdin.write(json.dumps({"op": op, **args}) + "\n")
-        self.popen.stdin.flush()
-        line = self.popen.stdout.readline()
-        if not line:
-            raise AssertionError(f"browser driver died:\n{tail(self.log_path.read_text())}")
-        answer = json.loads(line)
-        if not answer["ok"]:
-            raise AssertionError(f"browser {op} failed: {answer['error']}")
-        return answer["value"]
-
-    def wait(self, expression: str, timeout: float = 30):
-        self("waitFor", expression=expression, timeout=int(timeout * 1000))
-
-    def close(self):
-        if self.popen.poll() is None:
-            try:
-                self.popen.stdin.write(json.dumps({"op": "close"}) + "\n")
-                self.popen.stdin.flush()
-                self.popen.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                os.killpg(self.popen.pid, 9)
-                self.popen.wait()
-
-
-def wait_picture_matches(test, server, browser, selector: str, tag: str, timeout: float = 30):
-    """Screenshots `selector` until it matches the desktop's own pixels (grim)."""
-    state = {}
-
-    def matches():
-        shot = test.workdir / f"{tag}-browser.png"
-        desk = test.workdir / f"{tag}-desktop.png"
-        browser("screenshot", selector=selector, path=str(shot))
-        server.capture(desk)
-        (sw, sh), (dw, dh) = image_size(shot), image_size(desk)
-        if (sw, sh) != (dw, dh) and 0 <= sw - dw <= 2 and 0 <= sh - dh <= 2:
-            # Element screenshots round a fractional layout box up by a pixel.
-            subprocess.run(["convert", str(shot), "-crop", f"{dw}x{dh}+0+0", "+repage",
-                            str(shot)], check=True)
-        if image_size(shot) != image_size(desk):
-            state["diff"] = f"sizes differ: {image_size(shot)} vs {image_size(desk)}"
-            return False
-        diff = compare_images(shot, desk)
-        state["diff"] = diff
-        return diff.differing <= 0.01 and diff.mean_abs <= 4.0
-
-    try:
-        wait_until(matches, timeout, f"the browser's picture ({tag}) to match the desktop",
-                   interval=0.5)
-    except AssertionError as e:
-        raise AssertionError(f"{e}; last: {state.get('diff')}; images in {tag}-*.png") from None
-    return state["diff"]
+from harness import (PASSWORD, TEST_CLIENT, USER, Browser, IntegrationTest, browser_missing,
+                     wait_picture_matches, wait_until)
 
 
 @unittest.skipIf(browser_missing(), browser_missing() or "")

@@ -8,7 +8,7 @@ stallers (one silent, one silent after its connection request) stay connected wh
 `xfreerdp +auth-only` logs in and /healthz answers; the stalled handshake is then cut at its
 deadline and the server keeps serving.
 
-Uses harness.py's shared deskpod and client Xvfb: needs the deskpod binary (DESKPOD_BIN),
+Uses the harness's shared deskpod and client Xvfb: needs the deskpod binary (DESKPOD_BIN),
 xfreerdp and Xvfb.
 """
 import shutil

@@ -16,8 +16,8 @@ import subprocess
 import time
 import unittest
 
-import test_guac  # GuacWire and GuacTest.handshake; the module's own tests are not collected
-from harness import IntegrationTest, Proc, free_port, needs_deskpod, solid_session, tail, wait_until
+from harness import (GuacWire, IntegrationTest, Proc, free_port, guac_handshake, needs_deskpod,
+                     solid_session, tail, wait_until)
 
 TEXT = "text/plain;charset=utf-8"
 # How long a desktop selection may take to reach the client. The shared case must arrive within
@@ -121,13 +121,13 @@ class PrimarySelectionTest(IntegrationTest):
         self.assertIsNotNone(m, "no rdp clipboard transfer counter in /metrics")
         return int(m.group(1))
 
-    def guac_user(self) -> test_guac.GuacWire:
-        wire = test_guac.GuacWire(self.guac_port)
-        test_guac.GuacTest.handshake(self, wire)
+    def guac_user(self) -> GuacWire:
+        wire = GuacWire(self.guac_port)
+        guac_handshake(self, wire)
         wire.until("sync")
         return wire
 
-    def guac_clipboard(self, wire: test_guac.GuacWire, want: str | None,
+    def guac_clipboard(self, wire: GuacWire, want: str | None,
                        timeout: float) -> list[str]:
         """Clipboard texts the Guacamole user receives within `timeout` (until `want` arrives)."""
         texts, current = [], None
@@ -152,7 +152,7 @@ class PrimarySelectionTest(IntegrationTest):
                     break
         return texts
 
-    def guac_copy(self, wire: test_guac.GuacWire, text: str):
+    def guac_copy(self, wire: GuacWire, text: str):
         wire.send("clipboard", "7", "text/plain")
         wire.send("blob", "7", base64.b64encode(text.encode()).decode())
         wire.send("end", "7")
