@@ -10,7 +10,6 @@
 
 namespace deskpod::guac {
 
-namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -33,6 +32,7 @@ User::User(Host& host, Transport& transport, Protocol protocol, std::string log_
       protocol_(protocol),
       log_(protocol == Protocol::web ? "web" : "guac", std::move(log_id)),
       handshake_(host.connection_id),
+      pacer_(host.io, kMaxFramesInFlight, [this] { flush(); }),
       deadline_(host.io),
       ticker_(host.io),
       resize_timer_(host.io) {
@@ -40,7 +40,6 @@ User::User(Host& host, Transport& transport, Protocol protocol, std::string log_
 }
 
 User::~User() {
-    *alive_ = false;
     stop();
 }
 
@@ -210,12 +209,9 @@ void User::handle_sync(const Instruction& in) {
         return;
     }
     // Acknowledges that frame and every earlier one.
-    while (!syncs_in_flight_.empty() && syncs_in_flight_.front() <= ts) {
-        syncs_in_flight_.pop_front();
-        metrics().frames_sent[protocol_].add();
-    }
-    if (!pending_.empty())
-        schedule_flush();
+    const size_t acknowledged = pacer_.acknowledge(ts);
+    if (acknowledged > 0)
+        metrics().frames_sent[protocol_].add(acknowledged);
 }
 
 double scale_for_dpi(int dpi) {
@@ -273,6 +269,7 @@ void User::stop() {
     if (stopped_)
         return;
     stopped_ = true;
+    pacer_.stop();
     boost::system::error_code ignored;
     deadline_.cancel();
     ticker_.cancel();
@@ -316,10 +313,7 @@ void User::tick() {
 }
 
 void User::on_damage(const Region& damage) {
-    if (pending_.empty())
-        pending_since_ = host_.desktop.last_captured_at();
-    pending_.add(damage);
-    schedule_flush();
+    pacer_.add_damage(damage, host_.desktop.last_captured_at());
 }
 
 void User::on_resize(int32_t width, int32_t height) {
@@ -327,10 +321,7 @@ void User::on_resize(int32_t width, int32_t height) {
         return;
     send(instruction("size", 0, width, height));
     display_->reset(width, height);
-    pending_.clear();
-    pending_.add(Rect{0, 0, width, height});
-    pending_since_ = Clock::now();
-    schedule_flush();
+    pacer_.replace(Rect{0, 0, width, height}, Clock::now());
 }
 
 void User::on_cursor(const CursorEvent&) {
@@ -364,30 +355,17 @@ void User::send_cursor() {
     send(std::move(out));
 }
 
-void User::schedule_flush() {
-    if (flush_posted_ || stopped_)
-        return;
-    flush_posted_ = true;
-    // One flush per loop turn: damage arriving meanwhile joins the same frame.
-    asio::post(host_.io, [this, alive = std::weak_ptr<bool>(alive_)] {
-        if (alive.expired())
-            return;
-        flush_posted_ = false;
-        flush();
-    });
-}
-
 void User::on_drained() {
-    if (!pending_.empty())
-        schedule_flush();
+    if (pacer_.has_pending())
+        pacer_.schedule();
 }
 
 void User::flush() {
-    if (!in_session_ || stopped_ || pending_.empty())
+    if (!in_session_ || stopped_ || !pacer_.has_pending())
         return;
-    // Pacing: a slow client keeps at most a few frames unacknowledged, and damage coalesces
-    // here meanwhile, so it always gets the latest pixels rather than a backlog.
-    if (int(syncs_in_flight_.size()) >= kMaxFramesInFlight)
+    // A slow client keeps at most a few frames unacknowledged; damage coalesces in the pacer
+    // meanwhile, so it always gets the latest pixels rather than a backlog.
+    if (pacer_.window_full())
         return;
     if (transport_.backlog() > kMaxBacklog)
         return;
@@ -396,21 +374,19 @@ void User::flush() {
     const DesktopMirror& desktop = host_.desktop;
     EncodeStats stats;
     try {
-        stats = display_->encode(desktop.image(), pending_, out, started);
+        stats = display_->encode(desktop.image(), pacer_.pending(), out, started);
     } catch (const std::exception& e) {
         log_.error("encoding failed: {}", e.what());
         fail(Status::server_error, "Encoding failed.");
         return;
     }
-    pending_.clear();
-    const auto since = pending_since_;
-    pending_since_ = {};
+    const auto since = pacer_.take().captured_at;
     if (out.empty())
         return;
     uint64_t ts = std::max(now_ms(), last_sync_ + 1);
     last_sync_ = ts;
     out += instruction("sync", ts);
-    syncs_in_flight_.push_back(ts);
+    pacer_.frame_sent(ts);
     metrics().frames_encoded[protocol_].add();
     metrics().bytes_sent[protocol_].add(out.size());
     metrics().encode_seconds[protocol_].observe(
