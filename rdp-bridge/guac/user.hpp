@@ -100,6 +100,7 @@ class User final : public Viewer, public ClipboardClient {
     void flush();
     void tick();
     void push_input(DesktopRequest event);
+    // The clipboard, in user_clipboard.cpp.
     void handle_clipboard(const Instruction& in);
     void send_clipboard_text(const std::string& text);
 
