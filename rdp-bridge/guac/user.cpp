@@ -7,13 +7,13 @@
 
 #include "rdp-bridge/guac/codecs.hpp"
 #include "rdp-bridge/image/png_encoder.hpp"
+#include "shared/monitors.hpp"
 
 namespace deskpod::guac {
 
 using Clock = std::chrono::steady_clock;
 
 namespace {
-constexpr int32_t kMinWidth = 320, kMinHeight = 200, kMaxSize = 8192;
 // Browsers report every step of a window drag; the desktop follows the last one.
 constexpr std::chrono::milliseconds kResizeSettle{250};
 // The cursor lives in this off-screen buffer (negative indices are buffers).
@@ -76,8 +76,8 @@ void User::start_session(const ClientInfo& info) {
     // it is.
     scale_ = scale_for_dpi(info.dpi);
     if (first && !info.read_only) {
-        wanted_w_ = std::clamp(info.width, kMinWidth, kMaxSize);
-        wanted_h_ = std::clamp(info.height, kMinHeight, kMaxSize);
+        wanted_w_ = std::clamp(info.width, MonitorLimits::kMinWidth, MonitorLimits::kMaxSide);
+        wanted_h_ = std::clamp(info.height, MonitorLimits::kMinHeight, MonitorLimits::kMaxSide);
         const MonitorLayout wanted = single_monitor(wanted_w_, wanted_h_, scale_);
         if (wanted != desktop.monitors())
             push_input(ResizeRequest(wanted));
@@ -228,8 +228,8 @@ void User::handle_size(const Instruction& in) {
     const auto w = parse_int(in.args[0], 1, 100000), h = parse_int(in.args[1], 1, 100000);
     if (!w || !h)
         return;
-    wanted_w_ = std::clamp(*w, kMinWidth, kMaxSize);
-    wanted_h_ = std::clamp(*h, kMinHeight, kMaxSize);
+    wanted_w_ = std::clamp(*w, MonitorLimits::kMinWidth, MonitorLimits::kMaxSide);
+    wanted_h_ = std::clamp(*h, MonitorLimits::kMinHeight, MonitorLimits::kMaxSide);
     resize_timer_.expires_after(kResizeSettle);
     resize_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec || stopped_)

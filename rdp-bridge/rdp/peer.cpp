@@ -38,7 +38,6 @@ struct PeerState {
 
 namespace {
 
-constexpr int32_t kMinWidth = 320, kMinHeight = 200, kMaxSize = 8192;
 // At most this many surface frames may wait for the client's acknowledgement.
 constexpr uint32_t kMaxFramesInFlight = 2;
 // FreeRDP's fastpath needs room for its own headers inside MultifragMaxRequestSize.
@@ -632,8 +631,8 @@ void RdpPeer::handle_capabilities() {
     }
 
     const DesktopMirror& desktop = server_.desktop();
-    int32_t w = std::clamp(requested_width_, kMinWidth, kMaxSize);
-    int32_t h = std::clamp(requested_height_, kMinHeight, kMaxSize);
+    int32_t w = std::clamp(requested_width_, MonitorLimits::kMinWidth, MonitorLimits::kMaxSide);
+    int32_t h = std::clamp(requested_height_, MonitorLimits::kMinHeight, MonitorLimits::kMaxSide);
     if (server_.other_session(this)) {
         // Later viewers see the desktop as it is.
         w = desktop.width();
@@ -683,8 +682,8 @@ bool RdpPeer::handle_post_connect() {
     seated_ = true;
 
     DesktopMirror& desktop = server_.desktop();
-    const int32_t w = std::clamp(want_w, kMinWidth, kMaxSize);
-    const int32_t h = std::clamp(want_h, kMinHeight, kMaxSize);
+    const int32_t w = std::clamp(want_w, MonitorLimits::kMinWidth, MonitorLimits::kMaxSide);
+    const int32_t h = std::clamp(want_h, MonitorLimits::kMinHeight, MonitorLimits::kMaxSide);
     const bool other_layout = requested_layout_.empty()
                                   ? (w != desktop.width() || h != desktop.height())
                                   : requested_layout_ != desktop.monitors();
