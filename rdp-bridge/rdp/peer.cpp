@@ -14,6 +14,25 @@ namespace deskpod {
 
 namespace asio = boost::asio;
 
+const char* to_string(PeerPhase phase) {
+    switch (phase) {
+        case PeerPhase::waiting: return "waiting";
+        case PeerPhase::handshaking: return "handshaking";
+        case PeerPhase::handshake_cut: return "handshake_cut";
+        case PeerPhase::handed_over: return "handed_over";
+        case PeerPhase::logged_on: return "logged_on";
+        case PeerPhase::refused: return "refused";
+        case PeerPhase::activating_awaiting_size: return "activating_awaiting_size";
+        case PeerPhase::activating: return "activating";
+        case PeerPhase::awaiting_size: return "awaiting_size";
+        case PeerPhase::active: return "active";
+        case PeerPhase::aborting: return "aborting";
+        case PeerPhase::closing: return "closing";
+        case PeerPhase::closed: return "closed";
+    }
+    return "unknown";
+}
+
 RdpPeer::RdpPeer(RdpServer& server, int id, int fd, std::string address)
     : server_(server), id_(id), fd_(fd), address_(std::move(address)),
       log_("rdp", "rdp#" + std::to_string(id)), delay_timer_(server.io()),
@@ -36,6 +55,49 @@ RdpPeer::~RdpPeer() {
     }
 }
 
+void RdpPeer::set_phase(PeerPhase next) {
+    if (next == phase_) return;
+    log_.debug("phase {} -> {}", to_string(phase_), to_string(next));
+    phase_ = next;
+}
+
+bool RdpPeer::is_seated() const {
+    switch (phase_) {
+        case PeerPhase::activating_awaiting_size:
+        case PeerPhase::activating:
+        case PeerPhase::awaiting_size:
+        case PeerPhase::active:
+            return true;
+        default:
+            return false;
+    }
+}
+
+bool RdpPeer::in_handshake() const {
+    switch (phase_) {
+        case PeerPhase::waiting:
+        case PeerPhase::handshaking:
+        case PeerPhase::handshake_cut:
+        case PeerPhase::aborting:
+            return true;
+        default:
+            return false;
+    }
+}
+
+bool RdpPeer::is_closing() const {
+    return phase_ == PeerPhase::aborting || phase_ == PeerPhase::closing ||
+           phase_ == PeerPhase::closed;
+}
+
+bool RdpPeer::is_activated() const {
+    return phase_ == PeerPhase::awaiting_size || phase_ == PeerPhase::active;
+}
+
+bool RdpPeer::waits_for_size() const {
+    return phase_ == PeerPhase::activating_awaiting_size || phase_ == PeerPhase::awaiting_size;
+}
+
 void RdpPeer::start(std::chrono::milliseconds delay) {
     log_.info("connection from {}", address_);
     if (delay.count() == 0) {
@@ -46,7 +108,7 @@ void RdpPeer::start(std::chrono::milliseconds delay) {
               delay.count());
     delay_timer_.expires_after(delay);
     delay_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-        if (ec || self->closed_) return;
+        if (ec || self->is_closing()) return;
         self->begin_handshake();
     });
 }
@@ -72,9 +134,9 @@ void RdpPeer::watch(size_t index) {
     watchers_[index]->async_wait(
         asio::posix::stream_descriptor::wait_read,
         [self = shared_from_this(), index](const boost::system::error_code& ec) {
-            if (ec || self->closed_) return;
+            if (ec || self->is_closing()) return;
             self->pump();
-            if (!self->closed_) self->watch(index);
+            if (!self->is_closing()) self->watch(index);
         });
 }
 
@@ -84,14 +146,14 @@ void RdpPeer::pump() {
         close(false, "connection closed by the client or failed");
         return;
     }
-    if (closed_) return;
+    if (is_closing()) return;
     if (!WTSVirtualChannelManagerCheckFileDescriptor(state_->vcm)) {
         close(false, "virtual channel failure");
         return;
     }
     if (cliprdr_) cliprdr_->pump();
-    if (closed_) return;
-    if (!disp_tried_ && activated_ &&
+    if (is_closing()) return;
+    if (!disp_tried_ && is_activated() &&
         WTSVirtualChannelManagerGetDrdynvcState(state_->vcm) == DRDYNVC_STATE_READY) {
         start_disp();
     }
@@ -112,7 +174,7 @@ void RdpPeer::watch_writable() {
     }
     socket_watch_->async_wait(asio::posix::stream_descriptor::wait_write,
                               [self = shared_from_this()](const boost::system::error_code& ec) {
-                                  if (ec || self->closed_) return;
+                                  if (ec || self->is_closing()) return;
                                   clear_tls_errors();
                                   if (self->peer_->DrainOutputBuffer(self->peer_) < 0) {
                                       self->close(false, "write failed");
@@ -128,47 +190,53 @@ void RdpPeer::watch_writable() {
 }
 
 void RdpPeer::close(bool graceful, const char* reason) {
-    if (closed_) return;
-    closed_ = true;
-    if (handshake_running_) {
+    if (is_closing()) return;
+    if (phase_ == PeerPhase::handshaking || phase_ == PeerPhase::handshake_cut) {
         // The handshake thread owns the peer: cut it short; handshake_finished() tears down.
         // Being cut off by us is not the client's authentication failure.
         log_.info("disconnected {} ({})", address_, reason);
         cut_handshake();
+        set_phase(PeerPhase::aborting);
         return;
     }
     // FreeRDP fails TLS and NLA alike inside one call, so a failed login looks like any failed
     // handshake. A client that sent its connection request and then failed before logon
-    // failed to log in; one that sent nothing (a port probe), or that we cut off, did not.
-    if (!logged_on_ && !refused_ && !handshake_cut_ && state_ &&
-        server_.config().rdp_security == RdpSecurity::nla && handshake_.data_seen) {
+    // failed to log in; one that sent nothing (a port probe) did not, nor one that we cut off
+    // (handshake_finished() releases those without coming here).
+    if (phase_ == PeerPhase::handed_over && server_.config().rdp_security == RdpSecurity::nla &&
+        handshake_.data_seen) {
         auth_failed("NLA authentication failed");
     }
+    release(graceful, reason);
+}
+
+void RdpPeer::release(bool graceful, const char* reason) {
+    const bool seated = is_seated();
+    const bool polite = graceful && is_activated();
+    set_phase(in_handshake() ? PeerPhase::aborting : PeerPhase::closing);
     log_.info("disconnected {} ({})", address_, reason);
     server_.desktop().remove_viewer(this);
     // Pastes waiting on this client fail now rather than at their timeout.
     if (cliprdr_) server_.clipboard().remove_client(cliprdr_.get());
-    if (seated_) {
-        seated_ = false;
-        server_.desktop().release_seat();
-    }
+    if (seated) server_.desktop().release_seat();
     input_.release_all();
     delay_timer_.cancel();
     for (auto& w : watchers_) w->cancel();
     if (socket_watch_) socket_watch_->cancel();
     // Never tear the FreeRDP peer down from inside one of its own callbacks.
-    asio::post(server_.io(), [self = shared_from_this(), graceful] { self->teardown(graceful); });
+    asio::post(server_.io(), [self = shared_from_this(), polite] { self->teardown(polite); });
 }
 
-void RdpPeer::teardown(bool graceful) {
+void RdpPeer::teardown(bool polite) {
     cliprdr_.reset();  // before the channel manager goes with the context
     disp_.reset();
     if (state_) {
         clear_tls_errors();
-        if (graceful && activated_) peer_->Close(peer_);
+        if (polite) peer_->Close(peer_);
         peer_->Disconnect(peer_);
         clear_tls_errors();
     }
+    set_phase(PeerPhase::closed);
     server_.remove(id_);
 }
 

@@ -146,14 +146,14 @@ bool RdpPeer::handle_post_connect() {
         const char* password = freerdp_settings_get_string(s, FreeRDP_Password);
         if (!credentials_match(config, user ? user : "", password ? password : "")) {
             auth_failed("wrong user or password in the logon info");
-            refused_ = true;  // counted already; not a second NLA failure
+            set_phase(PeerPhase::refused);  // counted already; not a second NLA failure
             return false;
         }
-        logged_on_ = true;
+        set_phase(PeerPhase::logged_on);
         server_.throttle().record_success(host());
         log_.info("authenticated user '{}' from {}", user ? user : "", address_);
     }
-    if (!logged_on_) return false;
+    if (phase_ != PeerPhase::logged_on) return false;
 
     const int32_t want_w = requested_width_
                                ? requested_width_
@@ -169,13 +169,14 @@ bool RdpPeer::handle_post_connect() {
                   : std::string());
 
     if (!server_.desktop().try_claim_seat()) {
-        refused_ = true;
+        set_phase(PeerPhase::refused);
         metrics().clients_refused[Protocol::rdp].add();
         log_.warn("refusing {}: already {} of --max-clients {} viewers", address_,
                   server_.desktop().seats_in_use(), server_.desktop().max_seats());
         return true;  // refused with an error info PDU once the client is active
     }
-    seated_ = true;
+    // Seated from here: the phases below all hold the seat. Nothing asks this peer whether it
+    // is seated before one of them is set (other_session() asks the other peers).
 
     DesktopMirror& desktop = server_.desktop();
     const int32_t w = std::clamp(want_w, MonitorLimits::kMinWidth, MonitorLimits::kMaxSide);
@@ -188,10 +189,12 @@ bool RdpPeer::handle_post_connect() {
         // answer before sending pixels. The demand active PDU already announces the size.
         freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, uint32_t(w));
         freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, uint32_t(h));
-        awaiting_size_ = true;
+        // Before the request, which may settle the size at once.
+        set_phase(PeerPhase::activating_awaiting_size);
         server_.request_desktop_size(w, h, requested_layout_);
     } else {
-        if (server_.desktop_size_pending()) awaiting_size_ = true;
+        set_phase(server_.desktop_size_pending() ? PeerPhase::activating_awaiting_size
+                                                 : PeerPhase::activating);
         freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, uint32_t(desktop.width()));
         freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, uint32_t(desktop.height()));
     }
@@ -199,16 +202,20 @@ bool RdpPeer::handle_post_connect() {
 }
 
 bool RdpPeer::handle_activate() {
-    if (refused_) {
+    if (phase_ == PeerPhase::refused) {
         // The error info PDU makes the client tell its user why instead of a bare disconnect.
         freerdp_set_error_info(peer_->context->rdp, ERRINFO_SERVER_DENIED_CONNECTION);
         peer_->Close(peer_);
         close(false, "refused: too many viewers (--max-clients)");
         return TRUE;
     }
+    // Nothing closes a peer in the callbacks before its activation, and no pump runs after
+    // close(); should FreeRDP activate a closing peer all the same, it stays closed rather
+    // than becoming a viewer again.
+    if (is_closing()) return TRUE;
     rdpSettings* s = peer_->settings;
-    const bool first = !activated_;
-    activated_ = true;
+    const bool first = !is_activated();
+    set_phase(waits_for_size() ? PeerPhase::awaiting_size : PeerPhase::active);
     const size_t max_request = freerdp_settings_get_uint32(s, FreeRDP_MultifragMaxRequestSize);
     if (freerdp_settings_get_bool(s, FreeRDP_RemoteFxCodec) &&
         freerdp_settings_get_uint32(s, FreeRDP_RemoteFxCodecId) != 0) {
@@ -284,7 +291,7 @@ void RdpPeer::start_disp() {
 // A monitor layout from this client (Display Control). The latest layout from any client
 // wins: the desktop is one size for everybody, and every client follows it.
 void RdpPeer::handle_layout(const std::vector<DispMonitor>& monitors) {
-    if (closed_ || !activated_ || refused_) return;
+    if (!is_activated()) return;
     const MonitorLayout asked = disp_layout(monitors);
     std::string why;
     const auto layout = normalize_layout(asked, &why);
@@ -298,7 +305,8 @@ void RdpPeer::handle_layout(const std::vector<DispMonitor>& monitors) {
     }
     DesktopMirror& desktop = server_.desktop();
     if (layout->monitors == desktop.monitors()) {
-        if (awaiting_size_) return;  // the answer to the first client's size is on its way
+        // The answer to the first client's size is on its way.
+        if (phase_ == PeerPhase::awaiting_size) return;
         // Nothing changes, but the client waits for a reactivation before it sends its next
         // layout: answer this client alone.
         rdpSettings* s = peer_->settings;
@@ -321,8 +329,8 @@ void RdpPeer::handle_layout(const std::vector<DispMonitor>& monitors) {
 }
 
 void RdpPeer::desktop_size_settled() {
-    if (!awaiting_size_ || closed_) return;
-    awaiting_size_ = false;
+    if (!waits_for_size()) return;
+    set_phase(phase_ == PeerPhase::awaiting_size ? PeerPhase::active : PeerPhase::activating);
     on_resize(server_.desktop().width(), server_.desktop().height());
 }
 

@@ -31,11 +31,10 @@ void RdpPeer::begin_handshake() {
         return;
     }
     state_->handshaking = true;
-    handshake_running_ = true;
     handshake_deadline_.expires_after(kHandshakeTimeout);
     handshake_deadline_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
         const auto self = weak.lock();
-        if (ec || !self || !self->handshake_running_ || self->handshake_cut_) return;
+        if (ec || !self || self->phase_ != PeerPhase::handshaking) return;
         self->log_.warn("handshake timed out: {} did not complete TLS/NLA within {} s",
                         self->address_, kHandshakeTimeout.count());
         self->cut_handshake();
@@ -51,11 +50,14 @@ void RdpPeer::begin_handshake() {
         });
     } catch (const std::system_error& e) {
         state_->handshaking = false;
-        handshake_running_ = false;
         handshake_deadline_.cancel();
         log_.error("cannot start a handshake thread for {}: {}", address_, e.what());
         close(false, "no handshake thread");
+        return;
     }
+    // Only once the thread runs: until then close() must not wait for it to hand the peer back.
+    // The thread's hand-over is posted, so it cannot overtake this.
+    set_phase(PeerPhase::handshaking);
 }
 
 void RdpPeer::run_handshake() {
@@ -88,23 +90,27 @@ void RdpPeer::handshake_finished() {
     // The thread's last act was posting this: the join returns at once, and it orders
     // everything the thread did to the peer before what this thread does next.
     if (handshake_thread_.joinable()) handshake_thread_.join();
-    handshake_running_ = false;
     handshake_deadline_.cancel();
     state_->handshaking = false;
-    handed_over_ = true;
+    const PeerPhase was = phase_;
+    set_phase(was == PeerPhase::aborting ? PeerPhase::closing : PeerPhase::handed_over);
     server_.count_handshakes();
-    if (closed_) {  // closed (server stopping) while the handshake ran
+    if (was == PeerPhase::aborting) {  // closed (server stopping) while the handshake ran
         teardown(false);
         return;
     }
     // Cut: the deadline may have fired just after the thread finished; the socket is gone.
-    if (!handshake_.ok || handshake_cut_) {
-        close(false, handshake_cut_ ? "handshake timed out"
-                                    : "handshake failed or connection closed by the client");
+    // Being cut off by us is not a failed login, so this skips close()'s check for one.
+    if (was == PeerPhase::handshake_cut) {
+        release(false, "handshake timed out");
+        return;
+    }
+    if (!handshake_.ok) {
+        close(false, "handshake failed or connection closed by the client");
         return;
     }
     if (handshake_.nla) {
-        logged_on_ = true;
+        set_phase(PeerPhase::logged_on);
         server_.throttle().record_success(host());
         log_.info("NLA authenticated user '{}' from {}", handshake_.user, address_);
     }
@@ -113,8 +119,8 @@ void RdpPeer::handshake_finished() {
 }
 
 void RdpPeer::cut_handshake() {
-    if (handshake_cut_) return;
-    handshake_cut_ = true;
+    if (phase_ != PeerPhase::handshaking) return;
+    set_phase(PeerPhase::handshake_cut);
     // Wakes the handshake thread wherever it blocks (its wait, a TLS or NLA read) while the
     // fd stays open, so it cannot be reused under FreeRDP.
     ::shutdown(fd_, SHUT_RDWR);

@@ -28,7 +28,7 @@ void RdpPeer::on_damage(const Region& damage) {
 }
 
 void RdpPeer::on_resize(int32_t width, int32_t height) {
-    if (closed_ || awaiting_size_) return;
+    if (is_closing() || waits_for_size()) return;
     clear_tls_errors();
     rdpSettings* s = peer_->settings;
     if (freerdp_settings_get_uint32(s, FreeRDP_DesktopWidth) != uint32_t(width) ||
@@ -38,7 +38,7 @@ void RdpPeer::on_resize(int32_t width, int32_t height) {
         } else {
             freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, uint32_t(width));
             freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, uint32_t(height));
-            if (activated_) {
+            if (is_activated()) {
                 log_.info("resizing client to {}x{}", width, height);
                 peer_->update->DesktopResize(peer_->update->context);
                 last_acked_id_ = last_frame_id_;  // the reactivation resets the frame pipeline
@@ -77,14 +77,12 @@ void RdpPeer::invalidate_all() {
 // ---- frames --------------------------------------------------------------------------------
 
 bool RdpPeer::can_send() const {
-    if (closed_ || !activated_ || awaiting_size_ || output_suppressed_ || write_blocked_) {
-        return false;
-    }
+    if (phase_ != PeerPhase::active || output_suppressed_ || write_blocked_) return false;
     return !acks_ || last_frame_id_ - last_acked_id_ < kMaxFramesInFlight;
 }
 
 void RdpPeer::schedule_flush() {
-    if (flush_posted_ || closed_) return;
+    if (flush_posted_ || is_closing()) return;
     flush_posted_ = true;
     // One flush per loop turn: damage arriving meanwhile joins the same frame.
     asio::post(server_.io(), [self = shared_from_this()] {
@@ -272,7 +270,7 @@ bool RdpPeer::send_bitmaps(const Region& damage) {
 }
 
 void RdpPeer::send_pointer() {
-    if (!activated_ || closed_ || !server_.desktop().has_cursor()) return;
+    if (!is_activated() || !server_.desktop().has_cursor()) return;
     clear_tls_errors();
     rdpContext* context = peer_->context;
     rdpPointerUpdate* pointer = context->update->pointer;
