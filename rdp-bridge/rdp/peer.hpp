@@ -1,6 +1,7 @@
 // One RDP client: its FreeRDP peer, driven from the io_context through the peer's event
-// fds; its pending damage; its encoders; its input. Network thread only, except the
-// security handshake (TLS, NLA), which runs on a thread of its own (see start()).
+// fds; its pending damage; the FrameSender its frames go out through; its input. Network
+// thread only, except the security handshake (TLS, NLA), which runs on a thread of its own
+// (see start()).
 #pragma once
 
 #include <chrono>
@@ -135,8 +136,6 @@ private:
     void pump();
     void schedule_flush();
     void flush();
-    bool send_surface_bits(const Region& damage);
-    bool send_bitmaps(const Region& damage);
     void send_pointer();
     void invalidate_all();
     void start_channels();
@@ -199,7 +198,6 @@ private:
     // size, each on the client's or the socket's say.
     bool output_suppressed_ = false;  // the client's window is minimised (Suppress Output)
     bool write_blocked_ = false;      // FreeRDP's output buffer is full until the socket drains
-    bool acks_ = false;  // the client acknowledges frames; chosen again at each activation
     uint32_t last_frame_id_ = 0;
     uint32_t last_acked_id_ = 0;
 };

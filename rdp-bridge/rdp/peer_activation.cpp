@@ -94,6 +94,26 @@ MonitorLayout client_layout(const rdpSettings* s) {
                           core_scale > 0 ? core_scale : 1.0);
 }
 
+// How frames go to this client: RemoteFX, else NSCodec, in surface bits (acknowledged when the
+// client takes frame markers and acknowledges frames), else bitmap updates.
+FrameSender& choose_sender(PeerState& state, rdpContext* context) {
+    const rdpSettings* s = context->settings;
+    const bool rfx = freerdp_settings_get_bool(s, FreeRDP_RemoteFxCodec) &&
+                     freerdp_settings_get_uint32(s, FreeRDP_RemoteFxCodecId) != 0;
+    const bool nsc = freerdp_settings_get_bool(s, FreeRDP_NSCodec) &&
+                     freerdp_settings_get_uint32(s, FreeRDP_NSCodecId) != 0;
+    if (!rfx && !nsc) {
+        if (!state.bitmaps) state.bitmaps = std::make_unique<BitmapSender>(context);
+        return *state.bitmaps;
+    }
+    if (!state.surface_bits) state.surface_bits = std::make_unique<SurfaceBitsSender>(context);
+    state.surface_bits->configure(
+        rfx ? SurfaceBitsSender::Codec::remotefx : SurfaceBitsSender::Codec::nscodec,
+        freerdp_settings_get_uint32(s, FreeRDP_FrameAcknowledge) > 0 &&
+            freerdp_settings_get_bool(s, FreeRDP_SurfaceFrameMarkerEnabled));
+    return *state.surface_bits;
+}
+
 }  // namespace
 
 void RdpPeer::handle_capabilities() {
@@ -217,26 +237,14 @@ bool RdpPeer::handle_activate() {
     const bool first = !is_activated();
     set_phase(waits_for_size() ? PeerPhase::awaiting_size : PeerPhase::active);
     const size_t max_request = freerdp_settings_get_uint32(s, FreeRDP_MultifragMaxRequestSize);
-    if (freerdp_settings_get_bool(s, FreeRDP_RemoteFxCodec) &&
-        freerdp_settings_get_uint32(s, FreeRDP_RemoteFxCodecId) != 0) {
-        state_->codec = PeerState::Codec::remotefx;
-    } else if (freerdp_settings_get_bool(s, FreeRDP_NSCodec) &&
-               freerdp_settings_get_uint32(s, FreeRDP_NSCodecId) != 0) {
-        state_->codec = PeerState::Codec::nscodec;
-    } else {
-        state_->codec = PeerState::Codec::bitmap;
-    }
-    acks_ = state_->codec != PeerState::Codec::bitmap &&
-            freerdp_settings_get_uint32(s, FreeRDP_FrameAcknowledge) > 0 &&
-            freerdp_settings_get_bool(s, FreeRDP_SurfaceFrameMarkerEnabled);
+    state_->sender = &choose_sender(*state_, peer_->context);
     last_acked_id_ = last_frame_id_;
     if (first) {
-        static const char* const names[] = {"RemoteFX", "NSCodec", "bitmap"};
         log_.info("activated {}x{} codec {} ({} bpp, frame acks {}, max request {})",
                   freerdp_settings_get_uint32(s, FreeRDP_DesktopWidth),
-                  freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight),
-                  names[int(state_->codec)], freerdp_settings_get_uint32(s, FreeRDP_ColorDepth),
-                  acks_ ? "on" : "off", max_request);
+                  freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight), state_->sender->name(),
+                  freerdp_settings_get_uint32(s, FreeRDP_ColorDepth),
+                  state_->sender->acknowledged() ? "on" : "off", max_request);
         server_.desktop().add_viewer(this);
         start_channels();
         const uint32_t klid = freerdp_settings_get_uint32(s, FreeRDP_KeyboardLayout);

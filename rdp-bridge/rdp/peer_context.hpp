@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "rdp-bridge/rdp/encoder.hpp"
+#include "rdp-bridge/rdp/frame_sender.hpp"
 #include "rdp-bridge/rdp/freerdp.hpp"
 #include "rdp-bridge/rdp/peer.hpp"
 
@@ -15,10 +15,11 @@ namespace deskpod {
 struct PeerState {
     RdpPeer* owner = nullptr;
     HANDLE vcm = nullptr;
-    std::unique_ptr<RemoteFxEncoder> rfx;
-    std::unique_ptr<NsCodecEncoder> nsc;
-    std::unique_ptr<BitmapEncoder> bitmap;
-    enum class Codec { remotefx, nscodec, bitmap } codec = Codec::bitmap;
+    // How frames go out: one of the two below, chosen at each activation. Each is made when
+    // first chosen and kept, with its encoders, across reactivations.
+    FrameSender* sender = nullptr;
+    std::unique_ptr<SurfaceBitsSender> surface_bits;
+    std::unique_ptr<BitmapSender> bitmaps;
     // True while the handshake thread owns the peer. Set and cleared by the network thread
     // before the thread starts and after it is joined, so both threads may read it.
     bool handshaking = false;
