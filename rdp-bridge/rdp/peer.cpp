@@ -36,7 +36,8 @@ const char* to_string(PeerPhase phase) {
 RdpPeer::RdpPeer(RdpServer& server, int id, int fd, std::string address)
     : server_(server), id_(id), fd_(fd), address_(std::move(address)),
       log_("rdp", "rdp#" + std::to_string(id)), delay_timer_(server.io()),
-      handshake_deadline_(server.io()), input_(server.channels().to_compositor) {
+      handshake_deadline_(server.io()), input_(server.channels().to_compositor),
+      pacer_(server.io(), kMaxFramesInFlight, [this] { flush(); }) {
     connect_.accepted = std::chrono::steady_clock::now();
     peer_ = freerdp_peer_new(fd);
     if (!peer_) {
@@ -185,7 +186,7 @@ void RdpPeer::watch_writable() {
                                       return;
                                   }
                                   self->write_blocked_ = false;
-                                  self->schedule_flush();
+                                  self->pacer_.schedule();
                               });
 }
 
@@ -197,6 +198,7 @@ void RdpPeer::close(bool graceful, const char* reason) {
         log_.info("disconnected {} ({})", address_, reason);
         cut_handshake();
         set_phase(PeerPhase::aborting);
+        pacer_.stop();
         return;
     }
     // FreeRDP fails TLS and NLA alike inside one call, so a failed login looks like any failed
@@ -214,6 +216,7 @@ void RdpPeer::release(bool graceful, const char* reason) {
     const bool seated = is_seated();
     const bool polite = graceful && is_activated();
     set_phase(in_handshake() ? PeerPhase::aborting : PeerPhase::closing);
+    pacer_.stop();
     log_.info("disconnected {} ({})", address_, reason);
     server_.desktop().remove_viewer(this);
     // Pastes waiting on this client fail now rather than at their timeout.

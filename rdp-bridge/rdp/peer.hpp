@@ -1,5 +1,5 @@
 // One RDP client: its FreeRDP peer, driven from the io_context through the peer's event
-// fds; its pending damage; the FrameSender its frames go out through; its input. Network
+// fds; the pacing of its frames; the FrameSender they go out through; its input. Network
 // thread only, except the security handshake (TLS, NLA), which runs on a thread of its own
 // (see start()).
 #pragma once
@@ -13,6 +13,7 @@
 
 #include "rdp-bridge/asio.hpp"
 #include "rdp-bridge/desktop_mirror.hpp"
+#include "rdp-bridge/frame_pacer.hpp"
 #include "rdp-bridge/rdp/input.hpp"
 #include "shared/log.hpp"
 #include "shared/metrics.hpp"
@@ -85,7 +86,8 @@ public:
     int id() const { return id_; }
     // Holds one of the --max-clients seats.
     bool is_seated() const;
-    // Not yet handed to the network thread: waiting out the throttle delay or handshaking.
+    // Holds a handshake slot: not yet handed to the network thread (waiting out the throttle
+    // delay or handshaking), including when closed before the hand-over.
     bool in_handshake() const;
     // The first client's requested size was answered (or timed out).
     void desktop_size_settled();
@@ -134,7 +136,6 @@ private:
     void watch(size_t index);
     void watch_writable();
     void pump();
-    void schedule_flush();
     void flush();
     void send_pointer();
     void invalidate_all();
@@ -184,22 +185,20 @@ private:
         bool first_frame_sent = false;
     } connect_;
 
-    Region pending_;
-    // Capture time of the oldest frame whose damage is in pending_ (zero: none).
-    std::chrono::steady_clock::time_point pending_since_{};
-    bool flush_posted_ = false;
-    PeerPhase phase_ = PeerPhase::waiting;
+    // Frames in flight are those the sender has the client acknowledge.
+    FramePacer pacer_;
+    // Frames are numbered 1, 2, ...; the wire carries the low 32 bits of the number.
+    uint64_t last_frame_id_ = 0;
+    PeerPhase phase_ = PeerPhase::waiting;  // network thread only
     // The size the client asked for in its core data, before the Demand Active replaced it,
     // and its monitors (client monitor data, or one monitor) with their desktop scale.
     int32_t requested_width_ = 0;
     int32_t requested_height_ = 0;
     MonitorLayout requested_layout_;
-    // Not phases: these change in the active phases independently of each other and of the
-    // size, each on the client's or the socket's say.
+    // Not phases: each changes on the client's or the socket's say, whatever the phase and
+    // independently of the other.
     bool output_suppressed_ = false;  // the client's window is minimised (Suppress Output)
     bool write_blocked_ = false;      // FreeRDP's output buffer is full until the socket drains
-    uint32_t last_frame_id_ = 0;
-    uint32_t last_acked_id_ = 0;
 };
 
 }  // namespace deskpod

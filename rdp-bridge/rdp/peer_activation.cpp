@@ -238,7 +238,7 @@ bool RdpPeer::handle_activate() {
     set_phase(waits_for_size() ? PeerPhase::awaiting_size : PeerPhase::active);
     const size_t max_request = freerdp_settings_get_uint32(s, FreeRDP_MultifragMaxRequestSize);
     state_->sender = &choose_sender(*state_, peer_->context);
-    last_acked_id_ = last_frame_id_;
+    pacer_.forget_in_flight();
     if (first) {
         log_.info("activated {}x{} codec {} ({} bpp, frame acks {}, max request {})",
                   freerdp_settings_get_uint32(s, FreeRDP_DesktopWidth),
@@ -323,7 +323,7 @@ void RdpPeer::handle_layout(const std::vector<DispMonitor>& monitors) {
             freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, uint32_t(layout->width));
             freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, uint32_t(layout->height));
             peer_->update->DesktopResize(peer_->update->context);
-            last_acked_id_ = last_frame_id_;
+            pacer_.forget_in_flight();
             invalidate_all();
         }
         return;

@@ -10,14 +10,10 @@
 
 namespace deskpod {
 
-namespace asio = boost::asio;
-
 // ---- viewer --------------------------------------------------------------------------------
 
 void RdpPeer::on_damage(const Region& damage) {
-    if (pending_.empty()) pending_since_ = server_.desktop().last_captured_at();
-    pending_.add(damage);
-    schedule_flush();
+    pacer_.add_damage(damage, server_.desktop().last_captured_at());
 }
 
 void RdpPeer::on_resize(int32_t width, int32_t height) {
@@ -34,7 +30,7 @@ void RdpPeer::on_resize(int32_t width, int32_t height) {
             if (is_activated()) {
                 log_.info("resizing client to {}x{}", width, height);
                 peer_->update->DesktopResize(peer_->update->context);
-                last_acked_id_ = last_frame_id_;  // the reactivation resets the frame pipeline
+                pacer_.forget_in_flight();  // the reactivation resets the frame pipeline
             }
         }
     }
@@ -44,8 +40,8 @@ void RdpPeer::on_resize(int32_t width, int32_t height) {
 void RdpPeer::on_cursor(const CursorEvent&) { send_pointer(); }
 
 void RdpPeer::handle_frame_ack(uint32_t frame_id) {
-    last_acked_id_ = frame_id;
-    if (!pending_.empty()) schedule_flush();
+    // The frame acknowledged is the latest one sent with these low 32 bits.
+    pacer_.acknowledge(last_frame_id_ - uint32_t(uint32_t(last_frame_id_) - frame_id));
 }
 
 void RdpPeer::handle_refresh(const std::vector<Rect>& areas) {
@@ -53,8 +49,7 @@ void RdpPeer::handle_refresh(const std::vector<Rect>& areas) {
         invalidate_all();
         return;
     }
-    for (const Rect& r : areas) pending_.add(r);
-    schedule_flush();
+    for (const Rect& r : areas) pacer_.add(r);
 }
 
 void RdpPeer::handle_suppress_output(bool allow) {
@@ -63,36 +58,21 @@ void RdpPeer::handle_suppress_output(bool allow) {
 }
 
 void RdpPeer::invalidate_all() {
-    pending_.add(server_.desktop().bounds());
-    schedule_flush();
+    pacer_.add(server_.desktop().bounds());
 }
 
 // ---- frames --------------------------------------------------------------------------------
 
 bool RdpPeer::can_send() const {
     if (phase_ != PeerPhase::active || output_suppressed_ || write_blocked_) return false;
-    return !state_->sender->acknowledged() ||
-           last_frame_id_ - last_acked_id_ < kMaxFramesInFlight;
-}
-
-void RdpPeer::schedule_flush() {
-    if (flush_posted_ || is_closing()) return;
-    flush_posted_ = true;
-    // One flush per loop turn: damage arriving meanwhile joins the same frame.
-    asio::post(server_.io(), [self = shared_from_this()] {
-        self->flush_posted_ = false;
-        self->flush();
-    });
+    return !pacer_.window_full();
 }
 
 void RdpPeer::flush() {
-    if (!can_send() || pending_.empty()) return;
+    if (!can_send() || !pacer_.has_pending()) return;
     clear_tls_errors();
     rdpSettings* s = peer_->settings;
-    Region damage = std::move(pending_);
-    pending_.clear();
-    const auto captured_at = pending_since_;
-    pending_since_ = {};
+    auto [damage, captured_at] = pacer_.take();
     damage.clip(server_.desktop().bounds());
     damage.clip(Rect{0, 0, int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopWidth)),
                      int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight))});
@@ -101,8 +81,8 @@ void RdpPeer::flush() {
     if (damage.empty()) return;
 
     const auto started = std::chrono::steady_clock::now();
-    const uint32_t frame_id = ++last_frame_id_;
-    const bool ok = state_->sender->send(damage, server_.desktop().image(), frame_id);
+    const uint64_t frame_id = ++last_frame_id_;
+    const bool ok = state_->sender->send(damage, server_.desktop().image(), uint32_t(frame_id));
     const auto finished = std::chrono::steady_clock::now();
     metrics().encode_seconds[Protocol::rdp].observe(
         std::chrono::duration<double>(finished - started).count());
@@ -110,6 +90,7 @@ void RdpPeer::flush() {
         close(false, "sending a frame failed");
         return;
     }
+    if (state_->sender->acknowledged()) pacer_.frame_sent(frame_id);
     metrics().frames_encoded[Protocol::rdp].add();
     metrics().frames_sent[Protocol::rdp].add();
     if (!connect_.first_frame_sent) note_first_frame(finished - started);
