@@ -7,14 +7,13 @@
 
 #include "rdp-bridge/guac/codecs.hpp"
 #include "rdp-bridge/image/png_encoder.hpp"
+#include "shared/monitors.hpp"
 
 namespace deskpod::guac {
 
-namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-constexpr int32_t kMinWidth = 320, kMinHeight = 200, kMaxSize = 8192;
 // Browsers report every step of a window drag; the desktop follows the last one.
 constexpr std::chrono::milliseconds kResizeSettle{250};
 // The cursor lives in this off-screen buffer (negative indices are buffers).
@@ -33,6 +32,7 @@ User::User(Host& host, Transport& transport, Protocol protocol, std::string log_
       protocol_(protocol),
       log_(protocol == Protocol::web ? "web" : "guac", std::move(log_id)),
       handshake_(host.connection_id),
+      pacer_(host.io, kMaxFramesInFlight, [this] { flush(); }),
       deadline_(host.io),
       ticker_(host.io),
       resize_timer_(host.io) {
@@ -40,7 +40,6 @@ User::User(Host& host, Transport& transport, Protocol protocol, std::string log_
 }
 
 User::~User() {
-    *alive_ = false;
     stop();
 }
 
@@ -77,8 +76,8 @@ void User::start_session(const ClientInfo& info) {
     // it is.
     scale_ = scale_for_dpi(info.dpi);
     if (first && !info.read_only) {
-        wanted_w_ = std::clamp(info.width, kMinWidth, kMaxSize);
-        wanted_h_ = std::clamp(info.height, kMinHeight, kMaxSize);
+        wanted_w_ = std::clamp(info.width, MonitorLimits::kMinWidth, MonitorLimits::kMaxSide);
+        wanted_h_ = std::clamp(info.height, MonitorLimits::kMinHeight, MonitorLimits::kMaxSide);
         const MonitorLayout wanted = single_monitor(wanted_w_, wanted_h_, scale_);
         if (wanted != desktop.monitors())
             push_input(ResizeRequest(wanted));
@@ -210,12 +209,9 @@ void User::handle_sync(const Instruction& in) {
         return;
     }
     // Acknowledges that frame and every earlier one.
-    while (!syncs_in_flight_.empty() && syncs_in_flight_.front() <= ts) {
-        syncs_in_flight_.pop_front();
-        metrics().frames_sent[protocol_].add();
-    }
-    if (!pending_.empty())
-        schedule_flush();
+    const size_t acknowledged = pacer_.acknowledge(ts);
+    if (acknowledged > 0)
+        metrics().frames_sent[protocol_].add(acknowledged);
 }
 
 double scale_for_dpi(int dpi) {
@@ -232,8 +228,8 @@ void User::handle_size(const Instruction& in) {
     const auto w = parse_int(in.args[0], 1, 100000), h = parse_int(in.args[1], 1, 100000);
     if (!w || !h)
         return;
-    wanted_w_ = std::clamp(*w, kMinWidth, kMaxSize);
-    wanted_h_ = std::clamp(*h, kMinHeight, kMaxSize);
+    wanted_w_ = std::clamp(*w, MonitorLimits::kMinWidth, MonitorLimits::kMaxSide);
+    wanted_h_ = std::clamp(*h, MonitorLimits::kMinHeight, MonitorLimits::kMaxSide);
     resize_timer_.expires_after(kResizeSettle);
     resize_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec || stopped_)
@@ -273,6 +269,7 @@ void User::stop() {
     if (stopped_)
         return;
     stopped_ = true;
+    pacer_.stop();
     boost::system::error_code ignored;
     deadline_.cancel();
     ticker_.cancel();
@@ -316,10 +313,7 @@ void User::tick() {
 }
 
 void User::on_damage(const Region& damage) {
-    if (pending_.empty())
-        pending_since_ = host_.desktop.last_captured_at();
-    pending_.add(damage);
-    schedule_flush();
+    pacer_.add_damage(damage, host_.desktop.last_captured_at());
 }
 
 void User::on_resize(int32_t width, int32_t height) {
@@ -327,10 +321,7 @@ void User::on_resize(int32_t width, int32_t height) {
         return;
     send(instruction("size", 0, width, height));
     display_->reset(width, height);
-    pending_.clear();
-    pending_.add(Rect{0, 0, width, height});
-    pending_since_ = Clock::now();
-    schedule_flush();
+    pacer_.replace(Rect{0, 0, width, height}, Clock::now());
 }
 
 void User::on_cursor(const CursorEvent&) {
@@ -364,30 +355,17 @@ void User::send_cursor() {
     send(std::move(out));
 }
 
-void User::schedule_flush() {
-    if (flush_posted_ || stopped_)
-        return;
-    flush_posted_ = true;
-    // One flush per loop turn: damage arriving meanwhile joins the same frame.
-    asio::post(host_.io, [this, alive = std::weak_ptr<bool>(alive_)] {
-        if (alive.expired())
-            return;
-        flush_posted_ = false;
-        flush();
-    });
-}
-
 void User::on_drained() {
-    if (!pending_.empty())
-        schedule_flush();
+    if (pacer_.has_pending())
+        pacer_.schedule();
 }
 
 void User::flush() {
-    if (!in_session_ || stopped_ || pending_.empty())
+    if (!in_session_ || stopped_ || !pacer_.has_pending())
         return;
-    // Pacing: a slow client keeps at most a few frames unacknowledged, and damage coalesces
-    // here meanwhile, so it always gets the latest pixels rather than a backlog.
-    if (int(syncs_in_flight_.size()) >= kMaxFramesInFlight)
+    // A slow client keeps at most a few frames unacknowledged; damage coalesces in the pacer
+    // meanwhile, so it always gets the latest pixels rather than a backlog.
+    if (pacer_.window_full())
         return;
     if (transport_.backlog() > kMaxBacklog)
         return;
@@ -396,21 +374,19 @@ void User::flush() {
     const DesktopMirror& desktop = host_.desktop;
     EncodeStats stats;
     try {
-        stats = display_->encode(desktop.image(), pending_, out, started);
+        stats = display_->encode(desktop.image(), pacer_.pending(), out, started);
     } catch (const std::exception& e) {
         log_.error("encoding failed: {}", e.what());
         fail(Status::server_error, "Encoding failed.");
         return;
     }
-    pending_.clear();
-    const auto since = pending_since_;
-    pending_since_ = {};
+    const auto since = pacer_.take().captured_at;
     if (out.empty())
         return;
     uint64_t ts = std::max(now_ms(), last_sync_ + 1);
     last_sync_ = ts;
     out += instruction("sync", ts);
-    syncs_in_flight_.push_back(ts);
+    pacer_.frame_sent(ts);
     metrics().frames_encoded[protocol_].add();
     metrics().bytes_sent[protocol_].add(out.size());
     metrics().encode_seconds[protocol_].observe(
@@ -421,85 +397,6 @@ void User::flush() {
     log_.debug("frame {}: {} cells, {} rects (png {}, jpeg {}, webp {}), {} copies, {} bytes", ts,
                stats.cells_changed, stats.rects, stats.png, stats.jpeg, stats.webp, stats.copies,
                out.size());
-    send(std::move(out));
-}
-
-}  // namespace deskpod::guac
-
-namespace deskpod::guac {
-
-namespace {
-const std::string kText = "text/plain;charset=utf-8";
-constexpr std::string_view kClipboardStream = "1000";  // apart from the image streams
-}  // namespace
-
-void User::handle_clipboard(const Instruction& in) {
-    if (!host_.clipboard || in.args.empty())
-        return;
-    if (in.opcode == "clipboard") {
-        // clipboard,<stream>,<mimetype>: only text is taken; other streams are ignored.
-        if (in.args.size() >= 2 && in.args[1].starts_with("text/")) {
-            incoming_stream_ = in.args[0];
-            incoming_text_.clear();
-            incoming_too_large_ = false;
-        }
-        return;
-    }
-    if (in.args[0] != incoming_stream_)
-        return;
-    if (in.opcode == "blob" && in.args.size() >= 2) {
-        if (!incoming_too_large_ && !base64_decode(in.args[1], incoming_text_)) {
-            fail(Status::client_bad_request, "Malformed clipboard data.");
-            return;
-        }
-        if (incoming_text_.size() > host_.clipboard->limit()) {
-            incoming_too_large_ = true;
-            incoming_text_.clear();
-        }
-        send(instruction("ack", in.args[0], "OK", 0));
-        return;
-    }
-    // end
-    incoming_stream_.clear();
-    if (incoming_too_large_) {
-        log_.warn("clipboard from the client refused: larger than --clipboard-limit ({} bytes)",
-                  host_.clipboard->limit());
-        metrics().clipboard_refused.add();
-        return;
-    }
-    client_text_ = std::move(incoming_text_);
-    incoming_text_.clear();
-    host_.clipboard->offer(this, {kText});
-}
-
-void User::on_paste_request(uint64_t transfer_id, const std::string&) {
-    host_.clipboard->answer_paste(transfer_id, std::make_shared<const std::vector<uint8_t>>(
-                                                   client_text_.begin(), client_text_.end()));
-}
-
-void User::on_clipboard_offer(const std::vector<std::string>& mime_types) {
-    bool text = false;
-    for (const auto& m : mime_types)
-        for (const auto& t : ClipboardBroker::kTextMimeTypes)
-            text = text || m == t;
-    if (!text || !host_.clipboard)
-        return;
-    host_.clipboard->read(this, kText, [this](const SelectionDataEvent& data) {
-        if (stopped_ || !data.ok || !data.data)
-            return;
-        send_clipboard_text(std::string(data.data->begin(), data.data->end()));
-    });
-}
-
-void User::send_clipboard_text(const std::string& text) {
-    std::string out = instruction("clipboard", kClipboardStream, "text/plain");
-    constexpr size_t kChunk = 6048;
-    for (size_t off = 0; off < text.size(); off += kChunk) {
-        const size_t n = std::min(kChunk, text.size() - off);
-        out += instruction("blob", kClipboardStream,
-                           base64_encode(reinterpret_cast<const uint8_t*>(text.data()) + off, n));
-    }
-    out += instruction("end", kClipboardStream);
     send(std::move(out));
 }
 

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -13,6 +12,7 @@
 #include "rdp-bridge/asio.hpp"
 #include "rdp-bridge/clipboard/broker.hpp"
 #include "rdp-bridge/desktop_mirror.hpp"
+#include "rdp-bridge/frame_pacer.hpp"
 #include "rdp-bridge/guac/display.hpp"
 #include "rdp-bridge/guac/handshake.hpp"
 #include "rdp-bridge/guac/parser.hpp"
@@ -97,10 +97,10 @@ class User final : public Viewer, public ClipboardClient {
     void fail(Status status, const std::string& message);
     void send(std::string data);
     void send_cursor();
-    void schedule_flush();
     void flush();
     void tick();
     void push_input(DesktopRequest event);
+    // The clipboard, in user_clipboard.cpp.
     void handle_clipboard(const Instruction& in);
     void send_clipboard_text(const std::string& text);
 
@@ -115,10 +115,7 @@ class User final : public Viewer, public ClipboardClient {
     bool seated_ = false;
     bool stopped_ = false;
     std::unique_ptr<DisplayEncoder> display_;
-    Region pending_;
-    std::chrono::steady_clock::time_point pending_since_{};
-    bool flush_posted_ = false;
-    std::deque<uint64_t> syncs_in_flight_;
+    FramePacer pacer_;  // frames in flight are named by their `sync` timestamps
     uint64_t last_sync_ = 0;
     int mouse_mask_ = 0;
     int32_t mouse_x_ = -1, mouse_y_ = -1;
@@ -134,7 +131,6 @@ class User final : public Viewer, public ClipboardClient {
     bool incoming_too_large_ = false;
     std::string client_text_;
     bool clipboard_registered_ = false;
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace deskpod::guac

@@ -1,6 +1,7 @@
 // One RDP client: its FreeRDP peer, driven from the io_context through the peer's event
-// fds; its pending damage; its encoders; its input. Network thread only, except the
-// security handshake (TLS, NLA), which runs on a thread of its own (see start()).
+// fds; the pacing of its frames; the FrameSender they go out through; its input. Network
+// thread only, except the security handshake (TLS, NLA), which runs on a thread of its own
+// (see start()).
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,7 @@
 
 #include "rdp-bridge/asio.hpp"
 #include "rdp-bridge/desktop_mirror.hpp"
+#include "rdp-bridge/frame_pacer.hpp"
 #include "rdp-bridge/rdp/input.hpp"
 #include "shared/log.hpp"
 #include "shared/metrics.hpp"
@@ -27,6 +29,37 @@ class RdpDisp;
 struct DispMonitor;
 struct PeerState;
 struct KeyboardLayout;
+
+// Where one RDP connection is in its life. The network thread alone reads and writes it (the
+// handshake thread goes by PeerState::handshaking), and every change goes through
+// RdpPeer::set_phase(), which logs it.
+//
+//   waiting -> handshaking [-> handshake_cut] -> handed_over [-> logged_on]
+//   logged_on -> activating_awaiting_size -> awaiting_size -> active   (the first client
+//                activating_awaiting_size -> activating    -> active    waits for its size)
+//   logged_on -> activating -> active
+//   handed_over, logged_on -> refused
+//   close(): waiting, handshaking, handshake_cut -> aborting [-> closing] -> closed
+//            any later phase -> closing -> closed
+enum class PeerPhase {
+    waiting,        // the throttle delays the handshake of a host that failed to log in lately
+    handshaking,    // the handshake thread owns the FreeRDP peer (TLS, NLA)
+    handshake_cut,  // the deadline shut the socket down; the thread has yet to notice
+    handed_over,    // the network thread drives the peer; nobody is logged on yet (with TLS
+                    // the credentials come with the client info, at post-connect)
+    logged_on,      // authenticated (NLA at the hand-over, TLS at post-connect), no seat yet
+    refused,        // wrong credentials or no seat: no session; activation tells the client
+    activating_awaiting_size,  // seated; the client has yet to activate, the compositor to
+                               // adopt the first client's size
+    activating,                // seated, the size settled; the client has yet to activate
+    awaiting_size,             // activated; no pixels until the compositor adopts the size
+    active,
+    aborting,  // close() ran before the hand-over: the handshake thread has yet to hand the
+               // peer back, or the posted teardown to run; it still holds a handshake slot
+    closing,   // close() ran: viewer, seat and input are released, the teardown is posted
+    closed,    // torn down and removed from the server
+};
+const char* to_string(PeerPhase phase);
 
 class RdpPeer final : public Viewer, public std::enable_shared_from_this<RdpPeer> {
 public:
@@ -51,9 +84,11 @@ public:
     void join_handshake();
 
     int id() const { return id_; }
-    bool is_seated() const { return seated_; }
-    // Not yet handed to the network thread: waiting out the throttle delay or handshaking.
-    bool in_handshake() const { return !handed_over_; }
+    // Holds one of the --max-clients seats.
+    bool is_seated() const;
+    // Holds a handshake slot: not yet handed to the network thread (waiting out the throttle
+    // delay or handshaking), including when closed before the hand-over.
+    bool in_handshake() const;
     // The first client's requested size was answered (or timed out).
     void desktop_size_settled();
 
@@ -80,20 +115,28 @@ public:
 
 private:
     friend struct RdpPeerMouse;
+    void set_phase(PeerPhase next);
+    // close() has run.
+    bool is_closing() const;
+    // Activated and not closing: awaiting_size or active.
+    bool is_activated() const;
+    // Seated, and the compositor has yet to adopt the first client's size.
+    bool waits_for_size() const;
     bool setup();
     void begin_handshake();
     void run_handshake();  // on the handshake thread
     void handshake_finished();
     void cut_handshake();
     bool watch_events();
-    void teardown(bool graceful);
+    // Gives back what the connection holds (viewer, seat, clipboard client, input, fd watches)
+    // and posts the teardown: close() without its check for a failed login.
+    void release(bool graceful, const char* reason);
+    // `polite`: end an activated session with a Deactivate All rather than just dropping it.
+    void teardown(bool polite);
     void watch(size_t index);
     void watch_writable();
     void pump();
-    void schedule_flush();
     void flush();
-    bool send_surface_bits(const Region& damage);
-    bool send_bitmaps(const Region& damage);
     void send_pointer();
     void invalidate_all();
     void start_channels();
@@ -116,10 +159,12 @@ private:
     boost::asio::steady_timer handshake_deadline_;
     std::thread handshake_thread_;
     RdpInput input_;
-    std::unique_ptr<RdpCliprdr> cliprdr_;
+    std::unique_ptr<RdpCliprdr> cliprdr_;  // null until activation, or without the channel
     std::unique_ptr<RdpDisp> disp_;  // Display Control, once drdynvc is ready
+    // Display Control was tried, once drdynvc was ready. The channel's state, not the
+    // connection's: drdynvc comes up at the client's pace, in either active phase.
     bool disp_tried_ = false;
-    const KeyboardLayout* keyboard_layout_ = nullptr;  // from the client's KeyboardLayout id  // null until activation, or without the channel
+    const KeyboardLayout* keyboard_layout_ = nullptr;  // from the client's KeyboardLayout id
 
     // Written by the handshake thread, read by the network thread after the hand-over
     // (thread join, and the asio::post before it, order the accesses).
@@ -140,29 +185,20 @@ private:
         bool first_frame_sent = false;
     } connect_;
 
-    Region pending_;
-    // Capture time of the oldest frame whose damage is in pending_ (zero: none).
-    std::chrono::steady_clock::time_point pending_since_{};
-    bool flush_posted_ = false;
-    bool logged_on_ = false;
-    bool seated_ = false;
-    bool refused_ = false;
-    bool activated_ = false;
-    bool awaiting_size_ = false;
+    // Frames in flight are those the sender has the client acknowledge.
+    FramePacer pacer_;
+    // Frames are numbered 1, 2, ...; the wire carries the low 32 bits of the number.
+    uint64_t last_frame_id_ = 0;
+    PeerPhase phase_ = PeerPhase::waiting;  // network thread only
     // The size the client asked for in its core data, before the Demand Active replaced it,
     // and its monitors (client monitor data, or one monitor) with their desktop scale.
     int32_t requested_width_ = 0;
     int32_t requested_height_ = 0;
     MonitorLayout requested_layout_;
-    bool output_suppressed_ = false;
-    bool write_blocked_ = false;
-    bool closed_ = false;
-    bool handed_over_ = false;
-    bool handshake_running_ = false;
-    bool handshake_cut_ = false;  // we shut the socket down (deadline, shutdown)
-    bool acks_ = false;
-    uint32_t last_frame_id_ = 0;
-    uint32_t last_acked_id_ = 0;
+    // Not phases: each changes on the client's or the socket's say, whatever the phase and
+    // independently of the other.
+    bool output_suppressed_ = false;  // the client's window is minimised (Suppress Output)
+    bool write_blocked_ = false;      // FreeRDP's output buffer is full until the socket drains
 };
 
 }  // namespace deskpod

@@ -1,0 +1,78 @@
+// How a frame's pixels reach one RDP client. RdpPeer paces the frames and picks a sender at
+// each activation from what the client announced; a sender encodes one frame and writes its
+// PDUs. The graphics pipeline (RDPGFX) is meant to become another sender. Network thread only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "rdp-bridge/image/image_view.hpp"
+#include "shared/geometry.hpp"
+
+typedef struct rdp_context rdpContext;
+
+namespace deskpod {
+
+class RemoteFxEncoder;
+class NsCodecEncoder;
+class BitmapEncoder;
+
+class FrameSender {
+  public:
+    virtual ~FrameSender() = default;
+    // The codec, for log lines.
+    virtual const char* name() const = 0;
+    // The client acknowledges each frame by its id, so the peer may keep only a few in flight.
+    virtual bool acknowledged() const = 0;
+    // Sends the pixels of `damage` (inside the client's desktop) from `image` as frame
+    // `frame_id`. False: the connection failed.
+    virtual bool send(const Region& damage, const ImageView& image, uint32_t frame_id) = 0;
+};
+
+// Surface bits commands: RemoteFX or NSCodec, between frame markers when the client
+// acknowledges frames.
+class SurfaceBitsSender final : public FrameSender {
+  public:
+    enum class Codec { remotefx, nscodec };
+
+    // `context` outlives the sender (both go with the peer's FreeRDP context).
+    explicit SurfaceBitsSender(rdpContext* context);
+    ~SurfaceBitsSender() override;
+    SurfaceBitsSender(const SurfaceBitsSender&) = delete;
+    SurfaceBitsSender& operator=(const SurfaceBitsSender&) = delete;
+
+    // At each activation: a reactivated client may announce other capabilities.
+    void configure(Codec codec, bool acknowledged);
+
+    const char* name() const override;
+    bool acknowledged() const override { return acknowledged_; }
+    bool send(const Region& damage, const ImageView& image, uint32_t frame_id) override;
+
+  private:
+    rdpContext* const context_;
+    Codec codec_ = Codec::remotefx;
+    bool acknowledged_ = false;
+    // Made on first use and kept across reactivations.
+    std::unique_ptr<RemoteFxEncoder> rfx_;
+    std::unique_ptr<NsCodecEncoder> nsc_;
+};
+
+// Bitmap updates (planar at 32 bpp, interleaved RLE below) for clients with neither codec.
+// They carry no frame markers, so nothing acknowledges them.
+class BitmapSender final : public FrameSender {
+  public:
+    explicit BitmapSender(rdpContext* context);
+    ~BitmapSender() override;
+    BitmapSender(const BitmapSender&) = delete;
+    BitmapSender& operator=(const BitmapSender&) = delete;
+
+    const char* name() const override { return "bitmap"; }
+    bool acknowledged() const override { return false; }
+    bool send(const Region& damage, const ImageView& image, uint32_t frame_id) override;
+
+  private:
+    rdpContext* const context_;
+    std::unique_ptr<BitmapEncoder> encoder_;  // made on first use
+};
+
+}  // namespace deskpod
