@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "rdp-bridge/auth/credentials.hpp"
+#include "rdp-bridge/auth/throttle.hpp"
 #include "shared/config.hpp"
 
 namespace deskpod::web {

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "rdp-bridge/auth/credentials.hpp"
+#include "rdp-bridge/auth/throttle.hpp"
 #include "rdp-bridge/http/http_server.hpp"
 #include "rdp-bridge/http/login.hpp"
 #include "rdp-bridge/http/websocket_tunnel.hpp"

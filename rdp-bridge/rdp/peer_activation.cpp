@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "rdp-bridge/auth/credentials.hpp"
 #include "rdp-bridge/rdp/cliprdr.hpp"
 #include "rdp-bridge/rdp/disp.hpp"
 #include "rdp-bridge/rdp/keyboard_layouts.hpp"

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "rdp-bridge/rdp/keyboard_layouts.hpp"
+#include "rdp-bridge/rdp/ntlm_sam.hpp"
 #include "rdp-bridge/rdp/peer.hpp"
 #include "shared/metrics.hpp"
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "rdp-bridge/asio.hpp"
-#include "rdp-bridge/auth/credentials.hpp"
+#include "rdp-bridge/auth/throttle.hpp"
 #include "rdp-bridge/desktop_mirror.hpp"
 #include "shared/channels.hpp"
 #include "shared/config.hpp"

@@ -10,6 +10,8 @@
 #include <string>
 
 #include "rdp-bridge/auth/credentials.hpp"
+#include "rdp-bridge/auth/throttle.hpp"
+#include "rdp-bridge/rdp/ntlm_sam.hpp"
 
 namespace deskpod {
 namespace {
