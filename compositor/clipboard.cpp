@@ -237,15 +237,15 @@ void Clipboard::read_selection(const ReadSelectionRequest& request) {
     read->watch = wl::EventSource(wl_event_loop_add_fd(
         server_.loop, read->fd, WL_EVENT_READABLE,
         [](int, uint32_t, void* data) {
-            auto* r = static_cast<Read*>(data);
-            return r->self->on_readable(r->id);
+            auto* reading = static_cast<Read*>(data);
+            return reading->self->on_readable(reading->id);
         },
         r));
     read->timeout = wl::EventSource(wl_event_loop_add_timer(
         server_.loop,
         [](void* data) {
-            auto* r = static_cast<Read*>(data);
-            r->self->finish_read(r->id, false, "the app did not deliver its clipboard");
+            auto* reading = static_cast<Read*>(data);
+            reading->self->finish_read(reading->id, false, "the app did not deliver its clipboard");
             return 0;
         },
         r));

@@ -184,17 +184,17 @@ void Clipboard::paste_data(const PasteDataInput& input) {
     w.watch = wl::EventSource(wl_event_loop_add_fd(
         server_.loop, w.fd, WL_EVENT_WRITABLE,
         [](int, uint32_t, void* data) {
-            auto* w = static_cast<Write*>(data);
-            return w->self->on_writable(w->id);
+            auto* write = static_cast<Write*>(data);
+            return write->self->on_writable(write->id);
         },
         &w));
     // A reader that stops reading must not pin the data forever.
     w.timeout = wl::EventSource(wl_event_loop_add_timer(
         server_.loop,
         [](void* data) {
-            auto* w = static_cast<Write*>(data);
-            w->self->log_.warn("pasting app stopped reading: transfer abandoned");
-            w->self->finish_write(w->id);
+            auto* write = static_cast<Write*>(data);
+            write->self->log_.warn("pasting app stopped reading: transfer abandoned");
+            write->self->finish_write(write->id);
             return 0;
         },
         &w));
