@@ -17,15 +17,15 @@ int main(int argc, char** argv) {
     Config config;
     try {
         switch (parse_config(argc, argv, config)) {
-        case ParseOutcome::run:
-            break;
-        case ParseOutcome::exit_ok:
-            return 0;
-        case ParseOutcome::show_licenses: {
-            const std::string_view text = web::licenses_text();
-            std::fwrite(text.data(), 1, text.size(), stdout);
-            return 0;
-        }
+            case ParseOutcome::run:
+                break;
+            case ParseOutcome::exit_ok:
+                return 0;
+            case ParseOutcome::show_licenses: {
+                const std::string_view text = web::licenses_text();
+                std::fwrite(text.data(), 1, text.size(), stdout);
+                return 0;
+            }
         }
     } catch (const ConfigError& e) {
         std::fprintf(stderr, "deskpod: %s\n", e.what());
@@ -89,16 +89,16 @@ int main(int argc, char** argv) {
     std::printf("deskpod %s is running\n", DESKPOD_VERSION);
     if (config.rdp.enabled) {
         std::printf("  RDP:        %s  (e.g. xfreerdp /v:HOST:%u /u:%s /cert:ignore)\n",
-                    config.rdp.to_string().c_str(), unsigned(config.rdp.port),
-                    config.user.c_str());
+                    config.rdp.to_string().c_str(), unsigned(config.rdp.port), config.user.c_str());
     }
     if (config.http.enabled) {
         std::printf("  Web client: http://%s/  (health: /healthz, metrics: /metrics)\n",
                     config.http.to_string().c_str());
     }
     if (config.guac.enabled) {
-        std::printf("  Guacamole:  %s  (guacd-compatible; point guacamole-client or guacamole-lite here)\n",
-                    config.guac.to_string().c_str());
+        std::printf(
+            "  Guacamole:  %s  (guacd-compatible; point guacamole-client or guacamole-lite here)\n",
+            config.guac.to_string().c_str());
     }
     std::printf("  User:       %s\n", config.user.c_str());
     if (config.password_generated) {

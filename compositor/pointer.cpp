@@ -58,8 +58,8 @@ void Pointer::button(uint32_t button, bool pressed) {
         if (held_.size() == 1) {
             wlr_surface* surface = nullptr;
             double sx = 0, sy = 0;
-            View* view =
-                server_.window_policy->view_at(server_.cursor->x, server_.cursor->y, &surface, &sx, &sy);
+            View* view = server_.window_policy->view_at(server_.cursor->x, server_.cursor->y,
+                                                        &surface, &sx, &sy);
             if (view)
                 server_.window_policy->focus(view);
             deliver_motion();

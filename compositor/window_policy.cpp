@@ -148,7 +148,8 @@ void WindowPolicy::arrange_all() {
     }
 }
 
-View* WindowPolicy::view_at(double lx, double ly, wlr_surface** surface, double* sx, double* sy) const {
+View* WindowPolicy::view_at(double lx, double ly, wlr_surface** surface, double* sx,
+                            double* sy) const {
     *surface = nullptr;
     wlr_scene_node* node = wlr_scene_node_at(&server_.scene->node, lx, ly, sx, sy);
     if (!node || node->type != WLR_SCENE_NODE_SURFACE)

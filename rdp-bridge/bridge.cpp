@@ -41,8 +41,12 @@ void init_freerdp() {
 
 struct Bridge::Impl {
     Impl(const Config& cfg, Channels& ch)
-        : config(cfg), channels(ch), desktop(cfg.width, cfg.height, cfg.max_clients),
-          clipboard(io, ch, cfg.clipboard_limit), doorbell(io), ping_timer(io),
+        : config(cfg),
+          channels(ch),
+          desktop(cfg.width, cfg.height, cfg.max_clients),
+          clipboard(io, ch, cfg.clipboard_limit),
+          doorbell(io),
+          ping_timer(io),
           guac_host{io, cfg, ch, desktop, guac::new_connection_id(), &clipboard} {}
 
     void start();
@@ -85,7 +89,8 @@ struct Bridge::Impl {
 void Bridge::Impl::start() {
     init_freerdp();
     const int fd = dup(channels.to_bridge.doorbell().fd());
-    if (fd < 0) throw std::runtime_error("cannot watch the frame queue: dup failed");
+    if (fd < 0)
+        throw std::runtime_error("cannot watch the frame queue: dup failed");
     doorbell.assign(fd);
 
     if (config.rdp.enabled) {
@@ -109,8 +114,10 @@ void Bridge::Impl::start() {
         http->listen();
         http->start();
     }
-    if (rdp) rdp->start();
-    if (guac) guac->start();
+    if (rdp)
+        rdp->start();
+    if (guac)
+        guac->start();
     wait_doorbell();
     // Frames may have been queued before the doorbell was watched.
     asio::post(io, [this] { drain(); });
@@ -130,7 +137,8 @@ void Bridge::Impl::start() {
 void Bridge::Impl::wait_doorbell() {
     doorbell.async_wait(asio::posix::stream_descriptor::wait_read,
                         [this](const boost::system::error_code& ec) {
-                            if (ec || shutting_down) return;
+                            if (ec || shutting_down)
+                                return;
                             drain();
                             wait_doorbell();
                         });
@@ -139,7 +147,8 @@ void Bridge::Impl::wait_doorbell() {
 void Bridge::Impl::drain() {
     channels.to_bridge.doorbell().drain();
     DesktopEvent event;
-    while (channels.to_bridge.try_pop(event)) handle(event);
+    while (channels.to_bridge.try_pop(event))
+        handle(event);
 }
 
 void Bridge::Impl::handle(DesktopEvent& event) {
@@ -154,7 +163,8 @@ void Bridge::Impl::handle(DesktopEvent& event) {
                        log.info("desktop is {}x{} ({})", size.width, size.height,
                                 describe_layout(size.monitors));
                        desktop.set_layout(size.width, size.height, size.monitors);
-                       if (rdp) rdp->desktop_size_settled();
+                       if (rdp)
+                           rdp->desktop_size_settled();
                    },
                    [&](const CursorEvent& cursor) { desktop.set_cursor(cursor); },
                    [&](const SessionStateEvent& session) {
@@ -166,7 +176,8 @@ void Bridge::Impl::handle(DesktopEvent& event) {
                    [&](const PasteRequestEvent& paste) { clipboard.handle(paste); },
                    [&](const PongEvent& pong) {
                        // One answer proves the loop is alive for every probe still waiting.
-                       if (pending_pings.count(pong.id)) finish_pings(true);
+                       if (pending_pings.count(pong.id))
+                           finish_pings(true);
                    },
                },
                event);
@@ -180,10 +191,12 @@ void Bridge::Impl::ping(std::function<void(bool)> done) {
     }
     const bool timer_idle = pending_pings.empty();
     pending_pings.emplace(id, std::move(done));
-    if (!timer_idle) return;
+    if (!timer_idle)
+        return;
     ping_timer.expires_after(kPingTimeout);
     ping_timer.async_wait([this](const boost::system::error_code& ec) {
-        if (ec) return;
+        if (ec)
+            return;
         finish_pings(false);
     });
 }
@@ -192,15 +205,19 @@ void Bridge::Impl::finish_pings(bool alive) {
     ping_timer.cancel();
     auto waiting = std::move(pending_pings);
     pending_pings.clear();
-    for (auto& [id, done] : waiting) done(alive);
+    for (auto& [id, done] : waiting)
+        done(alive);
 }
 
 void Bridge::Impl::shutdown() {
     shutting_down = true;
     finish_pings(false);
-    if (rdp) rdp->stop();
-    if (guac) guac->stop();
-    if (http) http->stop();
+    if (rdp)
+        rdp->stop();
+    if (guac)
+        guac->stop();
+    if (http)
+        http->stop();
     boost::system::error_code ec;
     doorbell.cancel(ec);
     doorbell.close(ec);
@@ -211,7 +228,8 @@ void Bridge::Impl::shutdown() {
 
 void Bridge::Impl::stop() {
     std::lock_guard<std::mutex> lock(stop_mutex);
-    if (stopped) return;
+    if (stopped)
+        return;
     stopped = true;
     if (!started) {
         // start() failed or never ran: nothing runs the loop; release what start() opened.
@@ -220,7 +238,8 @@ void Bridge::Impl::stop() {
         return;
     }
     asio::post(io, [this] { shutdown(); });
-    if (thread.joinable()) thread.join();
+    if (thread.joinable())
+        thread.join();
     rdp.reset();
     guac.reset();
     http.reset();
@@ -230,10 +249,16 @@ void Bridge::Impl::stop() {
 Bridge::Bridge(const Config& config, Channels& channels)
     : impl_(std::make_unique<Impl>(config, channels)) {}
 
-Bridge::~Bridge() { stop(); }
+Bridge::~Bridge() {
+    stop();
+}
 
-void Bridge::start() { impl_->start(); }
+void Bridge::start() {
+    impl_->start();
+}
 
-void Bridge::stop() { impl_->stop(); }
+void Bridge::stop() {
+    impl_->stop();
+}
 
 }  // namespace deskpod

@@ -11,7 +11,7 @@
 namespace deskpod {
 
 class Bridge {
-public:
+  public:
     Bridge(const Config& config, Channels& channels);
     ~Bridge();
     Bridge(const Bridge&) = delete;
@@ -26,7 +26,7 @@ public:
     // network thread. Idempotent.
     void stop();
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

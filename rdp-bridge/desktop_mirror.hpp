@@ -15,7 +15,7 @@
 namespace deskpod {
 
 class Viewer {
-public:
+  public:
     virtual ~Viewer() = default;
     // These pixels of the mirror changed; read them (now or later) through DesktopMirror::image().
     virtual void on_damage(const Region& damage) = 0;
@@ -25,7 +25,7 @@ public:
 };
 
 class DesktopMirror {
-public:
+  public:
     DesktopMirror(int32_t width, int32_t height, int max_viewers);
     DesktopMirror(const DesktopMirror&) = delete;
     DesktopMirror& operator=(const DesktopMirror&) = delete;
@@ -60,7 +60,7 @@ public:
     int seats_in_use() const { return seats_; }
     int max_seats() const { return max_seats_; }
 
-private:
+  private:
     int32_t width_;
     int32_t height_;
     std::vector<uint8_t> pixels_;

@@ -16,7 +16,7 @@ namespace deskpod {
 
 template <typename T>
 class BoundedQueue {
-public:
+  public:
     explicit BoundedQueue(size_t capacity) : capacity_(capacity), queue_(capacity) {}
 
     // Returns false (and leaves `value` untouched) when the queue is full.
@@ -34,7 +34,8 @@ public:
     }
 
     bool try_pop(T& out) {
-        if (!queue_.try_dequeue(out)) return false;
+        if (!queue_.try_dequeue(out))
+            return false;
         count_.fetch_sub(1, std::memory_order_acq_rel);
         return true;
     }
@@ -44,7 +45,7 @@ public:
     uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
     Doorbell& doorbell() { return doorbell_; }
 
-private:
+  private:
     const size_t capacity_;
     std::atomic<size_t> count_{0};
     std::atomic<uint64_t> dropped_{0};

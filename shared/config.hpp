@@ -61,7 +61,7 @@ struct Config {
 // Bad user input: the message names the option and the accepted form. main() prints it and
 // exits 2.
 class ConfigError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

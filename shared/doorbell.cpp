@@ -18,7 +18,8 @@ Doorbell::Doorbell() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
 }
 
 Doorbell::~Doorbell() {
-    if (fd_ >= 0) close(fd_);
+    if (fd_ >= 0)
+        close(fd_);
 }
 
 void Doorbell::ring() {

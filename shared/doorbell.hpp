@@ -6,7 +6,7 @@
 namespace deskpod {
 
 class Doorbell {
-public:
+  public:
     Doorbell();
     ~Doorbell();
     Doorbell(const Doorbell&) = delete;
@@ -18,7 +18,7 @@ public:
     void drain();
     int fd() const { return fd_; }
 
-private:
+  private:
     int fd_ = -1;
 };
 

@@ -3,7 +3,8 @@
 namespace deskpod {
 
 FrameRef::FrameRef(FrameSlot* slot) : slot_(slot) {
-    if (slot_) slot_->refs.fetch_add(1, std::memory_order_relaxed);
+    if (slot_)
+        slot_->refs.fetch_add(1, std::memory_order_relaxed);
 }
 
 FrameRef::FrameRef(const FrameRef& other) : FrameRef(other.slot_) {}
@@ -16,7 +17,9 @@ FrameRef& FrameRef::operator=(const FrameRef& other) {
     return *this;
 }
 
-FrameRef::FrameRef(FrameRef&& other) noexcept : slot_(other.slot_) { other.slot_ = nullptr; }
+FrameRef::FrameRef(FrameRef&& other) noexcept : slot_(other.slot_) {
+    other.slot_ = nullptr;
+}
 
 FrameRef& FrameRef::operator=(FrameRef&& other) noexcept {
     if (this != &other) {
@@ -27,10 +30,13 @@ FrameRef& FrameRef::operator=(FrameRef&& other) noexcept {
     return *this;
 }
 
-FrameRef::~FrameRef() { reset(); }
+FrameRef::~FrameRef() {
+    reset();
+}
 
 void FrameRef::reset() {
-    if (!slot_) return;
+    if (!slot_)
+        return;
     FrameSlot* slot = slot_;
     slot_ = nullptr;
     if (slot->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
@@ -49,7 +55,8 @@ FramePool::FramePool(size_t slots) {
 
 FrameWriter FramePool::acquire(int32_t width, int32_t height) {
     for (auto& slot : slots_) {
-        if (slot->refs.load(std::memory_order_acquire) != 0) continue;
+        if (slot->refs.load(std::memory_order_acquire) != 0)
+            continue;
         if (slot->width != width || slot->height != height) {
             slot->width = width;
             slot->height = height;
@@ -64,11 +71,14 @@ FrameWriter FramePool::acquire(int32_t width, int32_t height) {
 size_t FramePool::in_use() const {
     size_t n = 0;
     for (const auto& slot : slots_) {
-        if (slot->refs.load(std::memory_order_relaxed) != 0) ++n;
+        if (slot->refs.load(std::memory_order_relaxed) != 0)
+            ++n;
     }
     return n;
 }
 
-void FramePool::release(FrameSlot*) { returned_.ring(); }
+void FramePool::release(FrameSlot*) {
+    returned_.ring();
+}
 
 }  // namespace deskpod

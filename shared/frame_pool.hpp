@@ -2,9 +2,9 @@
 //
 // The compositor acquires a free slot on its thread as a FrameWriter (the only writable handle),
 // copies the damaged rectangles of the rendered output into it and publishes it, which yields
-// the read-only FrameRef that crosses to the network thread. The bridge copies those rectangles into its
-// desktop mirror and drops the ref; the last drop frees the slot and rings `returned()`, so a
-// compositor that found the pool exhausted (and carried its damage forward) can capture again.
+// the read-only FrameRef that crosses to the network thread. The bridge copies those rectangles
+// into its desktop mirror and drops the ref; the last drop frees the slot and rings `returned()`,
+// so a compositor that found the pool exhausted (and carried its damage forward) can capture again.
 // Buffers are allocated once per size and reused: a fresh 8 MB allocation costs tens of ms on
 // first touch (the kernel faults in and zeroes each of its ~2000 4 KiB pages; measured: about
 // 40 ms at 1920x1080), a reused one nothing.
@@ -34,7 +34,7 @@ struct FrameSlot {
 // Reference-counted, read-only view of one published pool slot. No heap allocation. Only a
 // FrameWriter makes one (publish()), so nothing that holds a FrameRef can write the pixels.
 class FrameRef {
-public:
+  public:
     FrameRef() = default;
     FrameRef(const FrameRef& other);
     FrameRef& operator=(const FrameRef& other);
@@ -49,7 +49,7 @@ public:
     const uint8_t* data() const { return slot_->pixels.data(); }
     void reset();
 
-private:
+  private:
     friend class FrameWriter;
     explicit FrameRef(FrameSlot* slot);  // takes one reference
 
@@ -59,7 +59,7 @@ private:
 // The compositor's handle on a slot it is filling: move-only and writable. publish() hands the
 // pixels over as a read-only FrameRef; a writer dropped unpublished returns its slot.
 class FrameWriter {
-public:
+  public:
     FrameWriter() = default;
     FrameWriter(const FrameWriter&) = delete;
     FrameWriter& operator=(const FrameWriter&) = delete;
@@ -74,7 +74,7 @@ public:
     // Ends writing: from here on the pixels are shared and immutable.
     FrameRef publish() && { return std::move(ref_); }
 
-private:
+  private:
     friend class FramePool;
     explicit FrameWriter(FrameSlot* slot) : ref_(slot) {}
 
@@ -82,7 +82,7 @@ private:
 };
 
 class FramePool {
-public:
+  public:
     explicit FramePool(size_t slots);
     FramePool(const FramePool&) = delete;
     FramePool& operator=(const FramePool&) = delete;
@@ -94,7 +94,7 @@ public:
     // Rung whenever a slot becomes free again.
     Doorbell& returned() { return returned_; }
 
-private:
+  private:
     friend class FrameRef;
     void release(FrameSlot* slot);
 

@@ -4,7 +4,9 @@
 
 namespace deskpod {
 
-Region::Region() { pixman_region32_init(&region_); }
+Region::Region() {
+    pixman_region32_init(&region_);
+}
 
 Region::Region(const Rect& r) {
     if (r.empty()) {
@@ -14,7 +16,9 @@ Region::Region(const Rect& r) {
     }
 }
 
-Region::~Region() { pixman_region32_fini(&region_); }
+Region::~Region() {
+    pixman_region32_fini(&region_);
+}
 
 Region::Region(const Region& other) {
     pixman_region32_init(&region_);
@@ -39,9 +43,9 @@ Region& Region::operator=(Region&& other) noexcept {
 }
 
 void Region::add(const Rect& r) {
-    if (r.empty()) return;
-    pixman_region32_union_rect(&region_, &region_, r.x, r.y, unsigned(r.width),
-                               unsigned(r.height));
+    if (r.empty())
+        return;
+    pixman_region32_union_rect(&region_, &region_, r.x, r.y, unsigned(r.width), unsigned(r.height));
 }
 
 void Region::add(const Region& other) {
@@ -57,11 +61,13 @@ void Region::clip(const Rect& bounds) {
         clear();
         return;
     }
-    pixman_region32_intersect_rect(&region_, &region_, bounds.x, bounds.y,
-                                   unsigned(bounds.width), unsigned(bounds.height));
+    pixman_region32_intersect_rect(&region_, &region_, bounds.x, bounds.y, unsigned(bounds.width),
+                                   unsigned(bounds.height));
 }
 
-void Region::clear() { pixman_region32_clear(&region_); }
+void Region::clear() {
+    pixman_region32_clear(&region_);
+}
 
 bool Region::empty() const {
     return !pixman_region32_not_empty(const_cast<pixman_region32_t*>(&region_));
@@ -90,8 +96,8 @@ std::vector<Rect> Region::rects() const {
     std::vector<Rect> out;
     out.reserve(size_t(n));
     for (int i = 0; i < n; ++i) {
-        out.push_back(Rect{boxes[i].x1, boxes[i].y1, boxes[i].x2 - boxes[i].x1,
-                           boxes[i].y2 - boxes[i].y1});
+        out.push_back(
+            Rect{boxes[i].x1, boxes[i].y1, boxes[i].x2 - boxes[i].x1, boxes[i].y2 - boxes[i].y1});
     }
     return out;
 }
@@ -101,7 +107,8 @@ size_t Region::rect_count() const {
 }
 
 void Region::simplify(size_t max_rects, double max_waste) {
-    if (empty()) return;
+    if (empty())
+        return;
     const Rect box = extents();
     const int64_t covered = area();
     const bool too_many = rect_count() > max_rects;

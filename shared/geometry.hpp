@@ -23,7 +23,7 @@ struct Rect {
 };
 
 class Region {
-public:
+  public:
     Region();
     explicit Region(const Rect& r);
     ~Region();
@@ -51,7 +51,7 @@ public:
     pixman_region32_t* raw() { return &region_; }
     const pixman_region32_t* raw() const { return &region_; }
 
-private:
+  private:
     pixman_region32_t region_;
 };
 

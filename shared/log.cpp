@@ -22,10 +22,14 @@ std::mutex g_write_mutex;
 
 const char* level_name(LogLevel level) {
     switch (level) {
-        case LogLevel::error: return "error";
-        case LogLevel::warn: return "warn";
-        case LogLevel::info: return "info";
-        case LogLevel::debug: return "debug";
+        case LogLevel::error:
+            return "error";
+        case LogLevel::warn:
+            return "warn";
+        case LogLevel::info:
+            return "info";
+        case LogLevel::debug:
+            return "debug";
     }
     return "info";
 }
@@ -36,11 +40,21 @@ void append_json_string(std::string& out, std::string_view s) {
     out.push_back('"');
     for (unsigned char c : s) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (c < 0x20) {
                     out += fmt::format("\\u{:04x}", c);
@@ -71,11 +85,17 @@ void init(LogLevel level, LogFormat format) {
     g_format.store(format);
 }
 
-bool enabled(LogLevel level) { return int(level) <= g_level.load(std::memory_order_relaxed); }
+bool enabled(LogLevel level) {
+    return int(level) <= g_level.load(std::memory_order_relaxed);
+}
 
-LogLevel level() { return LogLevel(g_level.load(std::memory_order_relaxed)); }
+LogLevel level() {
+    return LogLevel(g_level.load(std::memory_order_relaxed));
+}
 
-void set_level(LogLevel level) { g_level.store(int(level), std::memory_order_relaxed); }
+void set_level(LogLevel level) {
+    g_level.store(int(level), std::memory_order_relaxed);
+}
 
 namespace {
 
@@ -89,8 +109,10 @@ void signal_loop(LogLevel configured) {
     sigaddset(&set, SIGUSR2);
     for (;;) {
         int sig = 0;
-        if (sigwait(&set, &sig) != 0) continue;
-        if (g_signal_stop.load()) return;
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (g_signal_stop.load())
+            return;
         const LogLevel before = level();
         const LogLevel after = sig == SIGUSR1 ? LogLevel((int(before) + 1) % 4) : configured;
         set_level(after);
@@ -104,13 +126,15 @@ void signal_loop(LogLevel configured) {
 }  // namespace
 
 void start_signal_control(LogLevel configured) {
-    if (g_signal_thread.joinable()) return;
+    if (g_signal_thread.joinable())
+        return;
     g_signal_stop.store(false);
     g_signal_thread = std::thread(signal_loop, configured);
 }
 
 void stop_signal_control() {
-    if (!g_signal_thread.joinable()) return;
+    if (!g_signal_thread.joinable())
+        return;
     g_signal_stop.store(true);
     // Directed at the thread itself: the signal stays blocked everywhere else.
     pthread_kill(g_signal_thread.native_handle(), SIGUSR2);
@@ -132,7 +156,8 @@ void write(LogLevel level, std::string_view scope, std::string_view conn,
         line += "}\n";
     } else {
         line = fmt::format("{} {:<5} {}", timestamp(), level_name(level), scope);
-        if (!conn.empty()) line += fmt::format(" [{}]", conn);
+        if (!conn.empty())
+            line += fmt::format(" [{}]", conn);
         line += ": ";
         line += message;
         line += '\n';

@@ -27,7 +27,7 @@ void write(LogLevel level, std::string_view scope, std::string_view conn, std::s
 
 // A named log scope, optionally bound to one connection ("rdp#3", "guac#7").
 class Logger {
-public:
+  public:
     explicit Logger(std::string scope, std::string conn = {})
         : scope_(std::move(scope)), conn_(std::move(conn)) {}
 
@@ -51,10 +51,11 @@ public:
     const std::string& scope() const { return scope_; }
     const std::string& conn() const { return conn_; }
 
-private:
+  private:
     template <typename... Args>
     void emit(LogLevel level, fmt::format_string<Args...> f, Args&&... args) const {
-        if (!enabled(level)) return;
+        if (!enabled(level))
+            return;
         write(level, scope_, conn_, fmt::format(f, std::forward<Args>(args)...));
     }
 

@@ -14,7 +14,7 @@
 namespace deskpod {
 
 class ThreadAffinity {
-public:
+  public:
     explicit constexpr ThreadAffinity(const char* owner) : owner_name_(owner) {}
     ThreadAffinity(const ThreadAffinity&) = delete;
     ThreadAffinity& operator=(const ThreadAffinity&) = delete;
@@ -33,7 +33,7 @@ public:
 #endif
     }
 
-private:
+  private:
     const char* owner_name_;
     std::atomic<std::thread::id> owner_{};
 };

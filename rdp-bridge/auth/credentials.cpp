@@ -12,8 +12,10 @@ bool equal_constant_time(const std::string& a, const std::string& b, bool fold_c
         unsigned char x = i < a.size() ? a[i] : 0;
         unsigned char y = i < b.size() ? b[i] : 0;
         if (fold_case) {
-            if (x >= 'A' && x <= 'Z') x = x - 'A' + 'a';
-            if (y >= 'A' && y <= 'Z') y = y - 'A' + 'a';
+            if (x >= 'A' && x <= 'Z')
+                x = x - 'A' + 'a';
+            if (y >= 'A' && y <= 'Z')
+                y = y - 'A' + 'a';
         }
         diff |= unsigned(x ^ y);
     }

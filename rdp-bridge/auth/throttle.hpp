@@ -11,7 +11,7 @@ namespace deskpod {
 // Remembers recent authentication failures per peer address. New connections from an
 // address with failures wait 1 s, 2 s, 4 s ... (at most 30 s) before their handshake starts.
 class AuthThrottle {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
     static constexpr size_t kMaxAddresses = 4096;
     static constexpr std::chrono::seconds kMaxDelay{30};
@@ -22,7 +22,7 @@ public:
     void record_success(const std::string& address);
     size_t size() const { return failures_.size(); }
 
-private:
+  private:
     struct Entry {
         unsigned count = 0;
         Clock::time_point last;

@@ -2,7 +2,6 @@
 
 #include <boost/beast/websocket.hpp>
 
-
 #include <fmt/format.h>
 
 #include "rdp-bridge/guac/queued_transport.hpp"

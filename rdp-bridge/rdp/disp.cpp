@@ -19,11 +19,14 @@ namespace {
 
 constexpr uint32_t kMaxSide = uint32_t(MonitorLimits::kMaxSide);
 
-RdpDisp* self_of(DispServerContext* context) { return static_cast<RdpDisp*>(context->custom); }
+RdpDisp* self_of(DispServerContext* context) {
+    return static_cast<RdpDisp*>(context->custom);
+}
 
 // FreeRDP's channel thread.
 UINT on_monitor_layout(DispServerContext* context, const DISPLAY_CONTROL_MONITOR_LAYOUT_PDU* pdu) {
-    if (!pdu) return CHANNEL_RC_OK;
+    if (!pdu)
+        return CHANNEL_RC_OK;
     std::vector<DispMonitor> monitors;
     monitors.reserve(pdu->NumMonitors);
     for (UINT32 i = 0; i < pdu->NumMonitors; ++i) {
@@ -54,7 +57,8 @@ MonitorLayout disp_layout(const std::vector<DispMonitor>& monitors) {
 RdpDisp::RdpDisp(asio::io_context& io, void* vcm, const log::Logger& log, LayoutHandler on_layout)
     : io_(io), log_(log), on_layout_(std::move(on_layout)) {
     context_ = disp_server_context_new(static_cast<HANDLE>(vcm));
-    if (!context_) throw std::runtime_error("disp_server_context_new failed");
+    if (!context_)
+        throw std::runtime_error("disp_server_context_new failed");
     context_->custom = this;
     context_->MaxNumMonitors = kMaxMonitors;
     // The largest layout area is A x B pixels: one 8192x8192 desktop.
@@ -66,20 +70,23 @@ RdpDisp::RdpDisp(asio::io_context& io, void* vcm, const log::Logger& log, Layout
 RdpDisp::~RdpDisp() {
     *alive_ = false;
     if (context_) {
-        if (open_) context_->Close(context_);  // joins the channel thread
+        if (open_)
+            context_->Close(context_);  // joins the channel thread
         disp_server_context_free(context_);
     }
 }
 
 bool RdpDisp::start() {
-    if (context_->Open(context_) != CHANNEL_RC_OK) return false;
+    if (context_->Open(context_) != CHANNEL_RC_OK)
+        return false;
     open_ = true;
     return context_->DisplayControlCaps(context_) == CHANNEL_RC_OK;
 }
 
 void RdpDisp::layout_received(std::vector<DispMonitor> monitors) {
     asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_), m = std::move(monitors)] {
-        if (alive.expired()) return;
+        if (alive.expired())
+            return;
         on_layout_(m);
     });
 }

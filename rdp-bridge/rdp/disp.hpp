@@ -35,7 +35,7 @@ struct DispMonitor {
 MonitorLayout disp_layout(const std::vector<DispMonitor>& monitors);
 
 class RdpDisp {
-public:
+  public:
     // Network thread: `on_layout` is called with the client's layouts, one at a time.
     using LayoutHandler = std::function<void(const std::vector<DispMonitor>&)>;
 
@@ -53,7 +53,7 @@ public:
     // FreeRDP's channel thread.
     void layout_received(std::vector<DispMonitor> monitors);
 
-private:
+  private:
     boost::asio::io_context& io_;
     const log::Logger& log_;
     LayoutHandler on_layout_;

@@ -14,7 +14,8 @@ constexpr UINT32 kDesktopFormat = PIXEL_FORMAT_BGRX32;
 // Owns a wStream for the duration of one encode.
 struct StreamHolder {
     explicit StreamHolder(size_t capacity) : stream(Stream_New(nullptr, capacity)) {
-        if (!stream) throw std::bad_alloc();
+        if (!stream)
+            throw std::bad_alloc();
     }
     ~StreamHolder() { Stream_Free(stream, TRUE); }
     StreamHolder(const StreamHolder&) = delete;
@@ -25,7 +26,8 @@ struct StreamHolder {
 
 std::vector<Rect> split_into_tiles(const Rect& rect, int32_t tile) {
     std::vector<Rect> tiles;
-    if (rect.empty() || tile <= 0) return tiles;
+    if (rect.empty() || tile <= 0)
+        return tiles;
     const int32_t x0 = rect.x - rect.x % tile;
     const int32_t y0 = rect.y - rect.y % tile;
     for (int32_t y = y0; y < rect.y + rect.height; y += tile) {
@@ -43,20 +45,25 @@ std::vector<Rect> split_into_tiles(const Rect& rect, int32_t tile) {
 // ---- RemoteFX ------------------------------------------------------------------------------
 
 RemoteFxEncoder::RemoteFxEncoder() : context_(rfx_context_new(TRUE)) {
-    if (!context_) throw std::runtime_error("rfx_context_new failed");
+    if (!context_)
+        throw std::runtime_error("rfx_context_new failed");
     // RLGR3 is what Windows servers use for surface bits; RLGR1 is for the GFX progressive codec.
     context_->mode = RLGR3;
     rfx_context_set_pixel_format(context_, kDesktopFormat);
 }
 
-RemoteFxEncoder::~RemoteFxEncoder() { rfx_context_free(context_); }
+RemoteFxEncoder::~RemoteFxEncoder() {
+    rfx_context_free(context_);
+}
 
 bool RemoteFxEncoder::encode(const ImageView& image, const std::vector<Rect>& rects,
                              size_t max_message_size, std::vector<std::vector<uint8_t>>& messages) {
     messages.clear();
-    if (rects.empty()) return true;
+    if (rects.empty())
+        return true;
     if (image.width != width_ || image.height != height_) {
-        if (!rfx_context_reset(context_, UINT32(image.width), UINT32(image.height))) return false;
+        if (!rfx_context_reset(context_, UINT32(image.width), UINT32(image.height)))
+            return false;
         width_ = image.width;
         height_ = image.height;
     }
@@ -69,7 +76,8 @@ bool RemoteFxEncoder::encode(const ImageView& image, const std::vector<Rect>& re
     RFX_MESSAGE* list = rfx_encode_messages_ex(
         context_, rfx_rects.data(), rfx_rects.size(), image.pixels, UINT32(image.width),
         UINT32(image.height), UINT32(image.stride), &count, max_message_size);
-    if (!list) return false;
+    if (!list)
+        return false;
 
     // The split messages live in one array and share the first message's rectangle array
     // (the same ownership FreeRDP's shadow server unwinds).
@@ -94,19 +102,25 @@ bool RemoteFxEncoder::encode(const ImageView& image, const std::vector<Rect>& re
 // ---- NSCodec -------------------------------------------------------------------------------
 
 NsCodecEncoder::NsCodecEncoder() : context_(nsc_context_new()) {
-    if (!context_) throw std::runtime_error("nsc_context_new failed");
+    if (!context_)
+        throw std::runtime_error("nsc_context_new failed");
     nsc_context_set_parameters(context_, NSC_COLOR_FORMAT, kDesktopFormat);
 }
 
-NsCodecEncoder::~NsCodecEncoder() { nsc_context_free(context_); }
+NsCodecEncoder::~NsCodecEncoder() {
+    nsc_context_free(context_);
+}
 
 bool NsCodecEncoder::encode(const ImageView& image, const Rect& rect, std::vector<uint8_t>& out) {
     out.clear();
-    if (rect.empty()) return true;
-    if (!nsc_context_reset(context_, UINT32(rect.width), UINT32(rect.height))) return false;
+    if (rect.empty())
+        return true;
+    if (!nsc_context_reset(context_, UINT32(rect.width), UINT32(rect.height)))
+        return false;
     // Worst case (no RLE gain) is four full planes plus the header.
     StreamHolder s(size_t(rect.width) * size_t(rect.height) * 4 + 1024);
-    const uint8_t* origin = image.pixels + size_t(rect.y) * size_t(image.stride) + size_t(rect.x) * 4;
+    const uint8_t* origin =
+        image.pixels + size_t(rect.y) * size_t(image.stride) + size_t(rect.x) * 4;
     if (!nsc_compose_message(context_, s.stream, origin, UINT32(rect.width), UINT32(rect.height),
                              UINT32(image.stride))) {
         return false;
@@ -136,7 +150,8 @@ BitmapEncoder::~BitmapEncoder() {
 
 bool BitmapEncoder::encode(const ImageView& image, const Rect& tile, uint32_t bpp,
                            std::vector<uint8_t>& out) {
-    if (tile.empty() || tile.width > kTileSize || tile.height > kTileSize) return false;
+    if (tile.empty() || tile.width > kTileSize || tile.height > kTileSize)
+        return false;
     const size_t capacity = size_t(tile.width) * size_t(tile.height) * 4 + 256;
     out.resize(capacity);
     UINT32 size = UINT32(capacity);
@@ -146,7 +161,8 @@ bool BitmapEncoder::encode(const ImageView& image, const Rect& tile, uint32_t bp
         BYTE* result = freerdp_bitmap_compress_planar(planar_, origin, kDesktopFormat,
                                                       UINT32(tile.width), UINT32(tile.height),
                                                       UINT32(image.stride), out.data(), &size);
-        if (!result) return false;
+        if (!result)
+            return false;
     } else {
         if (!interleaved_compress(interleaved_, out.data(), &size, UINT32(tile.width),
                                   UINT32(tile.height), image.pixels, kDesktopFormat,

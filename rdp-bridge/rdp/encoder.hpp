@@ -20,7 +20,7 @@ namespace deskpod {
 // RemoteFX (MS-RDPRFX) in surface-bits streams: lossy, 64x64 tiles, far smaller than the
 // others on photographic content.
 class RemoteFxEncoder {
-public:
+  public:
     RemoteFxEncoder();
     ~RemoteFxEncoder();
     RemoteFxEncoder(const RemoteFxEncoder&) = delete;
@@ -32,7 +32,7 @@ public:
     bool encode(const ImageView& image, const std::vector<Rect>& rects, size_t max_message_size,
                 std::vector<std::vector<uint8_t>>& messages);
 
-private:
+  private:
     RFX_CONTEXT* context_ = nullptr;
     int32_t width_ = 0;
     int32_t height_ = 0;
@@ -40,7 +40,7 @@ private:
 
 // NSCodec (MS-RDPNSC): lossless-ish per-rectangle YCoCg planes with RLE.
 class NsCodecEncoder {
-public:
+  public:
     NsCodecEncoder();
     ~NsCodecEncoder();
     NsCodecEncoder(const NsCodecEncoder&) = delete;
@@ -49,14 +49,14 @@ public:
     // Encodes the pixels of `rect` (which must lie inside the image) into `out`.
     bool encode(const ImageView& image, const Rect& rect, std::vector<uint8_t>& out);
 
-private:
+  private:
     NSC_CONTEXT* context_ = nullptr;
 };
 
 // Classic bitmap updates for clients with neither codec: planar at 32 bpp, interleaved RLE at
 // 15/16/24 bpp. Tiles are at most 64x64 as the bitmap cache capabilities assume.
 class BitmapEncoder {
-public:
+  public:
     static constexpr int32_t kTileSize = 64;
 
     BitmapEncoder();
@@ -67,7 +67,7 @@ public:
     // Compresses one tile (at most 64x64, inside the image) at `bpp` into `out`.
     bool encode(const ImageView& image, const Rect& tile, uint32_t bpp, std::vector<uint8_t>& out);
 
-private:
+  private:
     BITMAP_PLANAR_CONTEXT* planar_ = nullptr;
     BITMAP_INTERLEAVED_CONTEXT* interleaved_ = nullptr;
 };

@@ -41,12 +41,15 @@ bool SurfaceBitsSender::send(const Region& damage, const ImageView& image, uint3
 
     if (acknowledged_) {
         SURFACE_FRAME_MARKER begin{SURFACECMD_FRAMEACTION_BEGIN, frame_id};
-        if (!update->SurfaceFrameMarker(context, &begin)) return false;
+        if (!update->SurfaceFrameMarker(context, &begin))
+            return false;
     }
     if (codec_ == Codec::remotefx) {
-        if (!rfx_) rfx_ = std::make_unique<RemoteFxEncoder>();
+        if (!rfx_)
+            rfx_ = std::make_unique<RemoteFxEncoder>();
         std::vector<std::vector<uint8_t>> messages;
-        if (!rfx_->encode(image, damage.rects(), budget, messages)) return false;
+        if (!rfx_->encode(image, damage.rects(), budget, messages))
+            return false;
         for (auto& message : messages) {
             SURFACE_BITS_COMMAND cmd{};
             cmd.cmdType = CMDTYPE_STREAM_SURFACE_BITS;
@@ -59,18 +62,21 @@ bool SurfaceBitsSender::send(const Region& damage, const ImageView& image, uint3
             cmd.bmp.bitmapDataLength = UINT32(message.size());
             cmd.bmp.bitmapData = message.data();
             cmd.skipCompression = TRUE;
-            if (!update->SurfaceBits(context, &cmd)) return false;
+            if (!update->SurfaceBits(context, &cmd))
+                return false;
             bytes += message.size();
         }
     } else {
-        if (!nsc_) nsc_ = std::make_unique<NsCodecEncoder>();
+        if (!nsc_)
+            nsc_ = std::make_unique<NsCodecEncoder>();
         // NSCodec messages are not fragmented by the encoder: keep each tile's worst case
         // (four raw planes) inside one request.
         const int32_t tile = budget >= 256 * 256 * 4 + 1024 ? 256 : 64;
         std::vector<uint8_t> encoded;
         for (const Rect& rect : damage.rects()) {
             for (const Rect& t : split_into_tiles(rect, tile)) {
-                if (!nsc_->encode(image, t, encoded)) return false;
+                if (!nsc_->encode(image, t, encoded))
+                    return false;
                 SURFACE_BITS_COMMAND cmd{};
                 cmd.cmdType = CMDTYPE_SET_SURFACE_BITS;
                 cmd.destLeft = uint32_t(t.x);
@@ -83,14 +89,16 @@ bool SurfaceBitsSender::send(const Region& damage, const ImageView& image, uint3
                 cmd.bmp.height = UINT16(t.height);
                 cmd.bmp.bitmapDataLength = UINT32(encoded.size());
                 cmd.bmp.bitmapData = encoded.data();
-                if (!update->SurfaceBits(context, &cmd)) return false;
+                if (!update->SurfaceBits(context, &cmd))
+                    return false;
                 bytes += encoded.size();
             }
         }
     }
     if (acknowledged_) {
         SURFACE_FRAME_MARKER end{SURFACECMD_FRAMEACTION_END, frame_id};
-        if (!update->SurfaceFrameMarker(context, &end)) return false;
+        if (!update->SurfaceFrameMarker(context, &end))
+            return false;
     }
     metrics().bytes_sent[Protocol::rdp].add(bytes);
     return true;
@@ -110,7 +118,8 @@ bool BitmapSender::send(const Region& damage, const ImageView& image, uint32_t) 
     size_t max_request = freerdp_settings_get_uint32(s, FreeRDP_MultifragMaxRequestSize);
     max_request = std::max<size_t>(max_request, 32 * 1024);
     const size_t budget = max_request - kPduHeadroom;
-    if (!encoder_) encoder_ = std::make_unique<BitmapEncoder>();
+    if (!encoder_)
+        encoder_ = std::make_unique<BitmapEncoder>();
 
     constexpr int32_t T = BitmapEncoder::kTileSize;
     // Compressed bitmap widths must be multiples of 4: tiles are encoded from a zero-padded
@@ -122,7 +131,8 @@ bool BitmapSender::send(const Region& damage, const ImageView& image, uint32_t) 
     uint64_t bytes = 0;
 
     auto send_batch = [&]() -> bool {
-        if (tiles.empty()) return true;
+        if (tiles.empty())
+            return true;
         BITMAP_UPDATE update{};
         update.number = UINT32(tiles.size());
         update.rectangles = tiles.data();
@@ -147,7 +157,8 @@ bool BitmapSender::send(const Region& damage, const ImageView& image, uint32_t) 
             if (!encoder_->encode(tile_image, Rect{0, 0, padded, t.height}, bpp, encoded)) {
                 return false;
             }
-            if (batch_bytes + encoded.size() + 64 > budget && !send_batch()) return false;
+            if (batch_bytes + encoded.size() + 64 > budget && !send_batch())
+                return false;
             BITMAP_DATA data{};
             data.destLeft = uint32_t(t.x);
             data.destTop = uint32_t(t.y);
@@ -168,7 +179,8 @@ bool BitmapSender::send(const Region& damage, const ImageView& image, uint32_t) 
             tiles.push_back(data);
         }
     }
-    if (!send_batch()) return false;
+    if (!send_batch())
+        return false;
     metrics().bytes_sent[Protocol::rdp].add(bytes);
     return true;
 }

@@ -17,7 +17,8 @@ void RdpInput::push(DesktopRequest&& event) {
 
 void RdpInput::keyboard(uint16_t flags, uint16_t code) {
     const auto key = decoder_.decode(flags, code);
-    if (!key) return;
+    if (!key)
+        return;
     if (key->pressed) {
         keys_.insert(key->evdev_code);
     } else if (keys_.erase(key->evdev_code) == 0) {
@@ -35,9 +36,11 @@ void RdpInput::unicode(uint16_t flags, uint16_t code) {
         return;
     }
     if (code >= 0xDC00 && code <= 0xDFFF) {
-        if (high_surrogate_ == 0) return;
+        if (high_surrogate_ == 0)
+            return;
         codepoint = 0x10000 + ((uint32_t(high_surrogate_) - 0xD800) << 10) + (code - 0xDC00);
-        if (!pressed) high_surrogate_ = 0;
+        if (!pressed)
+            high_surrogate_ = 0;
     }
     push(UnicodeInput{codepoint, pressed});
 }
@@ -66,10 +69,12 @@ void RdpInput::mouse(uint16_t flags, uint16_t x, uint16_t y, int32_t width, int3
         push(PointerAxisInput{wheel->horizontal, wheel->steps});
         return;  // wheel events carry no position
     }
-    if (flags & PTR_FLAGS_MOVE) motion(x, y, width, height);
+    if (flags & PTR_FLAGS_MOVE)
+        motion(x, y, width, height);
     if (const uint32_t code = button_from_pointer_flags(flags)) {
         // Button events carry the position too; apply it first so the click lands there.
-        if (!(flags & PTR_FLAGS_MOVE)) motion(x, y, width, height);
+        if (!(flags & PTR_FLAGS_MOVE))
+            motion(x, y, width, height);
         button(code, (flags & PTR_FLAGS_DOWN) != 0);
     }
 }
@@ -83,7 +88,8 @@ void RdpInput::extended_mouse(uint16_t flags, uint16_t x, uint16_t y, int32_t wi
 }
 
 void RdpInput::release_all() {
-    if (keys_.empty() && buttons_.empty()) return;
+    if (keys_.empty() && buttons_.empty())
+        return;
     keys_.clear();
     buttons_.clear();
     push(ReleaseAllInput{});

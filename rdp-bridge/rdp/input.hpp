@@ -11,7 +11,7 @@
 namespace deskpod {
 
 class RdpInput {
-public:
+  public:
     explicit RdpInput(BoundedQueue<DesktopRequest>& queue) : queue_(queue) {}
 
     void keyboard(uint16_t flags, uint16_t code);
@@ -23,7 +23,7 @@ public:
     // The client left: release everything it held.
     void release_all();
 
-private:
+  private:
     void motion(uint16_t x, uint16_t y, int32_t width, int32_t height);
     void button(uint32_t code, bool pressed);
     void push(DesktopRequest&& event);

@@ -26,7 +26,8 @@ std::string nt_hash_hex(const std::string& password) {
     WCHAR* wide = nullptr;
     int units = 0;
     if (!password.empty()) {
-        if (password.size() > INT32_MAX) throw std::runtime_error("the password is too long");
+        if (password.size() > INT32_MAX)
+            throw std::runtime_error("the password is too long");
         units = ConvertToUnicode(CP_UTF8, 0, password.data(), int(password.size()), &wide, 0);
         if (units <= 0 || !wide) {
             free(wide);
@@ -35,7 +36,8 @@ std::string nt_hash_hex(const std::string& password) {
     }
     const bool ok = NTOWFv1W(wide ? wide : empty, UINT32(units) * sizeof(WCHAR), hash);
     free(wide);
-    if (!ok) throw std::runtime_error("cannot compute the NTLM hash of the password");
+    if (!ok)
+        throw std::runtime_error("cannot compute the NTLM hash of the password");
     static const char digits[] = "0123456789abcdef";
     std::string hex;
     for (BYTE b : hash) {
@@ -53,11 +55,12 @@ std::string write_ntlm_sam_file(const Config& config) {
         throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
     }
     // An existing file keeps its mode through O_TRUNC; the hash is a password equivalent.
-    const bool ok = fchmod(fd, 0600) == 0 &&
-                    write(fd, line.data(), line.size()) == ssize_t(line.size());
+    const bool ok =
+        fchmod(fd, 0600) == 0 && write(fd, line.data(), line.size()) == ssize_t(line.size());
     const int saved = errno;
     close(fd);
-    if (!ok) throw std::runtime_error("cannot write " + path + ": " + std::strerror(saved));
+    if (!ok)
+        throw std::runtime_error("cannot write " + path + ": " + std::strerror(saved));
     return path;
 }
 

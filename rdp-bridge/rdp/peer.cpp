@@ -16,27 +16,45 @@ namespace asio = boost::asio;
 
 const char* to_string(PeerPhase phase) {
     switch (phase) {
-        case PeerPhase::waiting: return "waiting";
-        case PeerPhase::handshaking: return "handshaking";
-        case PeerPhase::handshake_cut: return "handshake_cut";
-        case PeerPhase::handed_over: return "handed_over";
-        case PeerPhase::logged_on: return "logged_on";
-        case PeerPhase::refused: return "refused";
-        case PeerPhase::activating_awaiting_size: return "activating_awaiting_size";
-        case PeerPhase::activating: return "activating";
-        case PeerPhase::awaiting_size: return "awaiting_size";
-        case PeerPhase::active: return "active";
-        case PeerPhase::aborting: return "aborting";
-        case PeerPhase::closing: return "closing";
-        case PeerPhase::closed: return "closed";
+        case PeerPhase::waiting:
+            return "waiting";
+        case PeerPhase::handshaking:
+            return "handshaking";
+        case PeerPhase::handshake_cut:
+            return "handshake_cut";
+        case PeerPhase::handed_over:
+            return "handed_over";
+        case PeerPhase::logged_on:
+            return "logged_on";
+        case PeerPhase::refused:
+            return "refused";
+        case PeerPhase::activating_awaiting_size:
+            return "activating_awaiting_size";
+        case PeerPhase::activating:
+            return "activating";
+        case PeerPhase::awaiting_size:
+            return "awaiting_size";
+        case PeerPhase::active:
+            return "active";
+        case PeerPhase::aborting:
+            return "aborting";
+        case PeerPhase::closing:
+            return "closing";
+        case PeerPhase::closed:
+            return "closed";
     }
     return "unknown";
 }
 
 RdpPeer::RdpPeer(RdpServer& server, int id, int fd, std::string address)
-    : server_(server), id_(id), fd_(fd), address_(std::move(address)),
-      log_("rdp", "rdp#" + std::to_string(id)), delay_timer_(server.io()),
-      handshake_deadline_(server.io()), input_(server.channels().to_compositor),
+    : server_(server),
+      id_(id),
+      fd_(fd),
+      address_(std::move(address)),
+      log_("rdp", "rdp#" + std::to_string(id)),
+      delay_timer_(server.io()),
+      handshake_deadline_(server.io()),
+      input_(server.channels().to_compositor),
       pacer_(server.io(), kMaxFramesInFlight, [this] { flush(); }) {
     connect_.accepted = std::chrono::steady_clock::now();
     peer_ = freerdp_peer_new(fd);
@@ -51,13 +69,15 @@ RdpPeer::~RdpPeer() {
     watchers_.clear();
     socket_watch_.reset();
     if (peer_) {
-        if (peer_->context) freerdp_peer_context_free(peer_);
+        if (peer_->context)
+            freerdp_peer_context_free(peer_);
         freerdp_peer_free(peer_);
     }
 }
 
 void RdpPeer::set_phase(PeerPhase next) {
-    if (next == phase_) return;
+    if (next == phase_)
+        return;
     log_.debug("phase {} -> {}", to_string(phase_), to_string(next));
     phase_ = next;
 }
@@ -109,7 +129,8 @@ void RdpPeer::start(std::chrono::milliseconds delay) {
               delay.count());
     delay_timer_.expires_after(delay);
     delay_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-        if (ec || self->is_closing()) return;
+        if (ec || self->is_closing())
+            return;
         self->begin_handshake();
     });
 }
@@ -117,17 +138,21 @@ void RdpPeer::start(std::chrono::milliseconds delay) {
 bool RdpPeer::watch_events() {
     HANDLE handles[32];
     DWORD count = peer_->GetEventHandles(peer_, handles, 31);
-    if (count == 0) return false;
+    if (count == 0)
+        return false;
     handles[count++] = WTSVirtualChannelManagerGetEventHandle(state_->vcm);
     for (DWORD i = 0; i < count; ++i) {
         const int fd = GetEventFileDescriptor(handles[i]);
-        if (fd < 0) continue;
+        if (fd < 0)
+            continue;
         // asio closes what it wraps; FreeRDP keeps its own fd.
         const int copy = dup(fd);
-        if (copy < 0) return false;
+        if (copy < 0)
+            return false;
         watchers_.push_back(std::make_unique<asio::posix::stream_descriptor>(server_.io(), copy));
     }
-    for (size_t i = 0; i < watchers_.size(); ++i) watch(i);
+    for (size_t i = 0; i < watchers_.size(); ++i)
+        watch(i);
     return true;
 }
 
@@ -135,9 +160,11 @@ void RdpPeer::watch(size_t index) {
     watchers_[index]->async_wait(
         asio::posix::stream_descriptor::wait_read,
         [self = shared_from_this(), index](const boost::system::error_code& ec) {
-            if (ec || self->is_closing()) return;
+            if (ec || self->is_closing())
+                return;
             self->pump();
-            if (!self->is_closing()) self->watch(index);
+            if (!self->is_closing())
+                self->watch(index);
         });
 }
 
@@ -147,13 +174,16 @@ void RdpPeer::pump() {
         close(false, "connection closed by the client or failed");
         return;
     }
-    if (is_closing()) return;
+    if (is_closing())
+        return;
     if (!WTSVirtualChannelManagerCheckFileDescriptor(state_->vcm)) {
         close(false, "virtual channel failure");
         return;
     }
-    if (cliprdr_) cliprdr_->pump();
-    if (is_closing()) return;
+    if (cliprdr_)
+        cliprdr_->pump();
+    if (is_closing())
+        return;
     if (!disp_tried_ && is_activated() &&
         WTSVirtualChannelManagerGetDrdynvcState(state_->vcm) == DRDYNVC_STATE_READY) {
         start_disp();
@@ -175,7 +205,8 @@ void RdpPeer::watch_writable() {
     }
     socket_watch_->async_wait(asio::posix::stream_descriptor::wait_write,
                               [self = shared_from_this()](const boost::system::error_code& ec) {
-                                  if (ec || self->is_closing()) return;
+                                  if (ec || self->is_closing())
+                                      return;
                                   clear_tls_errors();
                                   if (self->peer_->DrainOutputBuffer(self->peer_) < 0) {
                                       self->close(false, "write failed");
@@ -191,7 +222,8 @@ void RdpPeer::watch_writable() {
 }
 
 void RdpPeer::close(bool graceful, const char* reason) {
-    if (is_closing()) return;
+    if (is_closing())
+        return;
     if (phase_ == PeerPhase::handshaking || phase_ == PeerPhase::handshake_cut) {
         // The handshake thread owns the peer: cut it short; handshake_finished() tears down.
         // Being cut off by us is not the client's authentication failure.
@@ -220,12 +252,16 @@ void RdpPeer::release(bool graceful, const char* reason) {
     log_.info("disconnected {} ({})", address_, reason);
     server_.desktop().remove_viewer(this);
     // Pastes waiting on this client fail now rather than at their timeout.
-    if (cliprdr_) server_.clipboard().remove_client(cliprdr_.get());
-    if (seated) server_.desktop().release_seat();
+    if (cliprdr_)
+        server_.clipboard().remove_client(cliprdr_.get());
+    if (seated)
+        server_.desktop().release_seat();
     input_.release_all();
     delay_timer_.cancel();
-    for (auto& w : watchers_) w->cancel();
-    if (socket_watch_) socket_watch_->cancel();
+    for (auto& w : watchers_)
+        w->cancel();
+    if (socket_watch_)
+        socket_watch_->cancel();
     // Never tear the FreeRDP peer down from inside one of its own callbacks.
     asio::post(server_.io(), [self = shared_from_this(), polite] { self->teardown(polite); });
 }
@@ -235,7 +271,8 @@ void RdpPeer::teardown(bool polite) {
     disp_.reset();
     if (state_) {
         clear_tls_errors();
-        if (polite) peer_->Close(peer_);
+        if (polite)
+            peer_->Close(peer_);
         peer_->Disconnect(peer_);
         clear_tls_errors();
     }

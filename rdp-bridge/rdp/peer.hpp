@@ -62,7 +62,7 @@ enum class PeerPhase {
 const char* to_string(PeerPhase phase);
 
 class RdpPeer final : public Viewer, public std::enable_shared_from_this<RdpPeer> {
-public:
+  public:
     // Takes ownership of `fd`, a connected TCP socket.
     RdpPeer(RdpServer& server, int id, int fd, std::string address);
     ~RdpPeer() override;
@@ -113,7 +113,7 @@ public:
     // A key from this client: the desktop's keymap becomes this client's layout first.
     void before_key();
 
-private:
+  private:
     friend struct RdpPeerMouse;
     void set_phase(PeerPhase next);
     // close() has run.
@@ -160,7 +160,7 @@ private:
     std::thread handshake_thread_;
     RdpInput input_;
     std::unique_ptr<RdpCliprdr> cliprdr_;  // null until activation, or without the channel
-    std::unique_ptr<RdpDisp> disp_;  // Display Control, once drdynvc is ready
+    std::unique_ptr<RdpDisp> disp_;        // Display Control, once drdynvc is ready
     // Display Control was tried, once drdynvc was ready. The channel's state, not the
     // connection's: drdynvc comes up at the client's pace, in either active phase.
     bool disp_tried_ = false;

@@ -27,7 +27,8 @@ void RdpPeer::note_phase(ConnectPhase phase) {
     switch (phase) {
         case ConnectPhase::handover:
             // request and security come from the handshake thread, recorded now it is joined.
-            if (handshake_.request_at == std::chrono::steady_clock::time_point{}) return;
+            if (handshake_.request_at == std::chrono::steady_clock::time_point{})
+                return;
             observe(ConnectPhase::request, handshake_.request_at - connect_.accepted);
             observe(ConnectPhase::security, handshake_.logon_at - handshake_.request_at);
             observe(ConnectPhase::handover, now - handshake_.logon_at);
@@ -35,12 +36,14 @@ void RdpPeer::note_phase(ConnectPhase phase) {
             break;
         case ConnectPhase::capabilities:
             // Also called again on a reactivation; only the first connection sequence counts.
-            if (connect_.capabilities != std::chrono::steady_clock::time_point{}) return;
+            if (connect_.capabilities != std::chrono::steady_clock::time_point{})
+                return;
             connect_.capabilities = now;
             observe(phase, now - connect_.handed_over);
             break;
         case ConnectPhase::activation:
-            if (connect_.activated != std::chrono::steady_clock::time_point{}) return;
+            if (connect_.activated != std::chrono::steady_clock::time_point{})
+                return;
             connect_.activated = now;
             observe(phase, now - connect_.capabilities);
             break;
@@ -57,15 +60,15 @@ void RdpPeer::note_first_frame(std::chrono::steady_clock::duration encode) {
     observe(ConnectPhase::first_frame, now - connect_.activated);
     observe(ConnectPhase::total, now - connect_.accepted);
     const auto ms = [](std::chrono::steady_clock::duration d) { return seconds(d) * 1000; };
-    log_.info("first frame {:.0f} ms after accept: connection request {:.0f} ms, TLS+NLA {:.0f} "
-              "ms, hand-over {:.1f} ms, capabilities {:.0f} ms, activation {:.0f} ms, first "
-              "frame {:.0f} ms (encode {:.1f} ms)",
-              ms(now - connect_.accepted), ms(handshake_.request_at - connect_.accepted),
-              ms(handshake_.logon_at - handshake_.request_at),
-              ms(connect_.handed_over - handshake_.logon_at),
-              ms(connect_.capabilities - connect_.handed_over),
-              ms(connect_.activated - connect_.capabilities), ms(now - connect_.activated),
-              ms(encode));
+    log_.info(
+        "first frame {:.0f} ms after accept: connection request {:.0f} ms, TLS+NLA {:.0f} "
+        "ms, hand-over {:.1f} ms, capabilities {:.0f} ms, activation {:.0f} ms, first "
+        "frame {:.0f} ms (encode {:.1f} ms)",
+        ms(now - connect_.accepted), ms(handshake_.request_at - connect_.accepted),
+        ms(handshake_.logon_at - handshake_.request_at),
+        ms(connect_.handed_over - handshake_.logon_at),
+        ms(connect_.capabilities - connect_.handed_over),
+        ms(connect_.activated - connect_.capabilities), ms(now - connect_.activated), ms(encode));
 }
 
 namespace {
@@ -104,10 +107,12 @@ FrameSender& choose_sender(PeerState& state, rdpContext* context) {
     const bool nsc = freerdp_settings_get_bool(s, FreeRDP_NSCodec) &&
                      freerdp_settings_get_uint32(s, FreeRDP_NSCodecId) != 0;
     if (!rfx && !nsc) {
-        if (!state.bitmaps) state.bitmaps = std::make_unique<BitmapSender>(context);
+        if (!state.bitmaps)
+            state.bitmaps = std::make_unique<BitmapSender>(context);
         return *state.bitmaps;
     }
-    if (!state.surface_bits) state.surface_bits = std::make_unique<SurfaceBitsSender>(context);
+    if (!state.surface_bits)
+        state.surface_bits = std::make_unique<SurfaceBitsSender>(context);
     state.surface_bits->configure(
         rfx ? SurfaceBitsSender::Codec::remotefx : SurfaceBitsSender::Codec::nscodec,
         freerdp_settings_get_uint32(s, FreeRDP_FrameAcknowledge) > 0 &&
@@ -174,7 +179,8 @@ bool RdpPeer::handle_post_connect() {
         server_.throttle().record_success(host());
         log_.info("authenticated user '{}' from {}", user ? user : "", address_);
     }
-    if (phase_ != PeerPhase::logged_on) return false;
+    if (phase_ != PeerPhase::logged_on)
+        return false;
 
     const int32_t want_w = requested_width_
                                ? requested_width_
@@ -184,8 +190,8 @@ bool RdpPeer::handle_post_connect() {
                                : int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight));
     log_.info("client {} wants {}x{} at {} bpp{}", address_, want_w, want_h,
               freerdp_settings_get_uint32(s, FreeRDP_ColorDepth),
-              requested_layout_.size() > 1 || (!requested_layout_.empty() &&
-                                               requested_layout_[0].scale != 1.0)
+              requested_layout_.size() > 1 ||
+                      (!requested_layout_.empty() && requested_layout_[0].scale != 1.0)
                   ? ", monitors " + describe_layout(requested_layout_)
                   : std::string());
 
@@ -233,7 +239,8 @@ bool RdpPeer::handle_activate() {
     // Nothing closes a peer in the callbacks before its activation, and no pump runs after
     // close(); should FreeRDP activate a closing peer all the same, it stays closed rather
     // than becoming a viewer again.
-    if (is_closing()) return TRUE;
+    if (is_closing())
+        return TRUE;
     rdpSettings* s = peer_->settings;
     const bool first = !is_activated();
     set_phase(waits_for_size() ? PeerPhase::awaiting_size : PeerPhase::active);
@@ -263,13 +270,15 @@ bool RdpPeer::handle_activate() {
     return TRUE;
 }
 
-void RdpPeer::before_key() { server_.use_keyboard_layout(keyboard_layout_); }
+void RdpPeer::before_key() {
+    server_.use_keyboard_layout(keyboard_layout_);
+}
 
 void RdpPeer::start_channels() {
     if (WTSVirtualChannelManagerIsChannelJoined(state_->vcm, "cliprdr")) {
         try {
-            cliprdr_ = std::make_unique<RdpCliprdr>(server_.io(), server_.clipboard(),
-                                                    state_->vcm, log_);
+            cliprdr_ =
+                std::make_unique<RdpCliprdr>(server_.io(), server_.clipboard(), state_->vcm, log_);
             if (!cliprdr_->start()) {
                 log_.warn("cannot open the clipboard channel; no clipboard for this client");
                 cliprdr_.reset();
@@ -300,7 +309,8 @@ void RdpPeer::start_disp() {
 // A monitor layout from this client (Display Control). The latest layout from any client
 // wins: the desktop is one size for everybody, and every client follows it.
 void RdpPeer::handle_layout(const std::vector<DispMonitor>& monitors) {
-    if (!is_activated()) return;
+    if (!is_activated())
+        return;
     const MonitorLayout asked = disp_layout(monitors);
     std::string why;
     const auto layout = normalize_layout(asked, &why);
@@ -315,7 +325,8 @@ void RdpPeer::handle_layout(const std::vector<DispMonitor>& monitors) {
     DesktopMirror& desktop = server_.desktop();
     if (layout->monitors == desktop.monitors()) {
         // The answer to the first client's size is on its way.
-        if (phase_ == PeerPhase::awaiting_size) return;
+        if (phase_ == PeerPhase::awaiting_size)
+            return;
         // Nothing changes, but the client waits for a reactivation before it sends its next
         // layout: answer this client alone.
         rdpSettings* s = peer_->settings;
@@ -338,7 +349,8 @@ void RdpPeer::handle_layout(const std::vector<DispMonitor>& monitors) {
 }
 
 void RdpPeer::desktop_size_settled() {
-    if (!waits_for_size()) return;
+    if (!waits_for_size())
+        return;
     set_phase(phase_ == PeerPhase::awaiting_size ? PeerPhase::active : PeerPhase::activating);
     on_resize(server_.desktop().width(), server_.desktop().height());
 }

@@ -29,14 +29,17 @@ BOOL context_new(freerdp_peer*, rdpContext* context) {
 
 void context_free(freerdp_peer*, rdpContext* context) {
     auto* ctx = reinterpret_cast<PeerContext*>(context);
-    if (!ctx->state) return;
-    if (ctx->state->vcm) WTSCloseServer(ctx->state->vcm);
+    if (!ctx->state)
+        return;
+    if (ctx->state->vcm)
+        WTSCloseServer(ctx->state->vcm);
     delete ctx->state;
     ctx->state = nullptr;
 }
 
 std::string utf8_of(const SEC_WINNT_AUTH_IDENTITY* identity, const void* field, UINT32 length) {
-    if (!field || length == 0) return {};
+    if (!field || length == 0)
+        return {};
     if (identity->Flags & SEC_WINNT_AUTH_IDENTITY_UNICODE) {
         char* utf8 = nullptr;
         const int n = ConvertFromUnicode(CP_UTF8, 0, static_cast<const WCHAR*>(field), int(length),
@@ -51,7 +54,8 @@ std::string utf8_of(const SEC_WINNT_AUTH_IDENTITY* identity, const void* field, 
 // Fires on the handshake thread, once the security layer is up (FreeRDP ignores the result).
 BOOL on_logon(freerdp_peer* peer, SEC_WINNT_AUTH_IDENTITY* identity, BOOL automatic) {
     PeerState* state = state_of(peer->context);
-    if (!state || !state->handshaking || !identity) return FALSE;
+    if (!state || !state->handshaking || !identity)
+        return FALSE;
     state->owner->handle_logon(utf8_of(identity, identity->User, identity->UserLength),
                                automatic != FALSE);
     return TRUE;
@@ -72,18 +76,21 @@ BOOL on_post_connect(freerdp_peer* peer) {
 
 BOOL on_activate(freerdp_peer* peer) {
     RdpPeer* self = owner_of(peer);
-    if (self) self->note_phase(ConnectPhase::activation);
+    if (self)
+        self->note_phase(ConnectPhase::activation);
     return self && self->handle_activate() ? TRUE : FALSE;
 }
 
 BOOL on_frame_ack(rdpContext* context, UINT32 frame_id) {
-    if (RdpPeer* self = owner_of(context)) self->handle_frame_ack(frame_id);
+    if (RdpPeer* self = owner_of(context))
+        self->handle_frame_ack(frame_id);
     return TRUE;
 }
 
 BOOL on_refresh_rect(rdpContext* context, BYTE count, const RECTANGLE_16* areas) {
     RdpPeer* self = owner_of(context);
-    if (!self) return FALSE;
+    if (!self)
+        return FALSE;
     std::vector<Rect> rects;
     for (BYTE i = 0; areas && i < count; ++i) {
         rects.push_back(Rect{areas[i].left, areas[i].top, areas[i].right - areas[i].left,
@@ -94,7 +101,8 @@ BOOL on_refresh_rect(rdpContext* context, BYTE count, const RECTANGLE_16* areas)
 }
 
 BOOL on_suppress_output(rdpContext* context, BYTE allow, const RECTANGLE_16*) {
-    if (RdpPeer* self = owner_of(context)) self->handle_suppress_output(allow != 0);
+    if (RdpPeer* self = owner_of(context))
+        self->handle_suppress_output(allow != 0);
     return TRUE;
 }
 
@@ -107,12 +115,14 @@ BOOL on_keyboard(rdpInput* input, UINT16 flags, UINT16 code) {
 }
 
 BOOL on_unicode(rdpInput* input, UINT16 flags, UINT16 code) {
-    if (RdpPeer* self = owner_of(input->context)) self->input().unicode(flags, code);
+    if (RdpPeer* self = owner_of(input->context))
+        self->input().unicode(flags, code);
     return TRUE;
 }
 
 BOOL on_synchronize(rdpInput* input, UINT32 flags) {
-    if (RdpPeer* self = owner_of(input->context)) self->input().synchronize(flags);
+    if (RdpPeer* self = owner_of(input->context))
+        self->input().synchronize(flags);
     return TRUE;
 }
 }  // namespace
@@ -139,7 +149,8 @@ bool RdpPeer::setup() {
     peer_->ContextSize = sizeof(PeerContext);
     peer_->ContextNew = context_new;
     peer_->ContextFree = context_free;
-    if (!freerdp_peer_context_new(peer_)) return false;
+    if (!freerdp_peer_context_new(peer_))
+        return false;
     state_ = state_of(peer_->context);
     state_->owner = this;
 
@@ -151,25 +162,28 @@ bool RdpPeer::setup() {
               freerdp_settings_set_bool(s, FreeRDP_RdpSecurity, FALSE) &&
               freerdp_settings_set_bool(s, FreeRDP_TlsSecurity, TRUE) &&
               freerdp_settings_set_bool(s, FreeRDP_NlaSecurity, nla ? TRUE : FALSE);
-    if (nla) ok = ok && freerdp_settings_set_string(s, FreeRDP_NtlmSamFile, server_.sam_file().c_str());
-    ok = ok && freerdp_settings_set_bool(s, FreeRDP_RemoteFxCodec, TRUE) &&
-         freerdp_settings_set_bool(s, FreeRDP_NSCodec, TRUE) &&
-         freerdp_settings_set_bool(s, FreeRDP_FrameMarkerCommandEnabled, TRUE) &&
-         freerdp_settings_set_bool(s, FreeRDP_SurfaceFrameMarkerEnabled, TRUE) &&
-         freerdp_settings_set_bool(s, FreeRDP_SurfaceCommandsEnabled, TRUE) &&
-         freerdp_settings_set_bool(s, FreeRDP_RefreshRect, TRUE) &&
-         freerdp_settings_set_bool(s, FreeRDP_SuppressOutput, TRUE) &&
-         freerdp_settings_set_bool(s, FreeRDP_DesktopResize, TRUE) &&
-         freerdp_settings_set_bool(s, FreeRDP_HasExtendedMouseEvent, TRUE) &&
-         freerdp_settings_set_bool(s, FreeRDP_HasHorizontalWheel, TRUE) &&
-         freerdp_settings_set_bool(s, FreeRDP_UnicodeInput, TRUE) &&
-         freerdp_settings_set_bool(s, FreeRDP_ColorPointerFlag, TRUE) &&
-         freerdp_settings_set_uint32(s, FreeRDP_ColorDepth, 32) &&
-         freerdp_settings_set_uint32(s, FreeRDP_LargePointerFlag, 0x0003) &&
-         freerdp_settings_set_uint32(s, FreeRDP_FrameAcknowledge, kMaxFramesInFlight) &&
-         freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, uint32_t(server_.desktop().width())) &&
-         freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, uint32_t(server_.desktop().height()));
-    if (!ok) return false;
+    if (nla)
+        ok = ok && freerdp_settings_set_string(s, FreeRDP_NtlmSamFile, server_.sam_file().c_str());
+    ok =
+        ok && freerdp_settings_set_bool(s, FreeRDP_RemoteFxCodec, TRUE) &&
+        freerdp_settings_set_bool(s, FreeRDP_NSCodec, TRUE) &&
+        freerdp_settings_set_bool(s, FreeRDP_FrameMarkerCommandEnabled, TRUE) &&
+        freerdp_settings_set_bool(s, FreeRDP_SurfaceFrameMarkerEnabled, TRUE) &&
+        freerdp_settings_set_bool(s, FreeRDP_SurfaceCommandsEnabled, TRUE) &&
+        freerdp_settings_set_bool(s, FreeRDP_RefreshRect, TRUE) &&
+        freerdp_settings_set_bool(s, FreeRDP_SuppressOutput, TRUE) &&
+        freerdp_settings_set_bool(s, FreeRDP_DesktopResize, TRUE) &&
+        freerdp_settings_set_bool(s, FreeRDP_HasExtendedMouseEvent, TRUE) &&
+        freerdp_settings_set_bool(s, FreeRDP_HasHorizontalWheel, TRUE) &&
+        freerdp_settings_set_bool(s, FreeRDP_UnicodeInput, TRUE) &&
+        freerdp_settings_set_bool(s, FreeRDP_ColorPointerFlag, TRUE) &&
+        freerdp_settings_set_uint32(s, FreeRDP_ColorDepth, 32) &&
+        freerdp_settings_set_uint32(s, FreeRDP_LargePointerFlag, 0x0003) &&
+        freerdp_settings_set_uint32(s, FreeRDP_FrameAcknowledge, kMaxFramesInFlight) &&
+        freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, uint32_t(server_.desktop().width())) &&
+        freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, uint32_t(server_.desktop().height()));
+    if (!ok)
+        return false;
 
     peer_->Logon = on_logon;
     peer_->Capabilities = on_capabilities;

@@ -43,12 +43,16 @@ inline RdpPeer* owner_of(rdpContext* context) {
     // PostConnect and Activate fail (the connection ends) and input is dropped.
     return state && !state->handshaking ? state->owner : nullptr;
 }
-inline RdpPeer* owner_of(freerdp_peer* peer) { return owner_of(peer->context); }
+inline RdpPeer* owner_of(freerdp_peer* peer) {
+    return owner_of(peer->context);
+}
 
 // OpenSSL's error queue is per thread, and SSL_get_error() reports any queued entry as a
 // fatal error of the current call. FreeRDP 2 never clears the queue, so one peer's failure
 // (e.g. SSL_shutdown of a handshake cut off mid-TLS) would make the next would-block read
 // of any other peer on this thread look fatal. Called before driving a peer's TLS.
-inline void clear_tls_errors() { ERR_clear_error(); }
+inline void clear_tls_errors() {
+    ERR_clear_error();
+}
 
 }  // namespace deskpod

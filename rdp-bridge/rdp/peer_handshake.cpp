@@ -34,7 +34,8 @@ void RdpPeer::begin_handshake() {
     handshake_deadline_.expires_after(kHandshakeTimeout);
     handshake_deadline_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
         const auto self = weak.lock();
-        if (ec || !self || self->phase_ != PeerPhase::handshaking) return;
+        if (ec || !self || self->phase_ != PeerPhase::handshaking)
+            return;
         self->log_.warn("handshake timed out: {} did not complete TLS/NLA within {} s",
                         self->address_, kHandshakeTimeout.count());
         self->cut_handshake();
@@ -45,7 +46,8 @@ void RdpPeer::begin_handshake() {
         handshake_thread_ = std::thread([this, weak = weak_from_this(), &io = server_.io()] {
             run_handshake();
             asio::post(io, [weak] {
-                if (const auto self = weak.lock()) self->handshake_finished();
+                if (const auto self = weak.lock())
+                    self->handshake_finished();
             });
         });
     } catch (const std::system_error& e) {
@@ -61,23 +63,26 @@ void RdpPeer::begin_handshake() {
 }
 
 void RdpPeer::run_handshake() {
-    const auto give_up =
-        std::chrono::steady_clock::now() + kHandshakeTimeout + kHandshakeWaitSlack;
+    const auto give_up = std::chrono::steady_clock::now() + kHandshakeTimeout + kHandshakeWaitSlack;
     for (;;) {
         HANDLE handles[32];
         const DWORD count = peer_->GetEventHandles(peer_, handles, 32);
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             give_up - std::chrono::steady_clock::now());
-        if (count == 0 || left.count() <= 0) return;
+        if (count == 0 || left.count() <= 0)
+            return;
         const DWORD woke = WaitForMultipleObjects(count, handles, FALSE, DWORD(left.count()));
-        if (woke == WAIT_TIMEOUT || woke == WAIT_FAILED) return;
+        if (woke == WAIT_TIMEOUT || woke == WAIT_FAILED)
+            return;
         if (!handshake_.data_seen) {
             char byte = 0;
             handshake_.data_seen = recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
-            if (handshake_.data_seen) handshake_.request_at = std::chrono::steady_clock::now();
+            if (handshake_.data_seen)
+                handshake_.request_at = std::chrono::steady_clock::now();
         }
         // Blocks for the whole TLS and NLA exchange once the connection request is in.
-        if (!peer_->CheckFileDescriptor(peer_)) return;
+        if (!peer_->CheckFileDescriptor(peer_))
+            return;
         if (handshake_.logon) {
             handshake_.logon_at = std::chrono::steady_clock::now();
             handshake_.ok = true;
@@ -89,7 +94,8 @@ void RdpPeer::run_handshake() {
 void RdpPeer::handshake_finished() {
     // The thread's last act was posting this: the join returns at once, and it orders
     // everything the thread did to the peer before what this thread does next.
-    if (handshake_thread_.joinable()) handshake_thread_.join();
+    if (handshake_thread_.joinable())
+        handshake_thread_.join();
     handshake_deadline_.cancel();
     state_->handshaking = false;
     const PeerPhase was = phase_;
@@ -115,11 +121,13 @@ void RdpPeer::handshake_finished() {
         log_.info("NLA authenticated user '{}' from {}", handshake_.user, address_);
     }
     note_phase(ConnectPhase::handover);
-    if (!watch_events()) close(false, "cannot watch the connection");
+    if (!watch_events())
+        close(false, "cannot watch the connection");
 }
 
 void RdpPeer::cut_handshake() {
-    if (phase_ != PeerPhase::handshaking) return;
+    if (phase_ != PeerPhase::handshaking)
+        return;
     set_phase(PeerPhase::handshake_cut);
     // Wakes the handshake thread wherever it blocks (its wait, a TLS or NLA read) while the
     // fd stays open, so it cannot be reused under FreeRDP.
@@ -127,7 +135,8 @@ void RdpPeer::cut_handshake() {
 }
 
 void RdpPeer::join_handshake() {
-    if (!handshake_thread_.joinable()) return;
+    if (!handshake_thread_.joinable())
+        return;
     ::shutdown(fd_, SHUT_RDWR);
     handshake_thread_.join();
 }
@@ -136,7 +145,8 @@ void RdpPeer::handle_logon(const std::string& user, bool nla) {
     // With TLS only, the credentials arrive later with the client info (PostConnect).
     handshake_.logon = true;
     handshake_.nla = nla;
-    if (nla) handshake_.user = user;
+    if (nla)
+        handshake_.user = user;
 }
 
 std::string RdpPeer::host() const {

@@ -17,13 +17,15 @@ void RdpPeer::on_damage(const Region& damage) {
 }
 
 void RdpPeer::on_resize(int32_t width, int32_t height) {
-    if (is_closing() || waits_for_size()) return;
+    if (is_closing() || waits_for_size())
+        return;
     clear_tls_errors();
     rdpSettings* s = peer_->settings;
     if (freerdp_settings_get_uint32(s, FreeRDP_DesktopWidth) != uint32_t(width) ||
         freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight) != uint32_t(height)) {
         if (!freerdp_settings_get_bool(s, FreeRDP_DesktopResize)) {
-            log_.warn("client cannot resize; it keeps showing the top-left of {}x{}", width, height);
+            log_.warn("client cannot resize; it keeps showing the top-left of {}x{}", width,
+                      height);
         } else {
             freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, uint32_t(width));
             freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, uint32_t(height));
@@ -37,7 +39,9 @@ void RdpPeer::on_resize(int32_t width, int32_t height) {
     invalidate_all();
 }
 
-void RdpPeer::on_cursor(const CursorEvent&) { send_pointer(); }
+void RdpPeer::on_cursor(const CursorEvent&) {
+    send_pointer();
+}
 
 void RdpPeer::handle_frame_ack(uint32_t frame_id) {
     // The frame acknowledged is the latest one sent with these low 32 bits.
@@ -49,12 +53,14 @@ void RdpPeer::handle_refresh(const std::vector<Rect>& areas) {
         invalidate_all();
         return;
     }
-    for (const Rect& r : areas) pacer_.add(r);
+    for (const Rect& r : areas)
+        pacer_.add(r);
 }
 
 void RdpPeer::handle_suppress_output(bool allow) {
     output_suppressed_ = !allow;
-    if (allow) invalidate_all();
+    if (allow)
+        invalidate_all();
 }
 
 void RdpPeer::invalidate_all() {
@@ -64,12 +70,14 @@ void RdpPeer::invalidate_all() {
 // ---- frames --------------------------------------------------------------------------------
 
 bool RdpPeer::can_send() const {
-    if (phase_ != PeerPhase::active || output_suppressed_ || write_blocked_) return false;
+    if (phase_ != PeerPhase::active || output_suppressed_ || write_blocked_)
+        return false;
     return !pacer_.window_full();
 }
 
 void RdpPeer::flush() {
-    if (!can_send() || !pacer_.has_pending()) return;
+    if (!can_send() || !pacer_.has_pending())
+        return;
     clear_tls_errors();
     rdpSettings* s = peer_->settings;
     auto [damage, captured_at] = pacer_.take();
@@ -78,7 +86,8 @@ void RdpPeer::flush() {
                      int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight))});
     // Many tiny rectangles cost more per rectangle than the pixels they save.
     damage.simplify(64, 0.25);
-    if (damage.empty()) return;
+    if (damage.empty())
+        return;
 
     const auto started = std::chrono::steady_clock::now();
     const uint64_t frame_id = ++last_frame_id_;
@@ -90,10 +99,12 @@ void RdpPeer::flush() {
         close(false, "sending a frame failed");
         return;
     }
-    if (state_->sender->acknowledged()) pacer_.frame_sent(frame_id);
+    if (state_->sender->acknowledged())
+        pacer_.frame_sent(frame_id);
     metrics().frames_encoded[Protocol::rdp].add();
     metrics().frames_sent[Protocol::rdp].add();
-    if (!connect_.first_frame_sent) note_first_frame(finished - started);
+    if (!connect_.first_frame_sent)
+        note_first_frame(finished - started);
     if (captured_at != std::chrono::steady_clock::time_point{}) {
         metrics().capture_to_send_seconds[Protocol::rdp].observe(
             std::chrono::duration<double>(finished - captured_at).count());
@@ -105,7 +116,8 @@ void RdpPeer::flush() {
 }
 
 void RdpPeer::send_pointer() {
-    if (!is_activated() || !server_.desktop().has_cursor()) return;
+    if (!is_activated() || !server_.desktop().has_cursor())
+        return;
     clear_tls_errors();
     rdpContext* context = peer_->context;
     rdpPointerUpdate* pointer = context->update->pointer;
@@ -116,7 +128,8 @@ void RdpPeer::send_pointer() {
         pointer->PointerSystem(context, &system);
         return;
     }
-    const bool large = freerdp_settings_get_uint32(context->settings, FreeRDP_LargePointerFlag) != 0;
+    const bool large =
+        freerdp_settings_get_uint32(context->settings, FreeRDP_LargePointerFlag) != 0;
     PointerImage image = make_pointer_image(cursor, large ? 384 : 96);
     if (image.width > 96 || image.height > 96) {
         POINTER_LARGE_UPDATE update{};

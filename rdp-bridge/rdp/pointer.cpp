@@ -16,7 +16,8 @@ PointerImage make_pointer_image(const CursorEvent& cursor, int32_t max_size) {
     const size_t and_stride = size_t((width + 15) / 16) * 2;
     out.and_mask.assign(and_stride * size_t(height), 0);
     const bool has_pixels = cursor.pixels.size() >= size_t(cursor.width) * size_t(cursor.height);
-    if (!has_pixels) return out;
+    if (!has_pixels)
+        return out;
     for (int32_t y = 0; y < height; ++y) {
         uint8_t* row = &out.xor_mask[size_t(height - 1 - y) * size_t(width) * 4];
         for (int32_t x = 0; x < width; ++x) {

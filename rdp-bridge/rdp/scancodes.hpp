@@ -16,12 +16,12 @@ struct KeyTranslation {
 // One client's RDP scancode stream -> evdev key events. Stateful only for Pause, which RDP
 // sends as a two-event sequence (Ctrl with KBD_FLAGS_EXTENDED1, then NumLock's scancode).
 class ScancodeDecoder {
-public:
+  public:
     // `flags` are the TS_KEYBOARD_EVENT flags (KBD_FLAGS_*), `code` the 8-bit scancode.
     // Returns nothing for keys with no evdev equivalent and for the first half of Pause.
     std::optional<KeyTranslation> decode(uint16_t flags, uint16_t code);
 
-private:
+  private:
     bool pause_prefix_ = false;
 };
 

@@ -40,9 +40,11 @@ constexpr std::chrono::seconds kRefusalLogInterval{1};
 // on an IPv6 listener), or the /64 network of an IPv6 address, since one IPv6 host usually
 // has a whole /64 to pick addresses from.
 std::string source_of(const asio::ip::address& address) {
-    if (!address.is_v6()) return address.to_string();
+    if (!address.is_v6())
+        return address.to_string();
     const auto v6 = address.to_v6();
-    if (v6.is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_string();
+    if (v6.is_v4_mapped())
+        return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_string();
     auto bytes = v6.to_bytes();
     std::fill(bytes.begin() + 8, bytes.end(), 0);
     return asio::ip::address_v6(bytes).to_string() + "/64";
@@ -51,13 +53,18 @@ std::string source_of(const asio::ip::address& address) {
 
 RdpServer::RdpServer(asio::io_context& io, const Config& config, Channels& channels,
                      DesktopMirror& desktop, ClipboardBroker& clipboard)
-    : io_(io), config_(config), channels_(channels), desktop_(desktop), clipboard_(clipboard),
+    : io_(io),
+      config_(config),
+      channels_(channels),
+      desktop_(desktop),
+      clipboard_(clipboard),
       acceptor_(io),
       size_timeout_(io) {}
 
 RdpServer::~RdpServer() {
     // The network thread has stopped; handshake threads may still be blocked on a client.
-    for (auto& [id, peer] : peers_) peer->join_handshake();
+    for (auto& [id, peer] : peers_)
+        peer->join_handshake();
 }
 
 void RdpServer::listen() {
@@ -69,7 +76,8 @@ void RdpServer::listen() {
     primitives_set_hints(PRIMITIVES_ONLY_CPU);
     const std::string where = config_.rdp.to_string();
     try {
-        if (config_.rdp_security == RdpSecurity::nla) sam_file_ = write_ntlm_sam_file(config_);
+        if (config_.rdp_security == RdpSecurity::nla)
+            sam_file_ = write_ntlm_sam_file(config_);
         const auto address = asio::ip::make_address(config_.rdp.host);
         const tcp::endpoint endpoint(address, config_.rdp.port);
         acceptor_.open(endpoint.protocol());
@@ -83,13 +91,18 @@ void RdpServer::listen() {
               config_.rdp_security == RdpSecurity::nla ? "NLA" : "TLS");
 }
 
-void RdpServer::start() { accept(); }
+void RdpServer::start() {
+    accept();
+}
 
 void RdpServer::accept() {
     acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || stopping_) return;
-        if (!ec) admit(std::move(socket));
-        else log_.warn("accept failed: {}", ec.message());
+        if (ec == asio::error::operation_aborted || stopping_)
+            return;
+        if (!ec)
+            admit(std::move(socket));
+        else
+            log_.warn("accept failed: {}", ec.message());
         accept();
     });
 }
@@ -102,10 +115,12 @@ void RdpServer::admit(tcp::socket socket) {
     const std::string source = ec ? address : source_of(remote.address());
     size_t handshaking = 0, from_source = 0;
     for (const auto& [id, peer] : peers_) {
-        if (!peer->in_handshake()) continue;
+        if (!peer->in_handshake())
+            continue;
         ++handshaking;
         const auto it = sources_.find(id);
-        if (it != sources_.end() && it->second == source) ++from_source;
+        if (it != sources_.end() && it->second == source)
+            ++from_source;
     }
     if (handshaking >= kMaxHandshakes) {
         refuse(HandshakeLimit::total, full,
@@ -143,8 +158,8 @@ void RdpServer::refuse(HandshakeLimit limit, const std::string& who, const std::
     if (refusals_not_logged_ > 0) {
         const auto since =
             std::chrono::duration_cast<std::chrono::seconds>(now - last_refusal_log_);
-        log_.warn("refusing {}: {} ({} more refused in the last {} s without a log line)", who,
-                  why, refusals_not_logged_, since.count());
+        log_.warn("refusing {}: {} ({} more refused in the last {} s without a log line)", who, why,
+                  refusals_not_logged_, since.count());
     } else {
         log_.warn("refusing {}: {}", who, why);
     }
@@ -160,13 +175,13 @@ void RdpServer::count_handshakes() {
 
 bool RdpServer::other_session(const RdpPeer* self) const {
     for (const auto& [id, peer] : peers_) {
-        if (peer.get() != self && peer->is_seated()) return true;
+        if (peer.get() != self && peer->is_seated())
+            return true;
     }
     return false;
 }
 
-void RdpServer::request_desktop_size(int32_t width, int32_t height,
-                                     const MonitorLayout& monitors) {
+void RdpServer::request_desktop_size(int32_t width, int32_t height, const MonitorLayout& monitors) {
     log_.info("first client asks for {}x{}{}; resizing the desktop", width, height,
               monitors.size() > 1 || (!monitors.empty() && monitors[0].scale != 1.0)
                   ? " (" + describe_layout(monitors) + ")"
@@ -181,7 +196,8 @@ void RdpServer::request_desktop_size(int32_t width, int32_t height,
     size_pending_ = true;
     size_timeout_.expires_after(kResizeTimeout);
     size_timeout_.async_wait([this](const boost::system::error_code& ec) {
-        if (ec || !size_pending_) return;
+        if (ec || !size_pending_)
+            return;
         log_.warn("the compositor did not answer the resize request; serving {}x{}",
                   desktop_.width(), desktop_.height());
         desktop_size_settled();
@@ -193,7 +209,8 @@ void RdpServer::desktop_size_settled() {
     size_timeout_.cancel();
     // Copy: a peer may close (and be removed) while it reacts.
     auto peers = peers_;
-    for (auto& [id, peer] : peers) peer->desktop_size_settled();
+    for (auto& [id, peer] : peers)
+        peer->desktop_size_settled();
 }
 
 void RdpServer::remove(int id) {
@@ -203,7 +220,8 @@ void RdpServer::remove(int id) {
 }
 
 void RdpServer::use_keyboard_layout(const KeyboardLayout* layout) {
-    if (!layout || layout == active_layout_) return;
+    if (!layout || layout == active_layout_)
+        return;
     if (!channels_.to_compositor.try_push(
             KeymapRequest{std::string(layout->layout), std::string(layout->variant)})) {
         metrics().input_dropped.add();
@@ -220,7 +238,8 @@ void RdpServer::stop() {
     acceptor_.close(ec);
     size_timeout_.cancel();
     auto peers = peers_;
-    for (auto& [id, peer] : peers) peer->close(true, "server shutting down");
+    for (auto& [id, peer] : peers)
+        peer->close(true, "server shutting down");
 }
 
 }  // namespace deskpod

@@ -22,7 +22,7 @@ class RdpPeer;
 struct KeyboardLayout;
 
 class RdpServer {
-public:
+  public:
     RdpServer(boost::asio::io_context& io, const Config& config, Channels& channels,
               DesktopMirror& desktop, ClipboardBroker& clipboard);
     ~RdpServer();
@@ -61,7 +61,7 @@ public:
     // last, until somebody types). Sends a KeymapRequest when `layout` is not the active one.
     void use_keyboard_layout(const KeyboardLayout* layout);
 
-private:
+  private:
     void accept();
     void admit(boost::asio::ip::tcp::socket socket);
     // Counts a connection refused at accept and logs it (rate-limited).

@@ -31,7 +31,8 @@ TEST(NtHash, NonAsciiUtf8IsHashedAsUtf16) {
     //   printf 'Pässwörd-€-🔑' | iconv -f utf-8 -t utf-16le |
     //       openssl dgst -md4 -provider legacy -provider default
     // and cross-checked with a pure-Python MD4 over 'Pässwörd-€-🔑'.encode('utf-16le').
-    EXPECT_EQ(nt_hash_hex("P\xC3\xA4sswö" "rd-\xE2\x82\xAC-\xF0\x9F\x94\x91"),
+    EXPECT_EQ(nt_hash_hex("P\xC3\xA4sswö"
+                          "rd-\xE2\x82\xAC-\xF0\x9F\x94\x91"),
               "1f9f75c031e87322cbaeb935142ddb5b");
 }
 

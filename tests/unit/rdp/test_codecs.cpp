@@ -46,7 +46,8 @@ int max_difference(const TestImage& a, const std::vector<uint8_t>& b, const Rect
         for (int32_t x = r.x; x < r.x + r.width; ++x) {
             const uint8_t* p = a.at(x, y);
             const uint8_t* q = &b[(size_t(y) * a.width + x) * 4];
-            for (int c = 0; c < 3; ++c) worst = std::max(worst, std::abs(int(p[c]) - int(q[c])));
+            for (int c = 0; c < 3; ++c)
+                worst = std::max(worst, std::abs(int(p[c]) - int(q[c])));
         }
     }
     return worst;
@@ -58,7 +59,8 @@ double mean_difference(const TestImage& a, const std::vector<uint8_t>& b, const 
         for (int32_t x = r.x; x < r.x + r.width; ++x) {
             const uint8_t* p = a.at(x, y);
             const uint8_t* q = &b[(size_t(y) * a.width + x) * 4];
-            for (int c = 0; c < 3; ++c) total += std::abs(int(p[c]) - int(q[c]));
+            for (int c = 0; c < 3; ++c)
+                total += std::abs(int(p[c]) - int(q[c]));
         }
     }
     return total / double(r.area() * 3);
@@ -98,7 +100,8 @@ TEST(RdpCodecs, RemoteFxSplitsLargeUpdates) {
     std::vector<std::vector<uint8_t>> messages;
     ASSERT_TRUE(encoder.encode(image.view(), {Rect{0, 0, 512, 512}}, 16384, messages));
     EXPECT_GT(messages.size(), 1u);
-    for (const auto& m : messages) EXPECT_LE(m.size(), 16384u);
+    for (const auto& m : messages)
+        EXPECT_LE(m.size(), 16384u);
 }
 
 TEST(RdpCodecs, NsCodecRoundTrip) {
@@ -135,11 +138,10 @@ TEST(RdpCodecs, PlanarRoundTripIsLossless) {
         std::vector<uint8_t> encoded;
         ASSERT_TRUE(encoder.encode(image.view(), tile, 32, encoded));
         // Bitmap updates are bottom-up, so clients decode them with vFlip (as gdi does).
-        ASSERT_TRUE(planar_decompress(decoder, encoded.data(), UINT32(encoded.size()),
-                                      UINT32(tile.width), UINT32(tile.height), decoded.data(),
-                                      PIXEL_FORMAT_BGRX32, UINT32(image.width * 4), UINT32(tile.x),
-                                      UINT32(tile.y), UINT32(tile.width), UINT32(tile.height),
-                                      TRUE));
+        ASSERT_TRUE(planar_decompress(
+            decoder, encoded.data(), UINT32(encoded.size()), UINT32(tile.width),
+            UINT32(tile.height), decoded.data(), PIXEL_FORMAT_BGRX32, UINT32(image.width * 4),
+            UINT32(tile.x), UINT32(tile.y), UINT32(tile.width), UINT32(tile.height), TRUE));
     }
     freerdp_bitmap_planar_context_free(decoder);
     EXPECT_EQ(max_difference(image, decoded, Rect{0, 0, image.width, image.height}), 0);
@@ -157,12 +159,11 @@ TEST(RdpCodecs, InterleavedRoundTrip) {
         for (const Rect& tile : split_into_tiles(Rect{0, 0, image.width, image.height}, 64)) {
             std::vector<uint8_t> encoded;
             ASSERT_TRUE(encoder.encode(image.view(), tile, bpp, encoded));
-            ASSERT_TRUE(interleaved_decompress(decoder, encoded.data(), UINT32(encoded.size()),
-                                               UINT32(tile.width), UINT32(tile.height), bpp,
-                                               decoded.data(), PIXEL_FORMAT_BGRX32,
-                                               UINT32(image.width * 4), UINT32(tile.x),
-                                               UINT32(tile.y), UINT32(tile.width),
-                                               UINT32(tile.height), nullptr));
+            ASSERT_TRUE(interleaved_decompress(
+                decoder, encoded.data(), UINT32(encoded.size()), UINT32(tile.width),
+                UINT32(tile.height), bpp, decoded.data(), PIXEL_FORMAT_BGRX32,
+                UINT32(image.width * 4), UINT32(tile.x), UINT32(tile.y), UINT32(tile.width),
+                UINT32(tile.height), nullptr));
         }
         // 15/16 bpp keep 5-6 bits per channel.
         EXPECT_LE(max_difference(image, decoded, Rect{0, 0, image.width, image.height}), 8)

@@ -10,7 +10,8 @@ namespace {
 
 uint32_t press(ScancodeDecoder& decoder, uint16_t flags, uint16_t code) {
     const auto key = decoder.decode(flags | KBD_FLAGS_DOWN, code);
-    if (!key) return 0;
+    if (!key)
+        return 0;
     EXPECT_TRUE(key->pressed);
     return key->evdev_code;
 }

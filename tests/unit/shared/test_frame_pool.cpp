@@ -78,7 +78,9 @@ TEST(FramePool, CopiesShareTheSlotAndLastReleaseRingsTheDoorbell) {
 
 // What the network side holds must not expose a way to write the pixels.
 template <class T>
-concept WritableThroughRef = requires(T& r) { r.mutable_data(); };
+concept WritableThroughRef = requires(T& r) {
+    r.mutable_data();
+};
 
 TEST(FramePool, OnlyTheWriterWritesAndPublishingHandsOverThePixels) {
     static_assert(!std::is_copy_constructible_v<FrameWriter>);
@@ -141,7 +143,8 @@ TEST(BoundedQueue, DoorbellRingsOnPushAndCoalesces) {
     EXPECT_FALSE(readable(q.doorbell().fd()));
     int out;
     int n = 0;
-    while (q.try_pop(out)) ++n;
+    while (q.try_pop(out))
+        ++n;
     EXPECT_EQ(n, 5);
 }
 
@@ -153,11 +156,13 @@ TEST(BoundedQueue, ManyProducersNeverExceedTheBound) {
         producers.emplace_back([&] {
             for (int i = 0; i < 1000; ++i) {
                 int v = i;
-                if (q.try_push(std::move(v))) accepted.fetch_add(1);
+                if (q.try_push(std::move(v)))
+                    accepted.fetch_add(1);
             }
         });
     }
-    for (auto& t : producers) t.join();
+    for (auto& t : producers)
+        t.join();
     EXPECT_EQ(accepted.load(), 100);
     EXPECT_EQ(q.dropped(), 4000u - 100u);
 }

@@ -33,7 +33,8 @@ TEST(Region, RectsDoNotOverlap) {
     r.add(Rect{32, 32, 64, 64});
     r.add(Rect{10, 80, 5, 5});
     int64_t sum = 0;
-    for (const Rect& rect : r.rects()) sum += rect.area();
+    for (const Rect& rect : r.rects())
+        sum += rect.area();
     EXPECT_EQ(sum, r.area());
 }
 
@@ -78,7 +79,8 @@ TEST(Region, CopyAndMoveAreIndependent) {
 
 TEST(Region, SimplifyMergesManyRectsIntoTheirBox) {
     Region r;
-    for (int i = 0; i < 40; ++i) r.add(Rect{i * 10, i * 3, 4, 2});
+    for (int i = 0; i < 40; ++i)
+        r.add(Rect{i * 10, i * 3, 4, 2});
     ASSERT_GT(r.rect_count(), 16u);
     const Rect box = r.extents();
     r.simplify(16, 0.0);

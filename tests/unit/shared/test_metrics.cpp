@@ -97,7 +97,8 @@ TEST(Metrics, HandshakeRefusalsCarryTheirReason) {
     m.rdp_handshakes_refused[size_t(HandshakeLimit::per_address)].add(5);
     m.rdp_handshakes_refused[size_t(HandshakeLimit::total)].add(2);
     const std::string text = m.render_prometheus();
-    EXPECT_TRUE(contains(text, "\ndeskpod_rdp_handshakes_refused_total{reason=\"per_address\"} 5\n"));
+    EXPECT_TRUE(
+        contains(text, "\ndeskpod_rdp_handshakes_refused_total{reason=\"per_address\"} 5\n"));
     EXPECT_TRUE(contains(text, "\ndeskpod_rdp_handshakes_refused_total{reason=\"total\"} 2\n"));
 }
 
