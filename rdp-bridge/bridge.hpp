@@ -1,5 +1,5 @@
 // The network side: one boost::asio::io_context on its own thread serving RDP (FreeRDP 2
-// server library), HTTP (health, readiness, metrics) and later Guacamole. Nothing in
+// server library), the Guacamole protocol and HTTP (the web client, health, metrics). Nothing in
 // rdp-bridge/ sees wlroots; the compositor is reached only through Channels.
 #pragma once
 

@@ -1,5 +1,5 @@
 // The network thread's mirror of the desktop: the latest pixels, size and cursor, and the
-// viewers watching it. Protocol-neutral: RDP peers and (later) Guacamole users are Viewers.
+// viewers watching it. Protocol-neutral: RDP peers and Guacamole users are Viewers.
 // Network thread only.
 #pragma once
 

@@ -1,5 +1,5 @@
-// The HTTP side of the network thread: /healthz, /readyz and /metrics today; the web client
-// (static files, login, WebSocket tunnel) joins the same server through its route table.
+// The HTTP side of the network thread: /healthz, /readyz, /metrics, and the web client (its
+// files, the login and the WebSocket tunnel), all through one route table (routes.cpp).
 #pragma once
 
 // Boost 1.74's asio uses std::exchange without including <utility> (boost/asio/awaitable.hpp,
