@@ -502,6 +502,16 @@ int main(int argc, char** argv) {
     sa.sa_handler = [](int) { g_stop = 1; };
     sigaction(SIGTERM, &sa, nullptr);
     sigaction(SIGINT, &sa, nullptr);
+    // SIGTERM/SIGINT stay blocked except inside ppoll() below: one that arrived between the
+    // g_stop check and a plain poll() was lost, and the client then waited forever for events
+    // from a compositor that had already stopped (a test's teardown hung until its timeout).
+    sigset_t stop_signals, wait_mask;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigprocmask(SIG_BLOCK, &stop_signals, &wait_mask);
+    sigdelset(&wait_mask, SIGTERM);
+    sigdelset(&wait_mask, SIGINT);
 
     c.xkb = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
     c.display = wl_display_connect(nullptr);
@@ -524,7 +534,7 @@ int main(int argc, char** argv) {
     xdg_toplevel_set_app_id(c.toplevel, c.app_id.c_str());
     wl_surface_commit(c.surface);
 
-    // poll() rather than wl_display_dispatch, so SIGTERM ends the loop promptly.
+    // ppoll() rather than wl_display_dispatch, so SIGTERM ends the loop promptly.
     pollfd pfd{wl_display_get_fd(c.display), POLLIN, 0};
     while (!g_stop && !c.closed) {
         while (wl_display_prepare_read(c.display) != 0)
@@ -533,7 +543,7 @@ int main(int argc, char** argv) {
             wl_display_cancel_read(c.display);
             break;
         }
-        const int r = poll(&pfd, 1, -1);
+        const int r = ppoll(&pfd, 1, nullptr, &wait_mask);
         if (r <= 0) {
             wl_display_cancel_read(c.display);
             if (r < 0 && errno == EINTR)
