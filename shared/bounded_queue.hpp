@@ -2,6 +2,9 @@
 // ConcurrentQueue itself grows without limit; the bound is an atomic count checked before
 // each push, so a consumer that falls behind makes producers drop (and count the drop)
 // instead of growing memory. Callers decide what a drop means (e.g. coalescing).
+// Order: ConcurrentQueue is FIFO per producing thread, not across threads. Events whose order
+// matters (a DesktopSizeEvent before the frames of that size) must all be pushed from one
+// thread: the compositor's start() and run() therefore run on the same thread.
 #pragma once
 
 #include <concurrentqueue/concurrentqueue.h>

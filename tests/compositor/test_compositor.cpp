@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -60,15 +61,31 @@ class CompositorHarness {
         config_.wayland_socket =
             "deskpod-test-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
         compositor_ = std::make_unique<Compositor>(config_, channels_);
-        compositor_->start();
-        thread_ = std::thread([this] { exit_code_ = compositor_->run(); });
+        // start() and run() on one thread, as main() does: the event queue is FIFO per
+        // producing thread only, so a DesktopSizeEvent published by start() on another thread
+        // could be overtaken by the first frame.
+        std::promise<void> started;
+        std::future<void> started_result = started.get_future();
+        thread_ = std::thread([this, &started] {
+            try {
+                compositor_->start();
+            } catch (...) {
+                started.set_exception(std::current_exception());
+                return;
+            }
+            started.set_value();
+            exit_code_ = compositor_->run();
+        });
+        try {
+            started_result.get();
+        } catch (...) {
+            thread_.join();
+            throw;
+        }
     }
 
     ~CompositorHarness() {
-        for (pid_t pid : clients_) {
-            kill(pid, SIGTERM);
-            waitpid(pid, nullptr, 0);
-        }
+        stop_clients();
         if (thread_.joinable()) {
             stop();
         }
@@ -150,10 +167,22 @@ class CompositorHarness {
     bool hold_frames = false;
     void release_held() { held_.clear(); }
 
+    // SIGTERM, then SIGKILL after 5 s: a client must never hang the test binary (one waiting
+    // on a compositor that has already stopped would otherwise block waitpid forever).
     void stop_clients() {
         for (pid_t pid : clients_) {
             kill(pid, SIGTERM);
-            waitpid(pid, nullptr, 0);
+            bool reaped = false;
+            for (int i = 0; i < 500 && !reaped; ++i) {
+                reaped = waitpid(pid, nullptr, WNOHANG) == pid;
+                if (!reaped)
+                    std::this_thread::sleep_for(10ms);
+            }
+            if (!reaped) {
+                ADD_FAILURE() << "test client " << pid << " ignored SIGTERM for 5 s";
+                kill(pid, SIGKILL);
+                waitpid(pid, nullptr, 0);
+            }
         }
         clients_.clear();
     }
