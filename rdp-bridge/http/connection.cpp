@@ -24,6 +24,9 @@ namespace {
 // Probes and scrapes need a handful of connections; the bound keeps a flood of idle sockets
 // from exhausting file descriptors the RDP side needs.
 constexpr size_t kMaxConnections = 64;
+// ... and one source (an address, or an IPv6 /64) may hold only this many of them, so it
+// cannot take them all: a browser opens about six, a monitoring system one or two.
+constexpr size_t kMaxConnectionsPerSource = 16;
 // Covers the wait for a request (keep-alive idle) and reading all of it, so a client that
 // trickles bytes (slowloris) is cut off as surely as an idle one.
 constexpr auto kReadTimeout = std::chrono::seconds(10);
@@ -38,16 +41,31 @@ constexpr uint64_t kBodyLimit = 64 * 1024;
 // Requests are handled one at a time (no pipelining), which is all browsers and scrapers use.
 class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   public:
-    HttpConnection(std::shared_ptr<HttpServerState> state, tcp::socket socket, uint64_t id)
+    HttpConnection(std::shared_ptr<HttpServerState> state, tcp::socket socket, uint64_t id,
+                   std::string source)
         : state_(std::move(state)),
           peer_(peer_address(socket)),
+          source_(std::move(source)),
           stream_(std::move(socket)),
           id_(id),
           logger_("http", fmt::format("http#{}", id)) {}
 
-    ~HttpConnection() { state_->connections.erase(id_); }
+    ~HttpConnection() {
+        state_->connections.erase(id_);
+        const auto it = state_->connections_per_source.find(source_);
+        if (it != state_->connections_per_source.end() && --it->second == 0)
+            state_->connections_per_source.erase(it);
+    }
 
     void start() { read_request(); }
+
+    // Since when the connection has been waiting for (or reading) its next request; empty
+    // while a request is being answered and once it became a WebSocket tunnel.
+    std::optional<std::chrono::steady_clock::time_point> waiting_since() const {
+        return waiting_since_;
+    }
+    uint64_t id() const { return id_; }
+    const std::string& peer() const { return peer_; }
 
     void close() {
         if (upgraded_)
@@ -59,6 +77,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 
   private:
     void read_request() {
+        waiting_since_ = std::chrono::steady_clock::now();
         parser_.emplace();
         parser_->header_limit(kHeaderLimit);
         parser_->body_limit(kBodyLimit);
@@ -68,6 +87,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     }
 
     void on_read(error_code ec) {
+        waiting_since_.reset();
         if (state_->stopped)
             return;
         if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
@@ -225,6 +245,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 
     std::shared_ptr<HttpServerState> state_;
     std::string peer_;
+    const std::string source_;  // what the per-source limit counts (source_of)
+    std::optional<std::chrono::steady_clock::time_point> waiting_since_;
     bool upgraded_ = false;  // stream_ now belongs to a WebSocket tunnel
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
@@ -238,6 +260,27 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 };
 
 namespace {
+
+// All connections are open: close the one that has waited longest for a request (an idle
+// keep-alive, or one trickling its headers), so that a new request, a health probe above all,
+// still gets in. Connections answering a request or carrying a tunnel are never closed here.
+bool make_room(HttpServerState& state) {
+    std::shared_ptr<HttpConnection> oldest;
+    for (const auto& [id, weak] : state.connections) {
+        auto connection = weak.lock();
+        if (!connection || !connection->waiting_since())
+            continue;
+        if (!oldest || *connection->waiting_since() < *oldest->waiting_since())
+            oldest = std::move(connection);
+    }
+    if (!oldest)
+        return false;
+    state.logger.debug("closing http#{} from {}, the longest idle of {} open connections",
+                       oldest->id(), oldest->peer(), state.connections.size());
+    state.connections.erase(oldest->id());
+    oldest->close();
+    return true;
+}
 
 void on_accept(const std::shared_ptr<HttpServerState>& state, error_code ec, tcp::socket socket) {
     if (state->stopped || ec == asio::error::operation_aborted)
@@ -255,16 +298,27 @@ void on_accept(const std::shared_ptr<HttpServerState>& state, error_code ec, tcp
         return;
     }
     set_cloexec(socket.native_handle());
-    if (state->connections.size() >= kMaxConnections) {
-        state->logger.warn("refusing a connection: {} connections are open", kMaxConnections);
+    error_code endpoint_ec;
+    const auto remote = socket.remote_endpoint(endpoint_ec);
+    const std::string source = endpoint_ec ? std::string("?") : source_of(remote.address());
+    const auto refuse = [&](const std::string& why) {
+        state->refusals.refused("an HTTP connection from " + source, why);
         error_code ignored;
         socket.shutdown(tcp::socket::shutdown_both, ignored);
         socket.close(ignored);
+    };
+    const auto from_source = state->connections_per_source.find(source);
+    if (from_source != state->connections_per_source.end() &&
+        from_source->second >= kMaxConnectionsPerSource) {
+        refuse(fmt::format("{} connections from that source are open", kMaxConnectionsPerSource));
+    } else if (state->connections.size() >= kMaxConnections && !make_room(*state)) {
+        refuse(fmt::format("{} connections are open, all busy", kMaxConnections));
     } else {
         const uint64_t id = state->next_id++;
-        auto session = std::make_shared<HttpConnection>(state, std::move(socket), id);
-        state->connections.emplace(id, session);
-        session->start();
+        ++state->connections_per_source[source];
+        auto connection = std::make_shared<HttpConnection>(state, std::move(socket), id, source);
+        state->connections.emplace(id, connection);
+        connection->start();
     }
     accept_next(state);
 }

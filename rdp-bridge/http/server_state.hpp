@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "rdp-bridge/auth/credentials.hpp"
+#include "rdp-bridge/auth/source_limits.hpp"
 #include "rdp-bridge/auth/throttle.hpp"
 #include "rdp-bridge/http/http_server.hpp"
 #include "rdp-bridge/http/login.hpp"
@@ -89,7 +90,11 @@ struct HttpServerState {
     uint64_t next_id = 1;
     std::map<std::string, http_internal::Route, std::less<>> routes;
     std::unordered_map<uint64_t, std::weak_ptr<http_internal::HttpConnection>> connections;
+    // Open connections per source (source_of: an address, or an IPv6 /64).
+    std::unordered_map<std::string, size_t> connections_per_source;
     log::Logger logger{"http"};
+    // Refused connections, logged at most once a second (a flood must not flood the log).
+    RefusalLog refusals{logger, std::chrono::seconds(1)};
 
     // The web client, once enable_web_client() ran.
     guac::Host* guac = nullptr;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "rdp-bridge/auth/source_limits.hpp"
 #include "rdp-bridge/rdp/keyboard_layouts.hpp"
 #include "rdp-bridge/rdp/ntlm_sam.hpp"
 #include "rdp-bridge/rdp/peer.hpp"
@@ -36,19 +37,6 @@ constexpr size_t kMaxHandshakesPerSource = 4;
 // cannot flood the log.
 constexpr std::chrono::seconds kRefusalLogInterval{1};
 
-// The source the per-source limit counts: an IPv4 address (also when it arrives IPv4-mapped
-// on an IPv6 listener), or the /64 network of an IPv6 address, since one IPv6 host usually
-// has a whole /64 to pick addresses from.
-std::string source_of(const asio::ip::address& address) {
-    if (!address.is_v6())
-        return address.to_string();
-    const auto v6 = address.to_v6();
-    if (v6.is_v4_mapped())
-        return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_string();
-    auto bytes = v6.to_bytes();
-    std::fill(bytes.begin() + 8, bytes.end(), 0);
-    return asio::ip::address_v6(bytes).to_string() + "/64";
-}
 }  // namespace
 
 RdpServer::RdpServer(asio::io_context& io, const Config& config, Channels& channels,
@@ -59,6 +47,7 @@ RdpServer::RdpServer(asio::io_context& io, const Config& config, Channels& chann
       desktop_(desktop),
       clipboard_(clipboard),
       acceptor_(io),
+      refusal_log_(log_, kRefusalLogInterval),
       size_timeout_(io) {}
 
 RdpServer::~RdpServer() {
@@ -150,21 +139,7 @@ void RdpServer::admit(tcp::socket socket) {
 
 void RdpServer::refuse(HandshakeLimit limit, const std::string& who, const std::string& why) {
     metrics().rdp_handshakes_refused[size_t(limit)].add();
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_refusal_log_ < kRefusalLogInterval) {
-        ++refusals_not_logged_;
-        return;
-    }
-    if (refusals_not_logged_ > 0) {
-        const auto since =
-            std::chrono::duration_cast<std::chrono::seconds>(now - last_refusal_log_);
-        log_.warn("refusing {}: {} ({} more refused in the last {} s without a log line)", who, why,
-                  refusals_not_logged_, since.count());
-    } else {
-        log_.warn("refusing {}: {}", who, why);
-    }
-    last_refusal_log_ = now;
-    refusals_not_logged_ = 0;
+    refusal_log_.refused(who, why);
 }
 
 void RdpServer::count_handshakes() {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "rdp-bridge/asio.hpp"
+#include "rdp-bridge/auth/source_limits.hpp"
 #include "rdp-bridge/auth/throttle.hpp"
 #include "rdp-bridge/desktop_mirror.hpp"
 #include "shared/channels.hpp"
@@ -79,8 +80,7 @@ class RdpServer {
     std::map<int, std::shared_ptr<RdpPeer>> peers_;
     // Each peer's source for the per-source handshake limit (address, or IPv6 /64).
     std::map<int, std::string> sources_;
-    std::chrono::steady_clock::time_point last_refusal_log_{};
-    uint64_t refusals_not_logged_ = 0;
+    RefusalLog refusal_log_;
     int next_id_ = 1;
     bool size_pending_ = false;
     boost::asio::steady_timer size_timeout_;
