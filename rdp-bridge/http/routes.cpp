@@ -18,6 +18,32 @@
 #include "shared/metrics.hpp"
 
 namespace deskpod::http_internal {
+
+// Starts the next login attempt queued from `peer`, after the delay the address's failures so
+// far earned (1 s, 2 s, 4 s ...): one attempt at a time per address, whatever the concurrency.
+static void run_next_login(HttpServerState& s, const std::string& peer) {
+    const auto it = s.login_queues.find(peer);
+    if (it == s.login_queues.end())
+        return;
+    HttpServerState::LoginQueue& queue = it->second;
+    if (queue.waiting.empty()) {
+        s.login_queues.erase(it);
+        return;
+    }
+    queue.checking = true;
+    std::function<void()> check = std::move(queue.waiting.front());
+    queue.waiting.pop_front();
+    const auto delay = s.login_throttle.delay_for(peer, AuthThrottle::Clock::now());
+    if (delay.count() == 0) {
+        check();
+        return;
+    }
+    auto timer = std::make_shared<asio::steady_timer>(s.io, delay);
+    timer->async_wait([timer, check = std::move(check)](error_code ec) {
+        if (!ec)
+            check();
+    });
+}
 namespace {
 
 // Below the kubelet's default probe timeout of 1s would be too eager on a loaded desktop;
@@ -116,7 +142,13 @@ void add_web_routes(HttpServerState& state) {
     state.routes["/login"] = Route{
         {http::verb::post}, [s](const Request& req, const std::string& peer, Respond respond) {
             const std::string body = req.body();
+            // Checks this attempt, answers it, then starts the next one queued from `peer`.
             auto check = [s, body, peer, respond] {
+                struct Next {
+                    HttpServerState* s;
+                    std::string peer;
+                    ~Next() { run_next_login(*s, peer); }
+                } next{s, peer};
                 const auto user = web::form_field(body, "user");
                 const auto password = web::form_field(body, "password");
                 if (user && password && credentials_match(s->config, *user, *password)) {
@@ -132,17 +164,17 @@ void add_web_routes(HttpServerState& state) {
                 s->logger.warn("web login failed from {}: wrong user or password", peer);
                 respond(json_error(http::status::unauthorized, "Wrong user name or password."));
             };
-            // Repeated failures from one address wait 1 s, 2 s, 4 s ... before being checked.
-            const auto delay = s->login_throttle.delay_for(peer, AuthThrottle::Clock::now());
-            if (delay.count() == 0) {
-                check();
+            HttpServerState::LoginQueue& queue = s->login_queues[peer];
+            if (queue.waiting.size() >= HttpServerState::kMaxQueuedLogins) {
+                s->logger.warn("web login from {} refused: {} attempts are already waiting", peer,
+                               queue.waiting.size() + 1);
+                respond(json_error(http::status::too_many_requests,
+                                   "Too many login attempts at once; try again later."));
                 return;
             }
-            auto timer = std::make_shared<asio::steady_timer>(s->io, delay);
-            timer->async_wait([timer, check](error_code ec) {
-                if (!ec)
-                    check();
-            });
+            queue.waiting.push_back(std::move(check));
+            if (!queue.checking)
+                run_next_login(*s, peer);
         }};
 }
 

@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -100,6 +101,15 @@ struct HttpServerState {
     guac::Host* guac = nullptr;
     web::LoginTokens logins;
     AuthThrottle login_throttle;
+    // Login attempts from one address are checked one at a time, each after the throttle delay
+    // its predecessors' failures earned, so parallel requests cannot share one delay: at most
+    // kMaxQueuedLogins wait behind the one being checked, more are answered 429.
+    struct LoginQueue {
+        bool checking = false;
+        std::deque<std::function<void()>> waiting;
+    };
+    static constexpr size_t kMaxQueuedLogins = 8;
+    std::unordered_map<std::string, LoginQueue> login_queues;
     std::shared_ptr<web::Tunnels> tunnels = std::make_shared<web::Tunnels>();
 };
 

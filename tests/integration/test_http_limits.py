@@ -3,12 +3,16 @@
 
 deskpod keeps at most 64 HTTP connections open and at most 16 from one source (an address, or
 an IPv6 /64); when all 64 are open, the one that has waited longest for a request is closed to
-make room. Refusals are logged at most once a second."""
+make room. Refusals are logged at most once a second. Web logins from one address are checked
+one at a time, each after the delay the earlier failures earned, so parallel guesses gain
+nothing (at most 8 wait; more are answered 429)."""
+import http.client
+import threading
 import time
 import unittest
 
-from harness import (IntegrationTest, connect_from, http_get, needs_deskpod, solid_session,
-                     still_open, wait_until)
+from harness import (PASSWORD, IntegrationTest, connect_from, http_get, needs_deskpod,
+                     solid_session, still_open, wait_until)
 
 
 @needs_deskpod
@@ -46,6 +50,45 @@ class HttpLimitsTest(IntegrationTest):
         self.assertGreaterEqual(len(closed), 1)
         self.assertLessEqual(len(closed), 5)
         self.assertTrue(all(i < 16 for i in closed), f"not the oldest were closed: {closed}")
+
+    def test_parallel_login_guesses_share_no_delay(self):
+        server = self.start_server(solid_session("224466"))
+        results = []
+        lock = threading.Lock()
+
+        def guess():
+            conn = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=60)
+            try:
+                conn.request("POST", "/login", body="user=deskpod&password=wrong",
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+                status = conn.getresponse().status
+            except OSError:
+                status = None
+            finally:
+                conn.close()
+            with lock:
+                results.append((time.monotonic(), status))
+
+        start = time.monotonic()
+        threads = [threading.Thread(target=guess, daemon=True) for _ in range(32)]
+        for t in threads:
+            t.start()
+        # Checked one at a time after 0, 1, 2, 4 s of throttle delay: at most four wrong
+        # passwords can be answered 401 within 8 s, however many requests run in parallel
+        # (a slower machine only answers fewer). The old code checked all 32 at once.
+        time.sleep(8)
+        with lock:
+            early = [status for at, status in results if at - start <= 8]
+        self.assertLessEqual(early.count(401), 4, f"401s within 8 s: {early.count(401)}")
+        # Besides those answered, one is being checked and at most eight wait: the rest got 429.
+        self.assertGreaterEqual(early.count(429), 32 - 4 - 1 - 8, f"not refused: {early}")
+        # The right password from another address is not held up by that queue.
+        conn = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=10,
+                                          source_address=("127.0.0.2", 0))
+        conn.request("POST", "/login", body="user=deskpod&password=" + PASSWORD,
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(conn.getresponse().status, 204)
+        conn.close()
 
 
 if __name__ == "__main__":
