@@ -13,6 +13,24 @@ namespace deskpod {
 namespace {
 // FreeRDP's fastpath needs room for its own headers inside MultifragMaxRequestSize.
 constexpr size_t kPduHeadroom = 2048;
+
+// One Surface Bits command: `data`, encoded with `codec_id` at 32 bpp, drawn into `dest`.
+SURFACE_BITS_COMMAND surface_bits(UINT16 cmd_type, const Rect& dest, UINT32 codec_id,
+                                  std::vector<uint8_t>& data) {
+    SURFACE_BITS_COMMAND cmd{};
+    cmd.cmdType = cmd_type;
+    cmd.destLeft = uint32_t(dest.x);
+    cmd.destTop = uint32_t(dest.y);
+    cmd.destRight = uint32_t(dest.x + dest.width);
+    cmd.destBottom = uint32_t(dest.y + dest.height);
+    cmd.bmp.bpp = 32;
+    cmd.bmp.codecID = UINT16(codec_id);
+    cmd.bmp.width = UINT16(dest.width);
+    cmd.bmp.height = UINT16(dest.height);
+    cmd.bmp.bitmapDataLength = UINT32(data.size());
+    cmd.bmp.bitmapData = data.data();
+    return cmd;
+}
 }  // namespace
 
 // ---- surface bits --------------------------------------------------------------------------
@@ -51,16 +69,9 @@ bool SurfaceBitsSender::send(const Region& damage, const ImageView& image, uint3
         if (!rfx_->encode(image, damage.rects(), budget, messages))
             return false;
         for (auto& message : messages) {
-            SURFACE_BITS_COMMAND cmd{};
-            cmd.cmdType = CMDTYPE_STREAM_SURFACE_BITS;
-            cmd.destRight = uint32_t(image.width);
-            cmd.destBottom = uint32_t(image.height);
-            cmd.bmp.bpp = 32;
-            cmd.bmp.codecID = UINT16(freerdp_settings_get_uint32(s, FreeRDP_RemoteFxCodecId));
-            cmd.bmp.width = UINT16(image.width);
-            cmd.bmp.height = UINT16(image.height);
-            cmd.bmp.bitmapDataLength = UINT32(message.size());
-            cmd.bmp.bitmapData = message.data();
+            SURFACE_BITS_COMMAND cmd =
+                surface_bits(CMDTYPE_STREAM_SURFACE_BITS, Rect{0, 0, image.width, image.height},
+                             freerdp_settings_get_uint32(s, FreeRDP_RemoteFxCodecId), message);
             cmd.skipCompression = TRUE;
             if (!update->SurfaceBits(context, &cmd))
                 return false;
@@ -77,18 +88,9 @@ bool SurfaceBitsSender::send(const Region& damage, const ImageView& image, uint3
             for (const Rect& t : split_into_tiles(rect, tile)) {
                 if (!nsc_->encode(image, t, encoded))
                     return false;
-                SURFACE_BITS_COMMAND cmd{};
-                cmd.cmdType = CMDTYPE_SET_SURFACE_BITS;
-                cmd.destLeft = uint32_t(t.x);
-                cmd.destTop = uint32_t(t.y);
-                cmd.destRight = uint32_t(t.x + t.width);
-                cmd.destBottom = uint32_t(t.y + t.height);
-                cmd.bmp.bpp = 32;
-                cmd.bmp.codecID = UINT16(freerdp_settings_get_uint32(s, FreeRDP_NSCodecId));
-                cmd.bmp.width = UINT16(t.width);
-                cmd.bmp.height = UINT16(t.height);
-                cmd.bmp.bitmapDataLength = UINT32(encoded.size());
-                cmd.bmp.bitmapData = encoded.data();
+                SURFACE_BITS_COMMAND cmd =
+                    surface_bits(CMDTYPE_SET_SURFACE_BITS, t,
+                                 freerdp_settings_get_uint32(s, FreeRDP_NSCodecId), encoded);
                 if (!update->SurfaceBits(context, &cmd))
                     return false;
                 bytes += encoded.size();
