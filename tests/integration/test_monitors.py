@@ -44,7 +44,11 @@ class Xephyr:
         self.host = Xvfb(test.stack, test.workdir, "1440x600", name="xephyr-host")
         read_fd, write_fd = os.pipe()
         env = self.host.env()
+        # -noreset: without it Xephyr resets whenever its last client leaves, and a client that
+        # connects during the reset (xfreerdp right after `xfreerdp /monitor-list`) is refused
+        # with "failed to open display".
         argv = ["Xephyr", "-displayfd", str(write_fd), "-nolisten", "tcp", "-no-host-grab",
+                "-noreset",
                 "+xinerama", "-extension", "RANDR",
                 "-screen", "800x600", "-origin", "800,0", "-screen", "640x480"]
         self.log_path = test.workdir / "xephyr.log"
