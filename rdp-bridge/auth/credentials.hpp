@@ -1,6 +1,6 @@
 // The credential check shared by every protocol that logs a person in: RDP with
-// --rdp-security tls (the logon info) and the web client's login form. NLA checks against the
-// NTLM SAM file instead (rdp-bridge/rdp/ntlm_sam.hpp).
+// --rdp-security tls (the logon info) and the web client's login form. NLA checks NTLM
+// credentials instead (rdp-bridge/rdp/ntlm.hpp).
 #pragma once
 
 #include <string>

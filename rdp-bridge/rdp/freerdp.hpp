@@ -21,6 +21,7 @@
 #include <freerdp/pointer.h>
 #include <freerdp/settings.h>
 #include <freerdp/update.h>
+#include <winpr/crypto.h>
 #include <winpr/input.h>
 #include <winpr/ntlm.h>
 #include <winpr/ssl.h>

@@ -2,6 +2,7 @@
 // the handshake has handed the peer over, and close and teardown.
 #include "rdp-bridge/rdp/peer.hpp"
 
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "rdp-bridge/clipboard/broker.hpp"
@@ -131,8 +132,34 @@ void RdpPeer::start(std::chrono::milliseconds delay) {
     delay_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
         if (ec || self->is_closing())
             return;
+        self->hangup_watch_.reset();  // FreeRDP reads the socket from now on
         self->begin_handshake();
     });
+    watch_hangup();
+}
+
+void RdpPeer::watch_hangup() {
+    // The client may send its connection request and then go: readability cannot tell that
+    // (the request stays unread until the delay ends), but EPOLLRDHUP does. A level-triggered
+    // epoll set holding only that event is itself readable exactly then.
+    const int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0)
+        return;  // the slot is then held until the delay ends, as it always was
+    epoll_event ev{};
+    ev.events = EPOLLRDHUP;
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd_, &ev) != 0) {
+        ::close(ep);
+        return;
+    }
+    hangup_watch_ = std::make_unique<asio::posix::stream_descriptor>(server_.io(), ep);
+    hangup_watch_->async_wait(asio::posix::stream_descriptor::wait_read,
+                              [self = shared_from_this()](const boost::system::error_code& ec) {
+                                  if (ec || self->phase_ != PeerPhase::waiting)
+                                      return;
+                                  self->close(false,
+                                              "closed by the client while its handshake "
+                                              "was delayed");
+                              });
 }
 
 bool RdpPeer::watch_events() {
@@ -233,14 +260,6 @@ void RdpPeer::close(bool graceful, const char* reason) {
         pacer_.stop();
         return;
     }
-    // FreeRDP fails TLS and NLA alike inside one call, so a failed login looks like any failed
-    // handshake. A client that sent its connection request and then failed before logon
-    // failed to log in; one that sent nothing (a port probe) did not, nor one that we cut off
-    // (handshake_finished() releases those without coming here).
-    if (phase_ == PeerPhase::handed_over && server_.config().rdp_security == RdpSecurity::nla &&
-        handshake_.data_seen) {
-        auth_failed("NLA authentication failed");
-    }
     release(graceful, reason);
 }
 
@@ -258,6 +277,8 @@ void RdpPeer::release(bool graceful, const char* reason) {
         server_.desktop().release_seat();
     input_.release_all();
     delay_timer_.cancel();
+    if (hangup_watch_)
+        hangup_watch_->cancel();
     for (auto& w : watchers_)
         w->cancel();
     if (socket_watch_)

@@ -15,6 +15,7 @@
 #include "rdp-bridge/desktop_mirror.hpp"
 #include "rdp-bridge/frame_pacer.hpp"
 #include "rdp-bridge/rdp/input.hpp"
+#include "rdp-bridge/rdp/ntlm.hpp"
 #include "shared/log.hpp"
 #include "shared/metrics.hpp"
 #include "shared/monitors.hpp"
@@ -99,6 +100,9 @@ class RdpPeer final : public Viewer, public std::enable_shared_from_this<RdpPeer
     // ---- FreeRDP callbacks (static trampolines call these) ----
     // Handshake thread: only records what happened, for handshake_finished().
     void handle_logon(const std::string& user, bool nla);
+    // NTLM asks for the client's key: checks its credentials and records the verdict. Returns
+    // false to refuse the logon (an unknown user).
+    bool handle_ntlm_authenticate(const NtlmAuthenticate& message, uint8_t* ntlmv2_key);
     void handle_capabilities();
     // Connect-to-first-frame timing: the network thread reached `phase` (capabilities,
     // activation) or wrote its first frame (first_frame, after `encode` of encoding).
@@ -123,6 +127,8 @@ class RdpPeer final : public Viewer, public std::enable_shared_from_this<RdpPeer
     // Seated, and the compositor has yet to adopt the first client's size.
     bool waits_for_size() const;
     bool setup();
+    // During the throttle delay: close when the client hangs up.
+    void watch_hangup();
     void begin_handshake();
     void run_handshake();  // on the handshake thread
     void handshake_finished();
@@ -144,6 +150,10 @@ class RdpPeer final : public Viewer, public std::enable_shared_from_this<RdpPeer
     void handle_layout(const std::vector<DispMonitor>& monitors);
     bool can_send() const;
     void auth_failed(const char* why);
+    // After a handshake that did not log on: whether it was a wrong user or password, and what
+    // happened, for the log.
+    bool failed_handshake_is_wrong_credentials() const;
+    std::string failed_handshake_reason() const;
     std::string host() const;
 
     RdpServer& server_;
@@ -156,6 +166,9 @@ class RdpPeer final : public Viewer, public std::enable_shared_from_this<RdpPeer
     std::vector<std::unique_ptr<boost::asio::posix::stream_descriptor>> watchers_;
     std::unique_ptr<boost::asio::posix::stream_descriptor> socket_watch_;
     boost::asio::steady_timer delay_timer_;
+    // While the throttle delay runs: an epoll set that becomes readable when the client hangs
+    // up, so a client that left frees its handshake slot at once (watch_hangup()).
+    std::unique_ptr<boost::asio::posix::stream_descriptor> hangup_watch_;
     boost::asio::steady_timer handshake_deadline_;
     std::thread handshake_thread_;
     RdpInput input_;
@@ -174,6 +187,9 @@ class RdpPeer final : public Viewer, public std::enable_shared_from_this<RdpPeer
         bool data_seen = false;  // the client sent something (a port probe sends nothing)
         bool nla = false;        // Logon reported NLA credentials
         std::string user;
+        // What NTLM's check of the client's credentials found (ComputeNtlmHash callback).
+        NtlmVerdict credentials = NtlmVerdict::not_checked;
+        std::string user_tried;                              // the user name the client gave, UTF-8
         std::chrono::steady_clock::time_point request_at{};  // first bytes from the client
         std::chrono::steady_clock::time_point logon_at{};    // TLS and NLA done
     } handshake_;

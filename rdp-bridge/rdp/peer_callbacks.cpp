@@ -61,6 +61,36 @@ BOOL on_logon(freerdp_peer* peer, SEC_WINNT_AUTH_IDENTITY* identity, BOOL automa
     return TRUE;
 }
 
+// WinPR's NTLM asks for the NTLMv2 key of the user in the client's AUTHENTICATE message, on
+// the handshake thread (winpr/ntlm.h psPeerComputeNtlmHash). Despite the SECURITY_STATUS type,
+// WinPR reads a nonzero result as success and zero as failure (ntlm_compute.c, 2.11).
+SECURITY_STATUS on_ntlm_hash(void* client, const SEC_WINNT_AUTH_IDENTITY* identity,
+                             const SecBuffer* proof, const BYTE* session_key, const BYTE* mic,
+                             const SecBuffer* messages, BYTE* ntlmv2_key) {
+    auto* peer = static_cast<freerdp_peer*>(client);
+    PeerState* state = peer ? state_of(peer->context) : nullptr;
+    if (!state || !state->handshaking || !identity || !ntlmv2_key)
+        return 0;
+    NtlmAuthenticate message;
+    if (identity->User)
+        message.user.assign(reinterpret_cast<const char16_t*>(identity->User),
+                            identity->UserLength);
+    if (identity->Domain)
+        message.domain.assign(reinterpret_cast<const char16_t*>(identity->Domain),
+                              identity->DomainLength);
+    if (proof && proof->pvBuffer) {
+        message.proof = static_cast<const uint8_t*>(proof->pvBuffer);
+        message.proof_size = proof->cbBuffer;
+    }
+    message.encrypted_session_key = session_key;
+    message.mic = mic;
+    if (messages && messages->pvBuffer) {
+        message.messages = static_cast<const uint8_t*>(messages->pvBuffer);
+        message.messages_size = messages->cbBuffer;
+    }
+    return state->owner->handle_ntlm_authenticate(message, ntlmv2_key) ? 1 : 0;
+}
+
 BOOL on_capabilities(freerdp_peer* peer) {
     if (RdpPeer* self = owner_of(peer)) {
         self->note_phase(ConnectPhase::capabilities);
@@ -162,8 +192,9 @@ bool RdpPeer::setup() {
               freerdp_settings_set_bool(s, FreeRDP_RdpSecurity, FALSE) &&
               freerdp_settings_set_bool(s, FreeRDP_TlsSecurity, TRUE) &&
               freerdp_settings_set_bool(s, FreeRDP_NlaSecurity, nla ? TRUE : FALSE);
+    // NLA checks credentials through on_ntlm_hash, from memory: no SAM file on disk.
     if (nla)
-        ok = ok && freerdp_settings_set_string(s, FreeRDP_NtlmSamFile, server_.sam_file().c_str());
+        peer_->ComputeNtlmHash = on_ntlm_hash;
     ok =
         ok && freerdp_settings_set_bool(s, FreeRDP_RemoteFxCodec, TRUE) &&
         freerdp_settings_set_bool(s, FreeRDP_NSCodec, TRUE) &&

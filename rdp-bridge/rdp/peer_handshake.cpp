@@ -3,6 +3,7 @@
 
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <chrono>
 #include <system_error>
 
@@ -14,6 +15,20 @@ namespace deskpod {
 namespace asio = boost::asio;
 
 namespace {
+
+// A user name from the wire, safe to log: printable ASCII and UTF-8, at most 64 bytes.
+std::string printable_user(const std::string& name) {
+    std::string out;
+    for (const char c : name) {
+        if (out.size() >= 64) {
+            out += "...";
+            break;
+        }
+        const auto u = static_cast<unsigned char>(c);
+        out += u < 0x20 || u == 0x7f || c == '\'' ? '?' : c;
+    }
+    return out;
+}
 
 // Time a client has, once its handshake starts (after any throttle delay), to complete TLS and
 // NLA. Real clients need well under a second on a LAN and a few seconds on slow links; a
@@ -112,7 +127,14 @@ void RdpPeer::handshake_finished() {
         return;
     }
     if (!handshake_.ok) {
-        close(false, "handshake failed or connection closed by the client");
+        // FreeRDP fails TLS and NLA alike inside one call; what the NTLM check recorded and
+        // the socket's state tell what really happened. Only credentials that were checked
+        // and found wrong count against the address (a dropped or malformed handshake does
+        // not, so it cannot lock the right password out).
+        const std::string why = failed_handshake_reason();
+        if (failed_handshake_is_wrong_credentials())
+            auth_failed(why.c_str());
+        release(false, why.c_str());
         return;
     }
     if (handshake_.nla) {
@@ -141,6 +163,24 @@ void RdpPeer::join_handshake() {
     handshake_thread_.join();
 }
 
+bool RdpPeer::handle_ntlm_authenticate(const NtlmAuthenticate& message, uint8_t* ntlmv2_key) {
+    const Config& config = server_.config();
+    NtlmLogonCheck check;
+    try {
+        check = check_ntlm_logon(message, config.user, server_.password_hash());
+    } catch (const std::exception&) {
+        // Cannot happen with a working OpenSSL; refusing is the safe answer.
+        handshake_.credentials = NtlmVerdict::not_checked;
+        return false;
+    }
+    handshake_.credentials = check.verdict;
+    handshake_.user_tried = std::move(check.user);
+    if (check.verdict == NtlmVerdict::wrong_user)
+        return false;
+    std::copy(check.ntlmv2_key.begin(), check.ntlmv2_key.end(), ntlmv2_key);
+    return true;
+}
+
 void RdpPeer::handle_logon(const std::string& user, bool nla) {
     // With TLS only, the credentials arrive later with the client info (PostConnect).
     handshake_.logon = true;
@@ -153,6 +193,46 @@ std::string RdpPeer::host() const {
     // Failures are counted per host, whatever source port the next attempt uses.
     const size_t colon = address_.rfind(':');
     return colon == std::string::npos ? address_ : address_.substr(0, colon);
+}
+
+bool RdpPeer::failed_handshake_is_wrong_credentials() const {
+    switch (handshake_.credentials) {
+        case NtlmVerdict::wrong_user:
+        case NtlmVerdict::wrong_password:
+            return true;
+        case NtlmVerdict::unverified:  // no MIC to tell: refused by FreeRDP, so assume wrong
+            return !handshake_.logon;
+        case NtlmVerdict::not_checked:
+        case NtlmVerdict::right:
+            return false;
+    }
+    return false;
+}
+
+std::string RdpPeer::failed_handshake_reason() const {
+    const std::string user = printable_user(handshake_.user_tried);
+    switch (handshake_.credentials) {
+        case NtlmVerdict::wrong_user:
+            return "NLA authentication failed: unknown user '" + user + "'";
+        case NtlmVerdict::wrong_password:
+            return "NLA authentication failed: wrong password for user '" + user + "'";
+        case NtlmVerdict::unverified:
+            return "NLA authentication failed for user '" + user + "' (client sent no MIC)";
+        case NtlmVerdict::right:
+            return "right credentials for '" + user +
+                   "', but the client left before the logon completed";
+        case NtlmVerdict::not_checked:
+            break;
+    }
+    if (!handshake_.data_seen)
+        return "closed by the client before it sent anything";
+    // A client that went away leaves an end of stream (or a reset) behind; anything else
+    // means FreeRDP gave up on what the client sent.
+    char byte = 0;
+    const ssize_t n = recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno == ECONNRESET))
+        return "closed by the client during the TLS/NLA handshake";
+    return "handshake failed: the client's TLS/NLA data was malformed or not accepted";
 }
 
 void RdpPeer::auth_failed(const char* why) {

@@ -1,11 +1,13 @@
 #include "rdp-bridge/rdp/server.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <stdexcept>
 
 #include "rdp-bridge/auth/source_limits.hpp"
 #include "rdp-bridge/rdp/keyboard_layouts.hpp"
-#include "rdp-bridge/rdp/ntlm_sam.hpp"
+#include "rdp-bridge/rdp/ntlm.hpp"
 #include "rdp-bridge/rdp/peer.hpp"
 #include "shared/metrics.hpp"
 
@@ -66,7 +68,12 @@ void RdpServer::listen() {
     const std::string where = config_.rdp.to_string();
     try {
         if (config_.rdp_security == RdpSecurity::nla)
-            sam_file_ = write_ntlm_sam_file(config_);
+            password_hash_ = nt_hash(config_.password);
+        // Earlier builds kept the NT hash in a file for FreeRDP; it is checked from memory
+        // now (rdp/ntlm.hpp), and a password equivalent must not linger on disk.
+        const std::string old_sam = config_.state_dir + "/rdp-ntlm.sam";
+        if (::unlink(old_sam.c_str()) == 0)
+            log_.info("removed {} (the NT hash is no longer written to disk)", old_sam);
         const auto address = asio::ip::make_address(config_.rdp.host);
         const tcp::endpoint endpoint(address, config_.rdp.port);
         acceptor_.open(endpoint.protocol());

@@ -10,6 +10,7 @@
 #include "rdp-bridge/asio.hpp"
 #include "rdp-bridge/auth/source_limits.hpp"
 #include "rdp-bridge/auth/throttle.hpp"
+#include "rdp-bridge/rdp/ntlm.hpp"
 #include "rdp-bridge/desktop_mirror.hpp"
 #include "shared/channels.hpp"
 #include "shared/config.hpp"
@@ -48,7 +49,8 @@ class RdpServer {
     DesktopMirror& desktop() { return desktop_; }
     ClipboardBroker& clipboard() { return clipboard_; }
     AuthThrottle& throttle() { return throttle_; }
-    const std::string& sam_file() const { return sam_file_; }
+    // The NT hash of --password, which NLA logons are checked against (NLA only).
+    const NtHash& password_hash() const { return password_hash_; }
     // True while a peer other than `self` has a session (is past logon and not refused).
     bool other_session(const RdpPeer* self) const;
     // Asks the compositor for the first client's size; `self` waits for the answer.
@@ -76,7 +78,7 @@ class RdpServer {
     log::Logger log_{"rdp"};
     boost::asio::ip::tcp::acceptor acceptor_;
     AuthThrottle throttle_;
-    std::string sam_file_;
+    NtHash password_hash_{};  // set once in listen(), before any handshake thread starts
     std::map<int, std::shared_ptr<RdpPeer>> peers_;
     // Each peer's source for the per-source handshake limit (address, or IPv6 /64).
     std::map<int, std::string> sources_;
