@@ -179,6 +179,12 @@ std::string Metrics::render_prometheus() const {
                      clipboard_bytes);
     counter(out, "deskpod_clipboard_refused_total",
             "Clipboard contents refused because they exceed --clipboard-limit.", clipboard_refused);
+    counter(out, "deskpod_clipboard_coalesced_total",
+            "Desktop clipboard contents replaced by a newer one before a slow viewer got them.",
+            clipboard_coalesced);
+    per_protocol(out, "deskpod_viewers_stalled_total", "counter",
+                 "Viewers disconnected because they stopped reading, by protocol.",
+                 viewers_stalled);
     counter(out, "deskpod_input_events_total", "Input events applied to the desktop.",
             input_events);
     counter(out, "deskpod_input_dropped_total", "Input events dropped because the queue was full.",

@@ -115,7 +115,11 @@ struct Metrics {
     std::array<PerProtocol<Counter>, 2> clipboard_transfers;  // [Direction]
     std::array<PerProtocol<Counter>, 2> clipboard_bytes;      // [Direction]
     Counter clipboard_refused;                                // larger than --clipboard-limit
-    Counter input_events;                                     // input events applied
+    // Desktop clipboard contents replaced by a newer one before a slow viewer got them.
+    Counter clipboard_coalesced;
+    // Viewers disconnected because they stopped reading (their byte budget ran out).
+    PerProtocol<Counter> viewers_stalled;
+    Counter input_events;   // input events applied
     Counter input_dropped;  // input dropped because the queue was full
     // RDP connections between accept and the hand-over to the network thread (throttle
     // delay, TLS, NLA), and those refused at accept because too many were.

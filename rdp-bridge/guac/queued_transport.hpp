@@ -9,6 +9,7 @@
 //   void queue_drained()   everything written: the user may send the next frame
 //   void shut_down()       closing and everything written: end the stream gracefully
 //   void finish()          tear down now (write error); sets closed_
+//   void finish_later()    post finish() to the loop, keeping the transport alive until then
 #pragma once
 
 #include <algorithm>
@@ -45,6 +46,13 @@ class QueuedTransport : public Transport {
             self().shut_down();
     }
 
+    void abort() override {
+        if (closed_ || aborting_)
+            return;
+        aborting_ = closing_ = true;
+        self().finish_later();
+    }
+
   protected:
     bool closed_ = false;
 
@@ -54,7 +62,9 @@ class QueuedTransport : public Transport {
     void write_next() {
         if (queue_.empty()) {
             writing_ = false;
-            if (closing_) {
+            if (aborting_) {
+                // finish_later() tears down.
+            } else if (closing_) {
                 self().shut_down();
             } else {
                 self().queue_drained();
@@ -79,6 +89,7 @@ class QueuedTransport : public Transport {
     size_t backlog_ = 0;
     bool writing_ = false;
     bool closing_ = false;
+    bool aborting_ = false;
 };
 
 }  // namespace deskpod::guac

@@ -52,6 +52,9 @@ class TcpConnection final : public QueuedTransport<TcpConnection>,
     void queue_drained() { user_->on_drained(); }
     // Let the queued `error`/`disconnect` reach the client first: called once they have.
     void shut_down() { finish(); }
+    void finish_later() {
+        asio::post(socket_.get_executor(), [self = shared_from_this()] { self->finish(); });
+    }
 
     void finish() {
         if (closed_)

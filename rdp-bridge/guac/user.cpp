@@ -261,6 +261,16 @@ void User::fail(Status status, const std::string& message) {
 void User::send(std::string data) {
     if (stopped_ || data.empty())
         return;
+    if (transport_.backlog() > kCloseBacklog) {
+        // Frames, the clipboard and the cursor wait within their budgets, so only a client
+        // that reads nothing while it keeps sending gets here.
+        log_.warn("disconnecting: the client stopped reading ({} bytes queued, limit {})",
+                  transport_.backlog(), kCloseBacklog);
+        metrics().viewers_stalled[protocol_].add();
+        stop();
+        transport_.abort();
+        return;
+    }
     last_sent_ = Clock::now();
     transport_.send(std::move(data));
 }
@@ -306,8 +316,14 @@ void User::tick() {
         // Like libguac's keep-alive: a `nop` only when nothing else was sent for a while, so
         // clients and proxies (guacamole-lite drops guacd after 10 s of silence) stay
         // connected.
-        if (now - last_sent_ >= kKeepAlive)
-            send(instruction("nop"));
+        if (now - last_sent_ >= kKeepAlive) {
+            // Bytes still queued will tell the client the connection lives once it reads;
+            // a `nop` behind them would only add to the backlog.
+            if (transport_.backlog() == 0)
+                send(instruction("nop"));
+            else
+                last_sent_ = now;
+        }
         tick();
     });
 }
@@ -330,6 +346,10 @@ void User::on_cursor(const CursorEvent&) {
 
 void User::send_cursor() {
     if (!in_session_ || stopped_)
+        return;
+    // Only the latest cursor matters: above the budget it waits for the backlog to drain.
+    cursor_pending_ = transport_.backlog() > kMaxBacklog;
+    if (cursor_pending_)
         return;
     const CursorEvent& c = host_.desktop.cursor();
     const int w = c.hidden ? 1 : std::max(1, c.width);
@@ -356,6 +376,9 @@ void User::send_cursor() {
 }
 
 void User::on_drained() {
+    if (cursor_pending_)
+        send_cursor();
+    pump_clipboard();
     if (pacer_.has_pending())
         pacer_.schedule();
 }

@@ -42,6 +42,9 @@ class Transport {
     virtual size_t backlog() const = 0;
     // Flushes what is queued, then closes. The transport calls User::stop() when closed.
     virtual void close() = 0;
+    // Closes without flushing (the client stopped reading), on a later turn of the loop, so
+    // the User that asks is still there when the call returns.
+    virtual void abort() = 0;
 };
 
 // The desktop scale a Guacamole client's handshake dpi asks for (96 dpi: 1.0, 192: 2.0, in
@@ -87,7 +90,17 @@ class User final : public Viewer, public ClipboardClient {
     static constexpr std::chrono::seconds kReceiveTimeout{15};    // guacd's user timeout
     static constexpr std::chrono::seconds kKeepAlive{5};          // libguac's nop interval
     static constexpr int kMaxFramesInFlight = 2;
+    // One byte budget per viewer for everything queued towards it (Transport::backlog()):
+    // - frames are encoded only while the backlog is at most kMaxBacklog (damage coalesces);
+    // - the desktop's clipboard goes out in chunks while it is below kClipboardBacklog, and
+    //   only the latest one waits (a newer copy replaces one not yet started);
+    // - a cursor change waits for the backlog to drain when it is above kMaxBacklog, and the
+    //   keep-alive `nop` is skipped while anything is queued;
+    // - anything else (replies to the client's own instructions) beyond kCloseBacklog means
+    //   the client stopped reading: it is disconnected.
     static constexpr size_t kMaxBacklog = 4 << 20;
+    static constexpr size_t kClipboardBacklog = 1 << 20;
+    static constexpr size_t kCloseBacklog = 32 << 20;
 
   private:
     void handle(const Instruction& in);
@@ -102,7 +115,9 @@ class User final : public Viewer, public ClipboardClient {
     void push_input(DesktopRequest event);
     // The clipboard, in user_clipboard.cpp.
     void handle_clipboard(const Instruction& in);
-    void send_clipboard_text(const std::string& text);
+    void offer_clipboard_text(std::shared_ptr<const std::vector<uint8_t>> text);
+    // Sends what fits of the desktop's clipboard within kClipboardBacklog.
+    void pump_clipboard();
 
     Host& host_;
     Transport& transport_;
@@ -131,6 +146,11 @@ class User final : public Viewer, public ClipboardClient {
     bool incoming_too_large_ = false;
     std::string client_text_;
     bool clipboard_registered_ = false;
+    // The desktop's clipboard towards the client: the one being sent (and how far), and the
+    // latest one waiting for it to finish.
+    std::shared_ptr<const std::vector<uint8_t>> clipboard_out_, clipboard_next_;
+    size_t clipboard_sent_ = 0;
+    bool cursor_pending_ = false;  // a cursor change waits for the backlog to drain
 };
 
 }  // namespace deskpod::guac

@@ -67,20 +67,41 @@ void User::on_clipboard_offer(const std::vector<std::string>& mime_types) {
     host_.clipboard->read(this, kText, [this](const SelectionDataEvent& data) {
         if (stopped_ || !data.ok || !data.data)
             return;
-        send_clipboard_text(std::string(data.data->begin(), data.data->end()));
+        offer_clipboard_text(data.data);
     });
 }
 
-void User::send_clipboard_text(const std::string& text) {
-    std::string out = instruction("clipboard", kClipboardStream, "text/plain");
+void User::offer_clipboard_text(std::shared_ptr<const std::vector<uint8_t>> text) {
+    // Only the latest copy matters: one not started yet is replaced, not queued behind.
+    if (clipboard_next_)
+        metrics().clipboard_coalesced.add();
+    clipboard_next_ = std::move(text);
+    pump_clipboard();
+}
+
+void User::pump_clipboard() {
+    // Base64 turns kChunk bytes into 8064 characters, within guacd's blob size.
     constexpr size_t kChunk = 6048;
-    for (size_t off = 0; off < text.size(); off += kChunk) {
-        const size_t n = std::min(kChunk, text.size() - off);
-        out += instruction("blob", kClipboardStream,
-                           base64_encode(reinterpret_cast<const uint8_t*>(text.data()) + off, n));
+    while (!stopped_) {
+        if (!clipboard_out_) {
+            if (!clipboard_next_)
+                return;
+            clipboard_out_ = std::move(clipboard_next_);
+            clipboard_sent_ = 0;
+            send(instruction("clipboard", kClipboardStream, "text/plain"));
+        }
+        const std::vector<uint8_t>& text = *clipboard_out_;
+        while (clipboard_sent_ < text.size()) {
+            if (transport_.backlog() >= kClipboardBacklog || stopped_)
+                return;  // on_drained() resumes
+            const size_t n = std::min(kChunk, text.size() - clipboard_sent_);
+            send(instruction("blob", kClipboardStream,
+                             base64_encode(text.data() + clipboard_sent_, n)));
+            clipboard_sent_ += n;
+        }
+        send(instruction("end", kClipboardStream));
+        clipboard_out_.reset();
     }
-    out += instruction("end", kClipboardStream);
-    send(std::move(out));
 }
 
 }  // namespace deskpod::guac

@@ -149,6 +149,10 @@ struct Tunnels::Entry final : guac::QueuedTransport<Tunnels::Entry>,
                        [self = shared_from_this()](error_code) { self->finish(); });
     }
 
+    void finish_later() {
+        asio::post(ws.get_executor(), [self = shared_from_this()] { self->finish(); });
+    }
+
     void finish() {
         if (closed_)
             return;
