@@ -5,6 +5,7 @@
 
 #include "rdp-bridge/clipboard/formats.hpp"
 #include "rdp-bridge/rdp/freerdp.hpp"
+#include "shared/metrics.hpp"
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpedantic"
@@ -216,6 +217,11 @@ unsigned RdpCliprdr::client_capabilities(uint32_t general_flags) {
 }
 
 unsigned RdpCliprdr::client_format_data_request(uint32_t format_id) {
+    // A new request supersedes an answer still held for a blocked client.
+    if (held_response_) {
+        held_response_.reset();
+        metrics().clipboard_coalesced.add();
+    }
     std::string mime;
     if (format_id == CF_UNICODETEXT || format_id == CF_TEXT || format_id == CF_OEMTEXT) {
         mime = kTextMime;
@@ -259,9 +265,23 @@ unsigned RdpCliprdr::client_format_data_request(uint32_t format_id) {
             }
             out = std::move(*dib);
         }
+        if (output_blocked_ && output_blocked_()) {
+            if (held_response_)
+                metrics().clipboard_coalesced.add();
+            held_response_ = std::move(out);
+            return;
+        }
         respond(out.data(), out.size(), true);
     });
     return CHANNEL_RC_OK;
+}
+
+void RdpCliprdr::on_writable() {
+    if (!held_response_)
+        return;
+    const std::vector<uint8_t> out = std::move(*held_response_);
+    held_response_.reset();
+    respond(out.data(), out.size(), true);
 }
 
 void RdpCliprdr::respond(const uint8_t* data, size_t size, bool ok) {

@@ -14,6 +14,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +41,12 @@ class RdpCliprdr final : public ClipboardClient {
     bool start();
     // Called after the vcm has been pumped: handles whatever the channel received.
     void pump();
+    // How the peer tells whether its output is blocked (the client is not reading), and that
+    // it drained again. While blocked, the desktop's data for the client waits here: only the
+    // answer to the client's latest request, so a client that asks again and again without
+    // reading cannot make deskpod queue one copy per request.
+    void set_output_blocked(std::function<bool()> blocked) { output_blocked_ = std::move(blocked); }
+    void on_writable();
 
     void on_clipboard_offer(const std::vector<std::string>& mime_types) override;
     void on_paste_request(uint64_t transfer_id, const std::string& mime_type) override;
@@ -73,6 +81,8 @@ class RdpCliprdr final : public ClipboardClient {
     boost::asio::steady_timer request_timer_;
     uint64_t serving_ = 0;  // bumps per client data request, to drop stale broker answers
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    std::function<bool()> output_blocked_;
+    std::optional<std::vector<uint8_t>> held_response_;  // waits for on_writable()
 };
 
 }  // namespace deskpod

@@ -215,10 +215,7 @@ void RdpPeer::pump() {
         WTSVirtualChannelManagerGetDrdynvcState(state_->vcm) == DRDYNVC_STATE_READY) {
         start_disp();
     }
-    if (peer_->IsWriteBlocked(peer_) && !write_blocked_) {
-        write_blocked_ = true;
-        watch_writable();
-    }
+    check_write_blocked();
 }
 
 void RdpPeer::watch_writable() {
@@ -244,6 +241,10 @@ void RdpPeer::watch_writable() {
                                       return;
                                   }
                                   self->write_blocked_ = false;
+                                  if (self->pointer_pending_)
+                                      self->send_pointer();
+                                  if (self->cliprdr_)
+                                      self->cliprdr_->on_writable();
                                   self->pacer_.schedule();
                               });
 }

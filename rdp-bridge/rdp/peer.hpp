@@ -143,7 +143,12 @@ class RdpPeer final : public Viewer, public std::enable_shared_from_this<RdpPeer
     void watch_writable();
     void pump();
     void flush();
+    // The desktop's cursor to the client; while the client is not reading, only the latest
+    // one waits for the socket to drain.
     void send_pointer();
+    void write_pointer();
+    // After writing: if FreeRDP's output is now blocked, wait for the socket to drain.
+    void check_write_blocked();
     void invalidate_all();
     void start_channels();
     void start_disp();
@@ -215,6 +220,7 @@ class RdpPeer final : public Viewer, public std::enable_shared_from_this<RdpPeer
     // independently of the other.
     bool output_suppressed_ = false;  // the client's window is minimised (Suppress Output)
     bool write_blocked_ = false;      // FreeRDP's output buffer is full until the socket drains
+    bool pointer_pending_ = false;    // a cursor change waits for the drain
 };
 
 }  // namespace deskpod

@@ -279,6 +279,7 @@ void RdpPeer::start_channels() {
         try {
             cliprdr_ =
                 std::make_unique<RdpCliprdr>(server_.io(), server_.clipboard(), state_->vcm, log_);
+            cliprdr_->set_output_blocked([this] { return write_blocked_; });
             if (!cliprdr_->start()) {
                 log_.warn("cannot open the clipboard channel; no clipboard for this client");
                 cliprdr_.reset();

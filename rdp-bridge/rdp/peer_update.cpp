@@ -109,6 +109,10 @@ void RdpPeer::flush() {
         metrics().capture_to_send_seconds[Protocol::rdp].observe(
             std::chrono::duration<double>(finished - captured_at).count());
     }
+    check_write_blocked();
+}
+
+void RdpPeer::check_write_blocked() {
     if (peer_->IsWriteBlocked(peer_) && !write_blocked_) {
         write_blocked_ = true;
         watch_writable();
@@ -118,6 +122,14 @@ void RdpPeer::flush() {
 void RdpPeer::send_pointer() {
     if (!is_activated() || !server_.desktop().has_cursor())
         return;
+    pointer_pending_ = write_blocked_;
+    if (pointer_pending_)
+        return;  // the drain sends the cursor of that moment
+    write_pointer();
+    check_write_blocked();
+}
+
+void RdpPeer::write_pointer() {
     clear_tls_errors();
     rdpContext* context = peer_->context;
     rdpPointerUpdate* pointer = context->update->pointer;
