@@ -189,6 +189,20 @@ std::string Metrics::render_prometheus() const {
             input_events);
     counter(out, "deskpod_input_dropped_total", "Input events dropped because the queue was full.",
             input_dropped);
+    family(out, "deskpod_rdp_gfx_tiles_total", "counter",
+           "64x64 tiles of graphics pipeline frames: unchanged (the client had them, nothing "
+           "sent), solid (SolidFill), planar (encoded losslessly).");
+    for (const auto& [label, c] :
+         {std::pair<const char*, const Counter*>{"unchanged", &gfx_tiles_unchanged},
+          std::pair<const char*, const Counter*>{"solid", &gfx_solid_tiles},
+          std::pair<const char*, const Counter*>{"planar", &gfx_planar_tiles}}) {
+        fmt::format_to(std::back_inserter(out), "deskpod_rdp_gfx_tiles_total{{kind=\"{}\"}} {}\n",
+                       label, c->value());
+    }
+    family(out, "deskpod_rdp_gfx_bytes_total", "counter",
+           "Encoded bytes of graphics pipeline surface commands, by codec.");
+    fmt::format_to(std::back_inserter(out), "deskpod_rdp_gfx_bytes_total{{codec=\"planar\"}} {}\n",
+                   gfx_planar_bytes.value());
     gauge(out, "deskpod_rdp_handshakes",
           "RDP connections in their TLS/NLA handshake now (including any throttle delay).",
           rdp_handshakes);

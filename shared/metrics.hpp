@@ -124,6 +124,11 @@ struct Metrics {
     // RDP connections between accept and the hand-over to the network thread (throttle
     // delay, TLS, NLA), and those refused at accept because too many were.
     Gauge rdp_handshakes;
+    // Graphics pipeline tiles by what was sent for them, and the bytes each codec produced.
+    Counter gfx_tiles_unchanged;  // the client had them: nothing sent
+    Counter gfx_solid_tiles;      // SolidFill
+    Counter gfx_planar_tiles;     // planar-coded surface commands
+    Counter gfx_planar_bytes;
     std::array<Counter, 2> rdp_handshakes_refused;  // [HandshakeLimit]
     // Connect-to-first-frame of RDP connections, by phase.
     std::array<Histogram, kConnectPhaseCount> rdp_connect_phase_seconds;  // [ConnectPhase]

@@ -48,7 +48,8 @@ const char* SurfaceBitsSender::name() const {
     return codec_ == Codec::remotefx ? "RemoteFX" : "NSCodec";
 }
 
-bool SurfaceBitsSender::send(const Region& damage, const ImageView& image, uint32_t frame_id) {
+FrameSender::Result SurfaceBitsSender::send(const Region& damage, const ImageView& image,
+                                            uint32_t frame_id) {
     rdpContext* context = context_;
     rdpSettings* s = context->settings;
     rdpUpdate* update = context->update;
@@ -60,21 +61,21 @@ bool SurfaceBitsSender::send(const Region& damage, const ImageView& image, uint3
     if (acknowledged_) {
         SURFACE_FRAME_MARKER begin{SURFACECMD_FRAMEACTION_BEGIN, frame_id};
         if (!update->SurfaceFrameMarker(context, &begin))
-            return false;
+            return Result::failed;
     }
     if (codec_ == Codec::remotefx) {
         if (!rfx_)
             rfx_ = std::make_unique<RemoteFxEncoder>();
         std::vector<std::vector<uint8_t>> messages;
         if (!rfx_->encode(image, damage.rects(), budget, messages))
-            return false;
+            return Result::failed;
         for (auto& message : messages) {
             SURFACE_BITS_COMMAND cmd =
                 surface_bits(CMDTYPE_STREAM_SURFACE_BITS, Rect{0, 0, image.width, image.height},
                              freerdp_settings_get_uint32(s, FreeRDP_RemoteFxCodecId), message);
             cmd.skipCompression = TRUE;
             if (!update->SurfaceBits(context, &cmd))
-                return false;
+                return Result::failed;
             bytes += message.size();
         }
     } else {
@@ -87,12 +88,12 @@ bool SurfaceBitsSender::send(const Region& damage, const ImageView& image, uint3
         for (const Rect& rect : damage.rects()) {
             for (const Rect& t : split_into_tiles(rect, tile)) {
                 if (!nsc_->encode(image, t, encoded))
-                    return false;
+                    return Result::failed;
                 SURFACE_BITS_COMMAND cmd =
                     surface_bits(CMDTYPE_SET_SURFACE_BITS, t,
                                  freerdp_settings_get_uint32(s, FreeRDP_NSCodecId), encoded);
                 if (!update->SurfaceBits(context, &cmd))
-                    return false;
+                    return Result::failed;
                 bytes += encoded.size();
             }
         }
@@ -100,10 +101,10 @@ bool SurfaceBitsSender::send(const Region& damage, const ImageView& image, uint3
     if (acknowledged_) {
         SURFACE_FRAME_MARKER end{SURFACECMD_FRAMEACTION_END, frame_id};
         if (!update->SurfaceFrameMarker(context, &end))
-            return false;
+            return Result::failed;
     }
     metrics().bytes_sent[Protocol::rdp].add(bytes);
-    return true;
+    return Result::sent;
 }
 
 // ---- bitmaps -------------------------------------------------------------------------------
@@ -112,7 +113,7 @@ BitmapSender::BitmapSender(rdpContext* context) : context_(context) {}
 
 BitmapSender::~BitmapSender() = default;
 
-bool BitmapSender::send(const Region& damage, const ImageView& image, uint32_t) {
+FrameSender::Result BitmapSender::send(const Region& damage, const ImageView& image, uint32_t) {
     rdpContext* context = context_;
     rdpSettings* s = context->settings;
     const uint32_t bpp = freerdp_settings_get_uint32(s, FreeRDP_ColorDepth);
@@ -157,10 +158,10 @@ bool BitmapSender::send(const Region& damage, const ImageView& image, uint32_t) 
             const ImageView tile_image{scratch.data(), T, T, T * 4};
             std::vector<uint8_t> encoded;
             if (!encoder_->encode(tile_image, Rect{0, 0, padded, t.height}, bpp, encoded)) {
-                return false;
+                return Result::failed;
             }
             if (batch_bytes + encoded.size() + 64 > budget && !send_batch())
-                return false;
+                return Result::failed;
             BITMAP_DATA data{};
             data.destLeft = uint32_t(t.x);
             data.destTop = uint32_t(t.y);
@@ -182,9 +183,9 @@ bool BitmapSender::send(const Region& damage, const ImageView& image, uint32_t) 
         }
     }
     if (!send_batch())
-        return false;
+        return Result::failed;
     metrics().bytes_sent[Protocol::rdp].add(bytes);
-    return true;
+    return Result::sent;
 }
 
 }  // namespace deskpod

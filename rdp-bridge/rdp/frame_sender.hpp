@@ -1,6 +1,6 @@
 // How a frame's pixels reach one RDP client. RdpPeer paces the frames and picks a sender at
 // each activation from what the client announced; a sender encodes one frame and writes its
-// PDUs. The graphics pipeline (RDPGFX) is meant to become another sender. Network thread only.
+// PDUs. The graphics pipeline (rdp/gfx/pipeline.hpp) is the third sender. Network thread only.
 #pragma once
 
 #include <cstdint>
@@ -24,9 +24,14 @@ class FrameSender {
     virtual const char* name() const = 0;
     // The client acknowledges each frame by its id, so the peer may keep only a few in flight.
     virtual bool acknowledged() const = 0;
+    enum class Result {
+        sent,     // frame `frame_id` went out
+        nothing,  // the client already has every pixel of it: no frame was sent
+        failed,   // the connection failed
+    };
     // Sends the pixels of `damage` (inside the client's desktop) from `image` as frame
-    // `frame_id`. False: the connection failed.
-    virtual bool send(const Region& damage, const ImageView& image, uint32_t frame_id) = 0;
+    // `frame_id`.
+    virtual Result send(const Region& damage, const ImageView& image, uint32_t frame_id) = 0;
 };
 
 // Surface bits commands: RemoteFX or NSCodec, between frame markers when the client
@@ -46,7 +51,7 @@ class SurfaceBitsSender final : public FrameSender {
 
     const char* name() const override;
     bool acknowledged() const override { return acknowledged_; }
-    bool send(const Region& damage, const ImageView& image, uint32_t frame_id) override;
+    Result send(const Region& damage, const ImageView& image, uint32_t frame_id) override;
 
   private:
     rdpContext* const context_;
@@ -68,7 +73,7 @@ class BitmapSender final : public FrameSender {
 
     const char* name() const override { return "bitmap"; }
     bool acknowledged() const override { return false; }
-    bool send(const Region& damage, const ImageView& image, uint32_t frame_id) override;
+    Result send(const Region& damage, const ImageView& image, uint32_t frame_id) override;
 
   private:
     rdpContext* const context_;

@@ -211,9 +211,12 @@ void RdpPeer::pump() {
         cliprdr_->pump();
     if (is_closing())
         return;
-    if (!disp_tried_ && is_activated() &&
+    if ((!disp_tried_ || !gfx_tried_) && is_activated() &&
         WTSVirtualChannelManagerGetDrdynvcState(state_->vcm) == DRDYNVC_STATE_READY) {
-        start_disp();
+        if (!gfx_tried_)
+            start_gfx();
+        if (!disp_tried_)
+            start_disp();
     }
     check_write_blocked();
 }
@@ -291,6 +294,10 @@ void RdpPeer::release(bool graceful, const char* reason) {
 void RdpPeer::teardown(bool polite) {
     cliprdr_.reset();  // before the channel manager goes with the context
     disp_.reset();
+    if (state_) {
+        state_->sender = nullptr;
+        state_->gfx.reset();
+    }
     if (state_) {
         clear_tls_errors();
         if (polite)

@@ -152,6 +152,11 @@ class RdpPeer final : public Viewer, public std::enable_shared_from_this<RdpPeer
     void invalidate_all();
     void start_channels();
     void start_disp();
+    // The graphics pipeline (rdp/gfx/pipeline.hpp), once drdynvc is ready, for clients that
+    // announced it; gfx_ready() when it confirmed its capabilities.
+    void start_gfx();
+    void gfx_ready();
+    void gfx_reset();
     void handle_layout(const std::vector<DispMonitor>& monitors);
     bool can_send() const;
     void auth_failed(const char* why);
@@ -182,6 +187,7 @@ class RdpPeer final : public Viewer, public std::enable_shared_from_this<RdpPeer
     // Display Control was tried, once drdynvc was ready. The channel's state, not the
     // connection's: drdynvc comes up at the client's pace, in either active phase.
     bool disp_tried_ = false;
+    bool gfx_tried_ = false;
     const KeyboardLayout* keyboard_layout_ = nullptr;  // from the client's KeyboardLayout id
 
     // Written by the handshake thread, read by the network thread after the hand-over

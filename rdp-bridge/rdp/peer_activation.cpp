@@ -246,6 +246,8 @@ bool RdpPeer::handle_activate() {
     set_phase(waits_for_size() ? PeerPhase::awaiting_size : PeerPhase::active);
     const size_t max_request = freerdp_settings_get_uint32(s, FreeRDP_MultifragMaxRequestSize);
     state_->sender = &choose_sender(*state_, peer_->context);
+    if (state_->gfx && state_->gfx->ready())
+        state_->sender = state_->gfx.get();  // a reactivation keeps the pipeline
     pacer_.forget_in_flight();
     if (first) {
         log_.info("activated {}x{} codec {} ({} bpp, frame acks {}, max request {})",
@@ -289,6 +291,58 @@ void RdpPeer::start_channels() {
             cliprdr_.reset();
         }
     }
+}
+
+void RdpPeer::start_gfx() {
+    gfx_tried_ = true;
+    if (!freerdp_settings_get_bool(peer_->settings, FreeRDP_SupportGraphicsPipeline))
+        return;  // the client did not announce it (xfreerdp without /gfx)
+    try {
+        state_->gfx = std::make_unique<GfxPipeline>(
+            server_.io(), state_->vcm, peer_->context, log_, [this] { gfx_ready(); },
+            [this](uint32_t frame_id, uint32_t queue_depth) {
+                // 0xFFFFFFFF: the client asks for no more acknowledgements (and sends none).
+                const bool suspend = queue_depth == SUSPEND_FRAME_ACKNOWLEDGEMENT;
+                if (state_->gfx && state_->gfx->acknowledged() == suspend) {
+                    state_->gfx->set_acknowledged(!suspend);
+                    if (suspend)
+                        pacer_.forget_in_flight();
+                }
+                if (!suspend)
+                    handle_frame_ack(frame_id);
+            });
+        if (!state_->gfx->start()) {
+            log_.info("the client announced the graphics pipeline but did not open its channel");
+            state_->gfx.reset();
+        }
+    } catch (const std::exception& e) {
+        log_.warn("no graphics pipeline for this client: {}", e.what());
+        state_->gfx.reset();
+    }
+}
+
+void RdpPeer::gfx_ready() {
+    if (is_closing() || !state_->gfx)
+        return;
+    log_.info("graphics pipeline {} confirmed: codec {} (frame acks on)",
+              gfx_version_name(state_->gfx->caps().version), state_->gfx->name());
+    gfx_reset();
+}
+
+void RdpPeer::gfx_reset() {
+    const rdpSettings* s = peer_->settings;
+    const auto w = int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopWidth));
+    const auto h = int32_t(freerdp_settings_get_uint32(s, FreeRDP_DesktopHeight));
+    MonitorLayout monitors = server_.desktop().monitors();
+    if (server_.desktop().width() != w || server_.desktop().height() != h)
+        monitors.clear();  // the client shows only part of the desktop: one monitor of its size
+    if (!state_->gfx->reset(w, h, monitors)) {
+        close(false, "the graphics pipeline failed");
+        return;
+    }
+    state_->sender = state_->gfx.get();
+    pacer_.forget_in_flight();
+    invalidate_all();
 }
 
 void RdpPeer::start_disp() {

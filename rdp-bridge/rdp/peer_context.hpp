@@ -6,6 +6,7 @@
 
 #include "rdp-bridge/rdp/frame_sender.hpp"
 #include "rdp-bridge/rdp/freerdp.hpp"
+#include "rdp-bridge/rdp/gfx/pipeline.hpp"
 #include "rdp-bridge/rdp/peer.hpp"
 
 namespace deskpod {
@@ -20,6 +21,9 @@ struct PeerState {
     FrameSender* sender = nullptr;
     std::unique_ptr<SurfaceBitsSender> surface_bits;
     std::unique_ptr<BitmapSender> bitmaps;
+    // The graphics pipeline, once the client confirmed its capabilities: then it is the
+    // sender, whatever the activation chose.
+    std::unique_ptr<GfxPipeline> gfx;
     // True while the handshake thread owns the peer. Set and cleared by the network thread
     // before the thread starts and after it is joined, so both threads may read it.
     bool handshaking = false;

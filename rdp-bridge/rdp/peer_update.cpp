@@ -29,6 +29,12 @@ void RdpPeer::on_resize(int32_t width, int32_t height) {
         } else {
             freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, uint32_t(width));
             freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, uint32_t(height));
+            if (is_activated() && state_->gfx && state_->gfx->ready()) {
+                // The pipeline resizes the client with ResetGraphics, no reactivation.
+                log_.info("resizing client to {}x{} (graphics pipeline reset)", width, height);
+                gfx_reset();
+                return;
+            }
             if (is_activated()) {
                 log_.info("resizing client to {}x{}", width, height);
                 peer_->update->DesktopResize(peer_->update->context);
@@ -91,12 +97,17 @@ void RdpPeer::flush() {
 
     const auto started = std::chrono::steady_clock::now();
     const uint64_t frame_id = ++last_frame_id_;
-    const bool ok = state_->sender->send(damage, server_.desktop().image(), uint32_t(frame_id));
+    const FrameSender::Result result =
+        state_->sender->send(damage, server_.desktop().image(), uint32_t(frame_id));
     const auto finished = std::chrono::steady_clock::now();
     metrics().encode_seconds[Protocol::rdp].observe(
         std::chrono::duration<double>(finished - started).count());
-    if (!ok) {
+    if (result == FrameSender::Result::failed) {
         close(false, "sending a frame failed");
+        return;
+    }
+    if (result == FrameSender::Result::nothing) {
+        --last_frame_id_;  // the number was not used
         return;
     }
     if (state_->sender->acknowledged())

@@ -30,6 +30,8 @@ const char kUsage[] =
     "  --color RRGGBB       fill colour (hex, default ff3366); pixels are XRGB8888\n"
     "  --animate            repaint the whole window on every frame callback with a changing\n"
     "                       colour (full-window damage each frame; for benchmarks)\n"
+    "  --repaint            commit the same pixels with full-window damage on every frame\n"
+    "                       callback (a redundant app: nothing visible changes)\n"
     "  --width N --height N size to use when the compositor leaves it to the client\n"
     "                       (default 640x480)\n"
     "  --title TEXT         window title (default deskpod-test-client)\n"
@@ -70,6 +72,7 @@ struct Client {
     // Options
     uint32_t color = 0xff3366;
     bool animate = false;
+    bool repaint = false;
     int default_width = 640;
     int default_height = 480;
     std::string title = "deskpod-test-client";
@@ -194,7 +197,7 @@ void draw(Client& c) {
     wl_surface_attach(c.surface, b->buffer, 0, 0);
     wl_surface_damage_buffer(c.surface, 0, 0, b->width, b->height);
     b->busy = true;
-    if (c.animate)
+    if (c.animate || c.repaint)
         request_frame(c);
     wl_surface_commit(c.surface);
     ++c.frame_count;
@@ -469,6 +472,8 @@ void parse_args(Client& c, int argc, char** argv) {
                 die("--color takes RRGGBB in hex");
         } else if (arg == "--animate") {
             c.animate = true;
+        } else if (arg == "--repaint") {
+            c.repaint = true;
         } else if (arg == "--width") {
             c.default_width = std::atoi(value());
         } else if (arg == "--height") {

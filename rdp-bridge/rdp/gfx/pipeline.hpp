@@ -1,0 +1,88 @@
+// The RDP graphics pipeline (MS-RDPEGFX) for one client, as a FrameSender: the RDPGFX dynamic
+// channel through FreeRDP 2's server context, the capability exchange, one surface for the
+// desktop mapped to the client's output, and frames made of only what changed: tiles whose
+// pixels the client already has are skipped, uniform ones sent as SolidFill, the rest encoded
+// with the lossless planar codec. Frames are acknowledged by the client (FrameAcknowledge).
+//
+// Threads: FreeRDP runs the channel on a thread of its own, which calls the client callbacks
+// (CapsAdvertise, FrameAcknowledge); they answer or post to the network thread. Everything
+// else is network thread only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "rdp-bridge/asio.hpp"
+#include "rdp-bridge/rdp/frame_sender.hpp"
+#include "rdp-bridge/rdp/gfx/tile_diff.hpp"
+#include "shared/log.hpp"
+#include "shared/monitors.hpp"
+
+typedef struct _rdpgfx_server_context RdpgfxServerContext;
+
+namespace deskpod {
+
+class BitmapEncoder;
+
+// The capability set deskpod confirms from those a client advertises: the highest version it
+// knows (8.0 ... 10.7), with H.264 switched off (no AVC encoder yet) and the client's
+// thin-client and small-cache flags kept. Returns false when none is known.
+struct GfxCaps {
+    uint32_t version = 0;
+    uint32_t flags = 0;
+};
+bool choose_gfx_caps(const GfxCaps* offered, size_t count, GfxCaps& chosen);
+const char* gfx_version_name(uint32_t version);
+
+class GfxPipeline final : public FrameSender {
+  public:
+    // Network thread callbacks: the client confirmed a capability set (the pipeline may carry
+    // frames once reset() has run); a frame was acknowledged (frame id, queue depth).
+    using ReadyHandler = std::function<void()>;
+    using AckHandler = std::function<void(uint32_t frame_id, uint32_t queue_depth)>;
+
+    GfxPipeline(boost::asio::io_context& io, void* vcm, rdpContext* context, const log::Logger& log,
+                ReadyHandler on_ready, AckHandler on_ack);
+    ~GfxPipeline() override;
+    GfxPipeline(const GfxPipeline&) = delete;
+    GfxPipeline& operator=(const GfxPipeline&) = delete;
+
+    // Opens the channel (false: the client has no graphics pipeline channel).
+    bool start();
+    bool ready() const { return ready_; }
+    const GfxCaps& caps() const { return caps_; }
+    // (Re)creates the surface for a desktop of width x height with these monitors: ResetGraphics,
+    // CreateSurface, MapSurfaceToOutput. Everything is sent again afterwards.
+    bool reset(int32_t width, int32_t height, const MonitorLayout& monitors);
+    // The client suspended frame acknowledgement (queue depth 0xFFFFFFFF) or resumed it.
+    void set_acknowledged(bool on) { acknowledged_ = on; }
+
+    const char* name() const override { return "gfx planar"; }
+    bool acknowledged() const override { return acknowledged_; }
+    Result send(const Region& damage, const ImageView& image, uint32_t frame_id) override;
+
+    // ---- FreeRDP's channel thread ----
+    unsigned caps_advertised(const GfxCaps* offered, size_t count);
+    void frame_acknowledged(uint32_t frame_id, uint32_t queue_depth);
+
+  private:
+    boost::asio::io_context& io_;
+    rdpContext* const rdp_context_;
+    const log::Logger& log_;
+    ReadyHandler on_ready_;
+    AckHandler on_ack_;
+    RdpgfxServerContext* context_ = nullptr;
+    bool open_ = false;
+    bool ready_ = false;  // network thread
+    bool acknowledged_ = true;
+    bool surface_ = false;
+    GfxCaps caps_{};  // written on the channel thread before ready_'s post
+    int32_t width_ = 0, height_ = 0;
+    TileDiff tiles_;
+    std::unique_ptr<BitmapEncoder> planar_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace deskpod

@@ -1,0 +1,110 @@
+#include "rdp-bridge/rdp/gfx/tile_diff.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack
+#include <xxhash.h>
+
+namespace deskpod {
+
+namespace {
+
+uint64_t hash_tile(const ImageView& image, const Rect& r) {
+    XXH3_state_t state;
+    XXH3_64bits_reset(&state);
+    const size_t row_bytes = size_t(r.width) * 4;
+    for (int32_t y = r.y; y < r.y + r.height; ++y) {
+        const uint8_t* row = image.pixels + size_t(y) * size_t(image.stride) + size_t(r.x) * 4;
+        XXH3_64bits_update(&state, row, row_bytes);
+    }
+    return XXH3_64bits_digest(&state);
+}
+
+}  // namespace
+
+bool uniform_tile(const ImageView& image, const Rect& r, uint32_t& color) {
+    const uint8_t* first = image.pixels + size_t(r.y) * size_t(image.stride) + size_t(r.x) * 4;
+    uint32_t c = 0;
+    std::memcpy(&c, first, 4);
+    c &= 0x00FFFFFF;
+    for (int32_t y = r.y; y < r.y + r.height; ++y) {
+        const uint8_t* row = image.pixels + size_t(y) * size_t(image.stride) + size_t(r.x) * 4;
+        for (int32_t x = 0; x < r.width; ++x) {
+            uint32_t p = 0;
+            std::memcpy(&p, row + size_t(x) * 4, 4);
+            if ((p & 0x00FFFFFF) != c)
+                return false;
+        }
+    }
+    color = c;
+    return true;
+}
+
+void TileDiff::reset(int32_t width, int32_t height) {
+    width_ = std::max(0, width);
+    height_ = std::max(0, height);
+    columns_ = (width_ + kTile - 1) / kTile;
+    rows_ = (height_ + kTile - 1) / kTile;
+    tiles_.assign(size_t(columns_) * size_t(rows_), Entry{});
+}
+
+void TileDiff::invalidate(const Rect& area) {
+    if (area.empty() || tiles_.empty())
+        return;
+    const int32_t c0 = std::max(0, area.x / kTile);
+    const int32_t r0 = std::max(0, area.y / kTile);
+    const int32_t c1 = std::min(columns_ - 1, (area.x + area.width - 1) / kTile);
+    const int32_t r1 = std::min(rows_ - 1, (area.y + area.height - 1) / kTile);
+    for (int32_t r = r0; r <= r1; ++r)
+        for (int32_t c = c0; c <= c1; ++c)
+            tiles_[size_t(r) * size_t(columns_) + size_t(c)].known = false;
+}
+
+std::vector<TileChange> TileDiff::changes(const Region& damage, const ImageView& image,
+                                          TileDiffStats* stats) {
+    std::vector<TileChange> out;
+    if (tiles_.empty() || image.width < width_ || image.height < height_)
+        return out;
+    // The tiles any damage rectangle touches, each once.
+    std::vector<uint8_t> touched(tiles_.size(), 0);
+    for (const Rect& d : damage.rects()) {
+        const int32_t x0 = std::max(0, d.x), y0 = std::max(0, d.y);
+        const int32_t x1 = std::min(width_, d.x + d.width), y1 = std::min(height_, d.y + d.height);
+        if (x0 >= x1 || y0 >= y1)
+            continue;
+        for (int32_t r = y0 / kTile; r <= (y1 - 1) / kTile; ++r)
+            for (int32_t c = x0 / kTile; c <= (x1 - 1) / kTile; ++c)
+                touched[size_t(r) * size_t(columns_) + size_t(c)] = 1;
+    }
+    for (int32_t r = 0; r < rows_; ++r) {
+        for (int32_t c = 0; c < columns_; ++c) {
+            const size_t i = size_t(r) * size_t(columns_) + size_t(c);
+            if (!touched[i])
+                continue;
+            const Rect rect{c * kTile, r * kTile, std::min(kTile, width_ - c * kTile),
+                            std::min(kTile, height_ - r * kTile)};
+            const uint64_t h = hash_tile(image, rect);
+            Entry& e = tiles_[i];
+            if (e.known && e.hash == h) {
+                if (stats)
+                    ++stats->unchanged;
+                continue;
+            }
+            e.known = true;
+            e.hash = h;
+            TileChange change{rect, TileChange::Kind::pixels, 0};
+            if (uniform_tile(image, rect, change.color)) {
+                change.kind = TileChange::Kind::solid;
+                if (stats)
+                    ++stats->solid;
+            } else if (stats) {
+                ++stats->pixels;
+            }
+            out.push_back(change);
+        }
+    }
+    return out;
+}
+
+}  // namespace deskpod

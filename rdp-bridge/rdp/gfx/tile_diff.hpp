@@ -1,0 +1,57 @@
+// What one client already shows, tile by tile: a hash of each 64x64 tile it was last sent, so a
+// frame carries only the tiles whose pixels changed, and uniform ones as a colour. Network
+// thread only (one per graphics pipeline client).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "rdp-bridge/image/image_view.hpp"
+#include "shared/geometry.hpp"
+
+namespace deskpod {
+
+struct TileChange {
+    enum class Kind { solid, pixels };
+    Rect rect;  // a grid tile, clipped to the surface
+    Kind kind = Kind::pixels;
+    uint32_t color = 0;  // XRGB8888 for solid tiles
+};
+
+struct TileDiffStats {
+    size_t unchanged = 0;
+    size_t solid = 0;
+    size_t pixels = 0;
+};
+
+class TileDiff {
+  public:
+    static constexpr int32_t kTile = 64;
+
+    // A new surface of this size: the client has nothing yet, so every tile differs.
+    void reset(int32_t width, int32_t height);
+    // The tiles touched by `damage` whose pixels differ from what was last reported for them,
+    // in row order; their hashes are updated (the caller sends every change it gets). `image`
+    // is at least the surface's size.
+    std::vector<TileChange> changes(const Region& damage, const ImageView& image,
+                                    TileDiffStats* stats = nullptr);
+    // Forget a tile's content (e.g. the client lost it): it differs next time.
+    void invalidate(const Rect& area);
+
+    int32_t columns() const { return columns_; }
+    int32_t rows() const { return rows_; }
+
+  private:
+    struct Entry {
+        uint64_t hash = 0;
+        bool known = false;
+    };
+    int32_t width_ = 0, height_ = 0, columns_ = 0, rows_ = 0;
+    std::vector<Entry> tiles_;
+};
+
+// True when every pixel of `rect` in `image` equals the first (ignoring the X byte); sets
+// `color` to it.
+bool uniform_tile(const ImageView& image, const Rect& rect, uint32_t& color);
+
+}  // namespace deskpod

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""The RDP graphics pipeline (MS-RDPEGFX): every xfreerdp that asks for it gets it, paints the
+desktop's exact pixels (planar is lossless, so the client must equal grim), and frames carry
+only what changed.
+
+- /gfx, /gfx:RFX and /gfx:AVC420 (until deskpod has an H.264 encoder: the pipeline without it)
+  all confirm the pipeline (deskpod logs the version) and match grim on a terminal full of
+  text; -gfx keeps RemoteFX surface bits.
+- An app that commits identical pixels every frame makes deskpod send no tile data: the
+  "unchanged" tile counter rises while the solid and planar counters stay put.
+- A resize while the pipeline runs re-creates the surface (ResetGraphics) and the client
+  shows the new size.
+"""
+import re
+import shlex
+import subprocess
+import time
+import unittest
+
+import harness as H
+
+TERMINAL = "foot sh -c 'seq -w 1 4000 | paste -sd \" \" | fold -w 140; exec sleep infinity'"
+
+
+def tiles(server, kind: str) -> float:
+    return H.metric_value(server.metrics(), "deskpod_rdp_gfx_tiles_total", {"kind": kind}) or 0
+
+
+@H.needs_deskpod
+class GfxTest(H.IntegrationTest):
+    def pipeline_lines(self, server) -> list[str]:
+        return re.findall(r"graphics pipeline (\S+) confirmed: codec (.+?) \(",
+                          server.proc.output())
+
+    def test_every_pipeline_request_gets_the_pipeline_and_exact_pixels(self):
+        server = self.start_server(TERMINAL)
+        variants = [("gfx", ["/gfx"]), ("gfx-rfx", ["/gfx:RFX"]),
+                    ("gfx-avc420", ["/gfx:AVC420"])]
+        for n, (tag, flags) in enumerate(variants, start=1):
+            with self.subTest(flags=flags):
+                client = H.RdpClient(self.stack, self.workdir, tag, server.rdp_port,
+                                     server.size, codec="none", extra=flags)
+                client.find_window()
+                H.wait_until(lambda: len(self.pipeline_lines(server)) >= n, 20,
+                             f"deskpod to confirm the graphics pipeline for {flags}")
+                version, codec = self.pipeline_lines(server)[-1]
+                print(f"{flags}: pipeline {version}, codec {codec}")
+                diff = self.assert_client_matches_desktop(server, client, tag, max_differing=0.0,
+                                                          max_mean=0.0)
+                print(f"{flags}: client vs desktop: {diff}")
+                client.proc.stop()
+        self.assertGreater(tiles(server, "planar"), 0)
+        # -gfx: no pipeline, RemoteFX surface bits as before.
+        before = len(self.pipeline_lines(server))
+        client = self.connect(server, name="no-gfx", codec="rfx")
+        self.assert_client_matches_desktop(server, client, "no-gfx")
+        self.assertEqual(len(self.pipeline_lines(server)), before)
+        self.assertRegex(server.proc.output(), r"codec RemoteFX")
+
+    def test_identical_repaints_send_no_tile_data(self):
+        server = self.start_server(
+            f"{shlex.quote(str(H.TEST_CLIENT))} --color 3a5f8c --repaint")
+        client = H.RdpClient(self.stack, self.workdir, "repaint", server.rdp_port, server.size,
+                             codec="none", extra=["/gfx"])
+        client.find_window()
+        self.assert_client_matches_desktop(server, client, "repaint", expect_color="3a5f8c")
+        sent_before = tiles(server, "solid") + tiles(server, "planar")
+        unchanged_before = tiles(server, "unchanged")
+        frames_before = H.metric_value(server.metrics(), "deskpod_frames_captured_total")
+        time.sleep(3)
+        frames = H.metric_value(server.metrics(), "deskpod_frames_captured_total") - frames_before
+        unchanged = tiles(server, "unchanged") - unchanged_before
+        sent = tiles(server, "solid") + tiles(server, "planar") - sent_before
+        print(f"3 s of identical repaints: {frames:.0f} frames captured, {unchanged:.0f} tiles "
+              f"found unchanged, {sent:.0f} tiles sent")
+        self.assertGreater(frames, 10, "the app did not keep repainting")
+        self.assertGreater(unchanged, 0)
+        self.assertEqual(sent, 0, "tiles the client already had were sent again")
+
+    def test_resize_recreates_the_surface(self):
+        server = self.start_server(H.solid_session("7a3b2c"), size="1024x768")
+        xvfb = H.Xvfb(self.stack, self.workdir, "1600x1200", name="resize-xvfb")
+        client = H.RdpClient(self.stack, self.workdir, "resize", server.rdp_port, "800x600",
+                             codec="none", extra=["/gfx", "/dynamic-resolution"], xvfb=xvfb)
+        client.find_window()
+        self.assert_client_matches_desktop(server, client, "before", expect_color="7a3b2c")
+        tries = [0]
+
+        def resized():
+            m = server.metrics()
+            if (H.metric_value(m, "deskpod_desktop_width"),
+                    H.metric_value(m, "deskpod_desktop_height")) == (1024, 768):
+                return True
+            # xfreerdp may drop a resize made too early; wiggle to make a new X event.
+            if tries[0] % 5 == 0:
+                w = 1024 - (2 if tries[0] % 10 else 0)
+                subprocess.run(["xdotool", "windowsize", client.window, str(w), "768"],
+                               env=xvfb.env(), check=True, capture_output=True, timeout=10)
+            tries[0] += 1
+            return False
+        H.wait_until(resized, 40, "the desktop to become 1024x768", interval=1.0)
+        H.wait_until(lambda: "graphics pipeline reset" in server.proc.output(), 20,
+                     "deskpod to reset the pipeline for the new size")
+        client.size = "1024x768"
+        self.assert_client_matches_desktop(server, client, "after", expect_color="7a3b2c")
+        self.assertEqual(H.image_size(self.workdir / "after-desktop.png"), (1024, 768))
+        self.assertEqual(H.image_size(self.workdir / "after-client.png"), (1024, 768))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
