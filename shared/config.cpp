@@ -322,6 +322,13 @@ const OptionSpec kOptions[] = {
          [](const Config& c) { return choice_name(c.rdp_security, kRdpSecurityChoices); },
      .apply = [](Config& c, std::string_view v,
                  const Origin& o) { c.rdp_security = parse_choice(v, kRdpSecurityChoices, o); }},
+    {.name = "rdp-gfx",
+     .metavar = "on|off",
+     .group = Group::network,
+     .help = "offer RDP clients the graphics pipeline (MS-RDPEGFX: only changed tiles are sent, "
+             "lossless). off: RemoteFX or NSCodec surface bits, or bitmaps, for every client.",
+     .shown_default = [](const Config& c) { return std::string(c.rdp_gfx ? "on" : "off"); },
+     .apply = [](Config& c, std::string_view v, const Origin& o) { c.rdp_gfx = parse_flag(v, o); }},
     {.name = "user",
      .metavar = "NAME",
      .group = Group::security,
@@ -329,7 +336,8 @@ const OptionSpec kOptions[] = {
      .shown_default = [](const Config& c) { return c.user; },
      .apply =
          [](Config& c, std::string_view v, const Origin& o) {
-             // ':' separates fields of the NTLM SAM file that NLA checks the user against.
+             // ':' is refused as it was when NLA read a SAM file (whose fields it separates),
+             // so a configuration keeps working with older builds.
              const bool bad = v.empty() || v.size() > 64 ||
                               std::any_of(v.begin(), v.end(), [](unsigned char ch) {
                                   return ch <= 0x20 || ch == 0x7f || ch == ':';

@@ -34,6 +34,7 @@ struct Config {
     Endpoint guac{true, "127.0.0.1", 4822};
     Endpoint http{true, "0.0.0.0", 8080};
     RdpSecurity rdp_security = RdpSecurity::nla;
+    bool rdp_gfx = true;  // offer the graphics pipeline
     std::string user = "deskpod";
     std::string password_file;
     std::string tls_cert;

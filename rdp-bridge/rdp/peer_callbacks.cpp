@@ -204,8 +204,9 @@ bool RdpPeer::setup() {
         freerdp_settings_set_bool(s, FreeRDP_RefreshRect, TRUE) &&
         freerdp_settings_set_bool(s, FreeRDP_SuppressOutput, TRUE) &&
         freerdp_settings_set_bool(s, FreeRDP_DesktopResize, TRUE) &&
-        // Offered to every client; FreeRDP keeps it only for those that announce it.
-        freerdp_settings_set_bool(s, FreeRDP_SupportGraphicsPipeline, TRUE) &&
+        // Offered to every client (unless --rdp-gfx off); FreeRDP keeps it only for those
+        // that announce it.
+        freerdp_settings_set_bool(s, FreeRDP_SupportGraphicsPipeline, config.rdp_gfx) &&
         freerdp_settings_set_bool(s, FreeRDP_HasExtendedMouseEvent, TRUE) &&
         freerdp_settings_set_bool(s, FreeRDP_HasHorizontalWheel, TRUE) &&
         freerdp_settings_set_bool(s, FreeRDP_UnicodeInput, TRUE) &&

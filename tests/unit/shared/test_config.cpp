@@ -135,6 +135,7 @@ std::vector<OptionCase> option_cases() {
         {"wayland-socket", "wayland-7",
          [](const Config& c) { EXPECT_EQ(c.wayland_socket, "wayland-7"); }},
         {"xwayland", "false", [](const Config& c) { EXPECT_EQ(c.xwayland, false); }},
+        {"rdp-gfx", "off", [](const Config& c) { EXPECT_FALSE(c.rdp_gfx); }},
         {"max-clients", "8", [](const Config& c) { EXPECT_EQ(c.max_clients, 8); }},
         {"clipboard-limit", "1048576",
          [](const Config& c) { EXPECT_EQ(c.clipboard_limit, 1048576u); }},
