@@ -1,0 +1,123 @@
+// The graphics pipeline's change analysis (rdp-bridge/rdp/gfx/tile_diff.hpp) and capability
+// choice (rdp-bridge/rdp/gfx/pipeline.hpp).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "rdp-bridge/rdp/freerdp.hpp"
+#include "rdp-bridge/rdp/gfx/pipeline.hpp"
+#include "rdp-bridge/rdp/gfx/tile_diff.hpp"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#include <freerdp/channels/rdpgfx.h>
+#pragma GCC diagnostic pop
+
+namespace deskpod {
+namespace {
+
+struct Image {
+    int32_t width, height;
+    std::vector<uint32_t> px;
+    Image(int32_t w, int32_t h, uint32_t fill) : width(w), height(h), px(size_t(w) * h, fill) {}
+    ImageView view() const {
+        return ImageView{reinterpret_cast<const uint8_t*>(px.data()), width, height, width * 4};
+    }
+    void set(int32_t x, int32_t y, uint32_t v) { px[size_t(y) * width + x] = v; }
+};
+
+Region all(int32_t w, int32_t h) {
+    Region r;
+    r.add(Rect{0, 0, w, h});
+    return r;
+}
+
+TEST(TileDiff, FirstFrameSendsEveryTileThenNothingUnchanged) {
+    Image img(200, 130, 0xff102030);  // 4 x 3 tiles, the last column and row partial
+    TileDiff diff;
+    diff.reset(img.width, img.height);
+    TileDiffStats stats;
+    auto changes = diff.changes(all(200, 130), img.view(), &stats);
+    ASSERT_EQ(changes.size(), 12u);
+    EXPECT_EQ(stats.solid, 12u);
+    for (const auto& c : changes) {
+        EXPECT_EQ(c.kind, TileChange::Kind::solid);
+        EXPECT_EQ(c.color, 0x102030u);
+    }
+    EXPECT_EQ(changes.back().rect, (Rect{192, 128, 8, 2}));
+    // Same pixels, damaged again: nothing to send.
+    stats = {};
+    EXPECT_TRUE(diff.changes(all(200, 130), img.view(), &stats).empty());
+    EXPECT_EQ(stats.unchanged, 12u);
+}
+
+TEST(TileDiff, OnlyTheTileWithAChangedPixelIsSent) {
+    Image img(256, 256, 0xff000000);
+    TileDiff diff;
+    diff.reset(256, 256);
+    diff.changes(all(256, 256), img.view());
+    img.set(130, 70, 0xffffffff);  // tile (2, 1)
+    // Damage reported over a wider area than what changed.
+    Region damage;
+    damage.add(Rect{100, 40, 100, 100});
+    auto changes = diff.changes(damage, img.view());
+    ASSERT_EQ(changes.size(), 1u);
+    EXPECT_EQ(changes[0].rect, (Rect{128, 64, 64, 64}));
+    EXPECT_EQ(changes[0].kind, TileChange::Kind::pixels);
+}
+
+TEST(TileDiff, UndamagedTilesAreNotLookedAt) {
+    Image img(128, 64, 0xff000000);
+    TileDiff diff;
+    diff.reset(128, 64);
+    diff.changes(all(128, 64), img.view());
+    img.set(100, 10, 0xff00ff00);  // tile (1, 0) changes, but only tile (0, 0) is damaged
+    Region damage;
+    damage.add(Rect{0, 0, 10, 10});
+    EXPECT_TRUE(diff.changes(damage, img.view()).empty());
+}
+
+TEST(TileDiff, ResetAndInvalidateForgetWhatTheClientHad) {
+    Image img(128, 128, 0xff336699);
+    TileDiff diff;
+    diff.reset(128, 128);
+    diff.changes(all(128, 128), img.view());
+    diff.invalidate(Rect{70, 70, 1, 1});
+    EXPECT_EQ(diff.changes(all(128, 128), img.view()).size(), 1u);
+    diff.reset(128, 128);
+    EXPECT_EQ(diff.changes(all(128, 128), img.view()).size(), 4u);
+}
+
+TEST(TileDiff, UniformIgnoresTheUnusedByte) {
+    Image img(64, 64, 0xff445566);
+    img.set(5, 5, 0x00445566);
+    uint32_t color = 0;
+    EXPECT_TRUE(uniform_tile(img.view(), Rect{0, 0, 64, 64}, color));
+    EXPECT_EQ(color, 0x445566u);
+    img.set(6, 6, 0xff445567);
+    EXPECT_FALSE(uniform_tile(img.view(), Rect{0, 0, 64, 64}, color));
+}
+
+TEST(GfxCaps, HighestKnownVersionWithH264Off) {
+    const GfxCaps offered[] = {{RDPGFX_CAPVERSION_8, RDPGFX_CAPS_FLAG_SMALL_CACHE},
+                               {RDPGFX_CAPVERSION_81, RDPGFX_CAPS_FLAG_AVC420_ENABLED},
+                               {RDPGFX_CAPVERSION_105, 0},
+                               {0x000B0000, 0}};  // a future version deskpod does not know
+    GfxCaps chosen;
+    ASSERT_TRUE(choose_gfx_caps(offered, 4, chosen));
+    EXPECT_EQ(chosen.version, uint32_t(RDPGFX_CAPVERSION_105));
+    EXPECT_EQ(chosen.flags, uint32_t(RDPGFX_CAPS_FLAG_AVC_DISABLED));
+    // 8.1 only: AVC420 is not confirmed.
+    ASSERT_TRUE(choose_gfx_caps(offered + 1, 1, chosen));
+    EXPECT_EQ(chosen.version, uint32_t(RDPGFX_CAPVERSION_81));
+    EXPECT_EQ(chosen.flags, 0u);
+    // The small-cache flag is kept.
+    ASSERT_TRUE(choose_gfx_caps(offered, 1, chosen));
+    EXPECT_EQ(chosen.flags, uint32_t(RDPGFX_CAPS_FLAG_SMALL_CACHE));
+    EXPECT_FALSE(choose_gfx_caps(offered + 3, 1, chosen));
+    EXPECT_STREQ(gfx_version_name(RDPGFX_CAPVERSION_107), "10.7");
+}
+
+}  // namespace
+}  // namespace deskpod
