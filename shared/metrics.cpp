@@ -199,6 +199,16 @@ std::string Metrics::render_prometheus() const {
         fmt::format_to(std::back_inserter(out), "deskpod_rdp_gfx_tiles_total{{kind=\"{}\"}} {}\n",
                        label, c->value());
     }
+    family(out, "deskpod_rdp_gfx_operations_total", "counter",
+           "Graphics pipeline operations sent: solid_fill, surface_command (encoded pixels), "
+           "surface_to_surface (a scroll copied by the client).");
+    for (const auto& [label, c] :
+         {std::pair<const char*, const Counter*>{"solid_fill", &gfx_solid_fills},
+          std::pair<const char*, const Counter*>{"surface_command", &gfx_planar_tiles},
+          std::pair<const char*, const Counter*>{"surface_to_surface", &gfx_surface_copies}}) {
+        fmt::format_to(std::back_inserter(out),
+                       "deskpod_rdp_gfx_operations_total{{kind=\"{}\"}} {}\n", label, c->value());
+    }
     family(out, "deskpod_rdp_gfx_bytes_total", "counter",
            "Encoded bytes of graphics pipeline surface commands, by codec.");
     fmt::format_to(std::back_inserter(out), "deskpod_rdp_gfx_bytes_total{{codec=\"planar\"}} {}\n",

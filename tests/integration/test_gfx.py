@@ -6,6 +6,7 @@ only what changed.
 - /gfx, /gfx:RFX and /gfx:AVC420 (until deskpod has an H.264 encoder: the pipeline without it)
   all confirm the pipeline (deskpod logs the version) and match grim on a terminal full of
   text; -gfx keeps RemoteFX surface bits.
+- A terminal scrolling text sends SurfaceToSurface copies and the client still equals grim.
 - An app that commits identical pixels every frame makes deskpod send no tile data: the
   "unchanged" tile counter rises while the solid and planar counters stay put.
 - A resize while the pipeline runs re-creates the surface (ResetGraphics) and the client
@@ -67,6 +68,27 @@ class GfxTest(H.IntegrationTest):
         self.assertEqual(self.pipeline_lines(server), [])
         # xfreerdp /gfx offers no RemoteFX surface bits: planar bitmaps it is.
         self.assertRegex(server.proc.output(), r"activated \d+x\d+ codec bitmap")
+
+    def test_terminal_scroll_is_copied_and_stays_exact(self):
+        # 400 lines at about 40 a second, after the client had time to connect; then still.
+        server = self.start_server(
+            "foot sh -c 'sleep 3; for i in $(seq 1 400); do "
+            "echo \"line $i: the quick brown fox jumps over the lazy dog, $i times\"; "
+            "sleep 0.025; done; exec sleep infinity'")
+        client = H.RdpClient(self.stack, self.workdir, "scroll", server.rdp_port, server.size,
+                             codec="none", extra=["/gfx"])
+        client.find_window()
+
+        def copies():
+            return H.metric_value(server.metrics(), "deskpod_rdp_gfx_operations_total",
+                                  {"kind": "surface_to_surface"}) or 0
+        H.wait_until(lambda: copies() > 10, 40, "scrolls sent as SurfaceToSurface")
+        diff = self.assert_client_matches_desktop(server, client, "scroll", max_differing=0.0,
+                                                  max_mean=0.0, timeout=60)
+        m = server.metrics()
+        planar = H.metric_value(m, "deskpod_rdp_gfx_bytes_total", {"codec": "planar"})
+        print(f"terminal scroll: {copies():.0f} SurfaceToSurface copies, "
+              f"{planar / 1024:.0f} KiB planar in all; client vs desktop: {diff}")
 
     def test_identical_repaints_send_no_tile_data(self):
         server = self.start_server(

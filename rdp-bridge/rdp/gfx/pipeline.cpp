@@ -9,6 +9,7 @@
 
 #include "rdp-bridge/rdp/encoder.hpp"
 #include "rdp-bridge/rdp/freerdp.hpp"
+#include "rdp-bridge/rdp/gfx/scroll.hpp"
 #include "shared/metrics.hpp"
 
 #pragma GCC diagnostic push
@@ -210,6 +211,7 @@ bool GfxPipeline::reset(int32_t width, int32_t height, const MonitorLayout& moni
     width_ = width;
     height_ = height;
     tiles_.reset(width, height);
+    shadow_.assign(size_t(width) * size_t(height) * 4, 0);
     return true;
 }
 
@@ -217,22 +219,74 @@ FrameSender::Result GfxPipeline::send(const Region& damage, const ImageView& ima
                                       uint32_t frame_id) {
     if (!surface_)
         return Result::nothing;  // no surface until reset(); everything is sent after it
+    Metrics& m = metrics();
+    const ImageView shadow{shadow_.data(), width_, height_, width_ * 4};
+    bool started = false;
+    auto start_frame = [&] {
+        if (started)
+            return true;
+        started = true;
+        const auto now = std::chrono::system_clock::now().time_since_epoch();
+        RDPGFX_START_FRAME_PDU start{};
+        start.frameId = frame_id;
+        // hours (8 bits), minutes (6), seconds (6), milliseconds (10): MS-RDPEGFX 2.2.2.11.
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
+        start.timestamp = uint32_t((((ms / 3600000) % 24) << 22) | (((ms / 60000) % 60) << 16) |
+                                   (((ms / 1000) % 60) << 10) | (ms % 1000));
+        return context_->StartFrame(context_, &start) == CHANNEL_RC_OK;
+    };
+
+    // A scroll inside the damaged area: the client copies what it has, and the tiles it then
+    // shows are compared with the new picture like any other.
+    const Rect e = damage.extents();
+    const int32_t x0 = std::max(0, e.x), y0 = std::max(0, e.y);
+    const Rect box{x0, y0, std::min(width_, e.x + e.width) - x0,
+                   std::min(height_, e.y + e.height) - y0};
+    if (!box.empty() && tiles_.all_known(box)) {
+        if (const auto copy = find_vertical_scroll(shadow, image, box)) {
+            if (!start_frame())
+                return Result::failed;
+            RDPGFX_SURFACE_TO_SURFACE_PDU pdu{};
+            pdu.surfaceIdSrc = kSurfaceId;
+            pdu.surfaceIdDest = kSurfaceId;
+            pdu.rectSrc = rect16(copy->src);
+            RDPGFX_POINT16 dest{uint16_t(copy->dst_x), uint16_t(copy->dst_y)};
+            pdu.destPtsCount = 1;
+            pdu.destPts = &dest;
+            if (context_->SurfaceToSurface(context_, &pdu) != CHANNEL_RC_OK)
+                return Result::failed;
+            // The same copy on the client's picture; rows overlap, so copy in the right order.
+            const size_t row = size_t(copy->src.width) * 4;
+            const Rect dst{copy->dst_x, copy->dst_y, copy->src.width, copy->src.height};
+            const bool down = dst.y > copy->src.y;
+            for (int32_t i = 0; i < copy->src.height; ++i) {
+                const int32_t k = down ? copy->src.height - 1 - i : i;
+                std::memmove(
+                    shadow_.data() + (size_t(dst.y + k) * size_t(width_) + size_t(dst.x)) * 4,
+                    shadow_.data() +
+                        (size_t(copy->src.y + k) * size_t(width_) + size_t(copy->src.x)) * 4,
+                    row);
+            }
+            tiles_.refresh(shadow, dst);
+            m.gfx_surface_copies.add();
+        }
+    }
+
     TileDiffStats stats;
     const std::vector<TileChange> changes = tiles_.changes(damage, image, &stats);
-    Metrics& m = metrics();
     m.gfx_tiles_unchanged.add(stats.unchanged);
-    if (changes.empty())
+    if (changes.empty() && !started)
         return Result::nothing;  // the client has all of it already: no frame at all
-
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    RDPGFX_START_FRAME_PDU start{};
-    start.frameId = frame_id;
-    // hours (8 bits), minutes (6), seconds (6), milliseconds (12): MS-RDPEGFX 2.2.2.11.
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
-    start.timestamp = uint32_t((((ms / 3600000) % 24) << 22) | (((ms / 60000) % 60) << 16) |
-                               (((ms / 1000) % 60) << 10) | (ms % 1000));
-    if (context_->StartFrame(context_, &start) != CHANNEL_RC_OK)
+    if (!start_frame())
         return Result::failed;
+    // What the client shows after this frame.
+    for (const TileChange& c : changes) {
+        for (int32_t y = c.rect.y; y < c.rect.y + c.rect.height; ++y) {
+            std::memcpy(shadow_.data() + (size_t(y) * size_t(width_) + size_t(c.rect.x)) * 4,
+                        image.pixels + size_t(y) * size_t(image.stride) + size_t(c.rect.x) * 4,
+                        size_t(c.rect.width) * 4);
+        }
+    }
 
     // Uniform tiles, batched by colour.
     std::map<uint32_t, std::vector<RECTANGLE_16>> fills;
@@ -248,10 +302,10 @@ FrameSender::Result GfxPipeline::send(const Region& damage, const ImageView& ima
         const size_t row = size_t(c.rect.width) * 4;
         flipped.resize(row * size_t(c.rect.height));
         for (int32_t y = 0; y < c.rect.height; ++y) {
-            std::memcpy(flipped.data() + size_t(c.rect.height - 1 - y) * row,
-                        image.pixels + size_t(c.rect.y + y) * size_t(image.stride) +
-                            size_t(c.rect.x) * 4,
-                        row);
+            std::memcpy(
+                flipped.data() + size_t(c.rect.height - 1 - y) * row,
+                image.pixels + size_t(c.rect.y + y) * size_t(image.stride) + size_t(c.rect.x) * 4,
+                row);
         }
         const ImageView tile{flipped.data(), c.rect.width, c.rect.height, int32_t(row)};
         if (!planar_->encode(tile, Rect{0, 0, c.rect.width, c.rect.height}, 32, encoded))
@@ -284,6 +338,7 @@ FrameSender::Result GfxPipeline::send(const Region& damage, const ImageView& ima
             fill.fillRects = rects.data() + off;
             if (context_->SolidFill(context_, &fill) != CHANNEL_RC_OK)
                 return Result::failed;
+            m.gfx_solid_fills.add();
         }
         m.gfx_solid_tiles.add(rects.size());
     }

@@ -2,7 +2,8 @@
 // channel through FreeRDP 2's server context, the capability exchange, one surface for the
 // desktop mapped to the client's output, and frames made of only what changed: tiles whose
 // pixels the client already has are skipped, uniform ones sent as SolidFill, the rest encoded
-// with the lossless planar codec. Frames are acknowledged by the client (FrameAcknowledge).
+// with the lossless planar codec, and a vertical scroll becomes a SurfaceToSurface copy. Frames are
+// acknowledged by the client (FrameAcknowledge).
 //
 // Threads: FreeRDP runs the channel on a thread of its own, which calls the client callbacks
 // (CapsAdvertise, FrameAcknowledge); they answer or post to the network thread. Everything
@@ -13,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "rdp-bridge/asio.hpp"
 #include "rdp-bridge/rdp/frame_sender.hpp"
@@ -81,6 +83,10 @@ class GfxPipeline final : public FrameSender {
     GfxCaps caps_{};  // written on the channel thread before ready_'s post
     int32_t width_ = 0, height_ = 0;
     TileDiff tiles_;
+    // What the client shows: every tile sent and every copy made is applied here too, so
+    // scrolls are found against it and SurfaceToSurface copies exact pixels. One desktop-sized
+    // XRGB buffer per pipeline client.
+    std::vector<uint8_t> shadow_;
     std::unique_ptr<BitmapEncoder> planar_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

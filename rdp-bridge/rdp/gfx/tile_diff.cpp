@@ -49,16 +49,52 @@ void TileDiff::reset(int32_t width, int32_t height) {
     tiles_.assign(size_t(columns_) * size_t(rows_), Entry{});
 }
 
+bool TileDiff::cells(const Rect& area, int32_t& c0, int32_t& r0, int32_t& c1, int32_t& r1) const {
+    const int32_t x0 = std::max(0, area.x), y0 = std::max(0, area.y);
+    const int32_t x1 = std::min(width_, area.x + area.width);
+    const int32_t y1 = std::min(height_, area.y + area.height);
+    if (area.empty() || tiles_.empty() || x0 >= x1 || y0 >= y1)
+        return false;
+    c0 = x0 / kTile;
+    r0 = y0 / kTile;
+    c1 = (x1 - 1) / kTile;
+    r1 = (y1 - 1) / kTile;
+    return true;
+}
+
+Rect TileDiff::tile_rect(int32_t c, int32_t r) const {
+    return Rect{c * kTile, r * kTile, std::min(kTile, width_ - c * kTile),
+                std::min(kTile, height_ - r * kTile)};
+}
+
 void TileDiff::invalidate(const Rect& area) {
-    if (area.empty() || tiles_.empty())
+    int32_t c0, r0, c1, r1;
+    if (!cells(area, c0, r0, c1, r1))
         return;
-    const int32_t c0 = std::max(0, area.x / kTile);
-    const int32_t r0 = std::max(0, area.y / kTile);
-    const int32_t c1 = std::min(columns_ - 1, (area.x + area.width - 1) / kTile);
-    const int32_t r1 = std::min(rows_ - 1, (area.y + area.height - 1) / kTile);
     for (int32_t r = r0; r <= r1; ++r)
         for (int32_t c = c0; c <= c1; ++c)
             tiles_[size_t(r) * size_t(columns_) + size_t(c)].known = false;
+}
+
+bool TileDiff::all_known(const Rect& area) const {
+    int32_t c0, r0, c1, r1;
+    if (!cells(area, c0, r0, c1, r1))
+        return false;
+    for (int32_t r = r0; r <= r1; ++r)
+        for (int32_t c = c0; c <= c1; ++c)
+            if (!tiles_[size_t(r) * size_t(columns_) + size_t(c)].known)
+                return false;
+    return true;
+}
+
+void TileDiff::refresh(const ImageView& content, const Rect& area) {
+    int32_t c0, r0, c1, r1;
+    if (!cells(area, c0, r0, c1, r1))
+        return;
+    for (int32_t r = r0; r <= r1; ++r)
+        for (int32_t c = c0; c <= c1; ++c)
+            tiles_[size_t(r) * size_t(columns_) + size_t(c)].hash =
+                hash_tile(content, tile_rect(c, r));
 }
 
 std::vector<TileChange> TileDiff::changes(const Region& damage, const ImageView& image,
@@ -82,8 +118,7 @@ std::vector<TileChange> TileDiff::changes(const Region& damage, const ImageView&
             const size_t i = size_t(r) * size_t(columns_) + size_t(c);
             if (!touched[i])
                 continue;
-            const Rect rect{c * kTile, r * kTile, std::min(kTile, width_ - c * kTile),
-                            std::min(kTile, height_ - r * kTile)};
+            const Rect rect = tile_rect(c, r);
             const uint64_t h = hash_tile(image, rect);
             Entry& e = tiles_[i];
             if (e.known && e.hash == h) {

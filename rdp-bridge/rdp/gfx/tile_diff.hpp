@@ -37,11 +37,19 @@ class TileDiff {
                                     TileDiffStats* stats = nullptr);
     // Forget a tile's content (e.g. the client lost it): it differs next time.
     void invalidate(const Rect& area);
+    // True when the client has every tile `area` touches (it was sent since the last reset).
+    bool all_known(const Rect& area) const;
+    // The client's tiles touching `area` changed without a tile being sent (a surface copy):
+    // take their hashes from `content`, the client's picture now.
+    void refresh(const ImageView& content, const Rect& area);
 
     int32_t columns() const { return columns_; }
     int32_t rows() const { return rows_; }
 
   private:
+    // The grid cells `area` touches, clipped; false when none.
+    bool cells(const Rect& area, int32_t& c0, int32_t& r0, int32_t& c1, int32_t& r1) const;
+    Rect tile_rect(int32_t c, int32_t r) const;
     struct Entry {
         uint64_t hash = 0;
         bool known = false;

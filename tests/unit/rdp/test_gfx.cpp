@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <random>
 #include <vector>
 
 #include "rdp-bridge/rdp/freerdp.hpp"
 #include "rdp-bridge/rdp/gfx/pipeline.hpp"
+#include "rdp-bridge/rdp/gfx/scroll.hpp"
 #include "rdp-bridge/rdp/gfx/tile_diff.hpp"
 
 #pragma GCC diagnostic push
@@ -97,6 +99,56 @@ TEST(TileDiff, UniformIgnoresTheUnusedByte) {
     EXPECT_EQ(color, 0x445566u);
     img.set(6, 6, 0xff445567);
     EXPECT_FALSE(uniform_tile(img.view(), Rect{0, 0, 64, 64}, color));
+}
+
+// Text-like content: every row different.
+Image noise(int32_t w, int32_t h, uint32_t seed) {
+    Image img(w, h, 0);
+    std::mt19937 rng(seed);
+    for (auto& p : img.px)
+        p = 0xff000000u | (rng() & 0xffffff);
+    return img;
+}
+
+Image shifted_up(const Image& before, int32_t dy, uint32_t seed) {
+    Image after = noise(before.width, before.height, seed);  // new rows at the bottom
+    for (int32_t y = 0; y + dy < before.height; ++y)
+        std::memcpy(&after.px[size_t(y) * after.width], &before.px[size_t(y + dy) * before.width],
+                    size_t(before.width) * 4);
+    return after;
+}
+
+TEST(Scroll, FindsATerminalScrollingUp) {
+    const Image before = noise(320, 240, 1);
+    const Image after = shifted_up(before, 14, 2);
+    const auto copy = find_vertical_scroll(before.view(), after.view(), Rect{0, 0, 320, 240});
+    ASSERT_TRUE(copy.has_value());
+    EXPECT_EQ(copy->src, (Rect{0, 14, 320, 226}));
+    EXPECT_EQ(copy->dst_x, 0);
+    EXPECT_EQ(copy->dst_y, 0);
+}
+
+TEST(Scroll, FindsAScrollDownInsideAnArea) {
+    Image before = noise(400, 300, 3);
+    Image after = before;
+    // Rows 50..249 of the area x 100..299 move down by 20; the rest stays.
+    for (int32_t y = 249; y >= 70; --y)
+        std::memcpy(&after.px[size_t(y) * 400 + 100], &before.px[size_t(y - 20) * 400 + 100],
+                    200 * 4);
+    const auto copy = find_vertical_scroll(before.view(), after.view(), Rect{100, 50, 200, 200});
+    ASSERT_TRUE(copy.has_value());
+    EXPECT_EQ(copy->src, (Rect{100, 50, 200, 180}));
+    EXPECT_EQ(copy->dst_y, 70);
+}
+
+TEST(Scroll, NothingWhenNothingMovedOrEverythingChanged) {
+    const Image a = noise(200, 200, 4);
+    EXPECT_FALSE(find_vertical_scroll(a.view(), a.view(), Rect{0, 0, 200, 200}).has_value());
+    const Image b = noise(200, 200, 5);
+    EXPECT_FALSE(find_vertical_scroll(a.view(), b.view(), Rect{0, 0, 200, 200}).has_value());
+    // Too few rows to be worth a copy.
+    const Image c = shifted_up(a, 190, 6);
+    EXPECT_FALSE(find_vertical_scroll(a.view(), c.view(), Rect{0, 0, 200, 200}).has_value());
 }
 
 TEST(GfxCaps, HighestKnownVersionWithH264Off) {

@@ -48,6 +48,7 @@ TEST(Metrics, EveryFamilyHasHelpAndType) {
         {"deskpod_input_events_total", "counter"},
         {"deskpod_input_dropped_total", "counter"},
         {"deskpod_rdp_gfx_tiles_total", "counter"},
+        {"deskpod_rdp_gfx_operations_total", "counter"},
         {"deskpod_rdp_gfx_bytes_total", "counter"},
         {"deskpod_rdp_handshakes", "gauge"},
         {"deskpod_rdp_handshakes_refused_total", "counter"},

@@ -1,0 +1,27 @@
+// Scroll detection for the graphics pipeline: where the new picture is the old one moved up or
+// down, the client can copy what it has (SurfaceToSurface) instead of receiving it again.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "rdp-bridge/image/image_view.hpp"
+#include "shared/geometry.hpp"
+
+namespace deskpod {
+
+struct SurfaceCopy {
+    Rect src;           // in the old picture
+    int32_t dst_x = 0;  // where its top-left lands in the new one
+    int32_t dst_y = 0;
+};
+
+// Looks inside `area` (within both images, same size) for one vertical move: the offset the
+// most rows agree on (rows compared by hash), then the longest band of consecutive rows of
+// `after` that equal the rows of `before` at that offset. Returns it when the band has at least
+// `min_rows` rows, and at least `min_rows` / 2 of them differ from the row they replace (so the
+// copy saves something). Horizontal moves are not looked for.
+std::optional<SurfaceCopy> find_vertical_scroll(const ImageView& before, const ImageView& after,
+                                                const Rect& area, int32_t min_rows = 32);
+
+}  // namespace deskpod
