@@ -65,6 +65,12 @@ WORKLOADS = {
     # name: (description, session command; {client} = deskpod-test-client)
     "terminal": ("foot scrolling `seq` output",
                  "foot sh -c 'while :; do seq 1 2000000; done'"),
+    # The app fixes this rate (50 lines a second), not the server, so per-second figures of
+    # the two servers compare directly.
+    "terminal-50": ("foot printing 50 lines a second",
+                    "foot sh -c 'i=0; while :; do i=$((i+1)); "
+                    "echo \"line $i: the quick brown fox jumps over the lazy dog\"; "
+                    "sleep 0.02; done'"),
     "animation": ("weston-simple-shm", "weston-simple-shm"),
     "fullscreen": ("test client repainting the whole output every frame",
                    "{client} --animate"),
