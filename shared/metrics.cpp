@@ -201,11 +201,13 @@ std::string Metrics::render_prometheus() const {
     }
     family(out, "deskpod_rdp_gfx_operations_total", "counter",
            "Graphics pipeline operations sent: solid_fill, surface_command (encoded pixels), "
-           "surface_to_surface (a scroll copied by the client).");
+           "surface_to_surface (a scroll copied by the client), cache_to_surface (a tile from the "
+           "client's cache).");
     for (const auto& [label, c] :
          {std::pair<const char*, const Counter*>{"solid_fill", &gfx_solid_fills},
           std::pair<const char*, const Counter*>{"surface_command", &gfx_planar_tiles},
-          std::pair<const char*, const Counter*>{"surface_to_surface", &gfx_surface_copies}}) {
+          std::pair<const char*, const Counter*>{"surface_to_surface", &gfx_surface_copies},
+          std::pair<const char*, const Counter*>{"cache_to_surface", &gfx_cache_hits}}) {
         fmt::format_to(std::back_inserter(out),
                        "deskpod_rdp_gfx_operations_total{{kind=\"{}\"}} {}\n", label, c->value());
     }

@@ -131,6 +131,7 @@ struct Metrics {
     Counter gfx_planar_bytes;
     Counter gfx_solid_fills;     // SolidFill PDUs (each with the tiles of one colour)
     Counter gfx_surface_copies;  // SurfaceToSurface PDUs (scrolls)
+    Counter gfx_cache_hits;      // CacheToSurface PDUs (a tile the client had cached)
     std::array<Counter, 2> rdp_handshakes_refused;  // [HandshakeLimit]
     // Connect-to-first-frame of RDP connections, by phase.
     std::array<Histogram, kConnectPhaseCount> rdp_connect_phase_seconds;  // [ConnectPhase]

@@ -7,6 +7,7 @@ only what changed.
   all confirm the pipeline (deskpod logs the version) and match grim on a terminal full of
   text; -gfx keeps RemoteFX surface bits.
 - A terminal scrolling text sends SurfaceToSurface copies and the client still equals grim.
+- Content that comes back (two screens shown in turn) is served from the client's cache.
 - An app that commits identical pixels every frame makes deskpod send no tile data: the
   "unchanged" tile counter rises while the solid and planar counters stay put.
 - A resize while the pipeline runs re-creates the surface (ResetGraphics) and the client
@@ -89,6 +90,38 @@ class GfxTest(H.IntegrationTest):
         planar = H.metric_value(m, "deskpod_rdp_gfx_bytes_total", {"codec": "planar"})
         print(f"terminal scroll: {copies():.0f} SurfaceToSurface copies, "
               f"{planar / 1024:.0f} KiB planar in all; client vs desktop: {diff}")
+
+    def test_content_that_comes_back_is_served_from_the_cache(self):
+        # A terminal switching between two screens of text every 0.7 s (like switching
+        # between two windows): after the first round, both come from the client's cache.
+        server = self.start_server(
+            "foot sh -c 'sleep 3; for round in 1 2 3 4 5 6 7 8 9; do "
+            "clear; seq 1 3000 | paste -sd \" \" | fold -w 140 | head -50; sleep 0.7; "
+            "clear; seq 7000 9000 | paste -sd \" \" | fold -w 140 | head -50; sleep 0.7; "
+            "done; exec sleep infinity'")
+        client = H.RdpClient(self.stack, self.workdir, "cache", server.rdp_port, server.size,
+                             codec="none", extra=["/gfx"])
+        client.find_window()
+
+        def figures():
+            m = server.metrics()
+            return (H.metric_value(m, "deskpod_rdp_gfx_operations_total",
+                                   {"kind": "cache_to_surface"}) or 0,
+                    H.metric_value(m, "deskpod_rdp_gfx_bytes_total", {"codec": "planar"}) or 0)
+        H.wait_until(lambda: figures()[1] > 0, 30, "the first screens to be sent")
+        time.sleep(3.5)  # the first rounds: both screens sent and cached
+        hits_before, bytes_before = figures()
+        time.sleep(4.2)  # six more switches
+        hits_after, bytes_after = figures()
+        print(f"first rounds: {bytes_before / 1024:.0f} KiB planar, {hits_before:.0f} cache "
+              f"hits; the next 4.2 s: {(bytes_after - bytes_before) / 1024:.0f} KiB planar, "
+              f"{hits_after - hits_before:.0f} cache hits")
+        self.assertGreater(hits_after - hits_before, 100, "switches were not served from the cache")
+        self.assertLess(bytes_after - bytes_before, 0.25 * bytes_before,
+                        "switching back cost as much as the first time")
+        # When the switching stops, the client shows exactly the desktop's pixels.
+        self.assert_client_matches_desktop(server, client, "cache", max_differing=0.0,
+                                           max_mean=0.0, timeout=30)
 
     def test_identical_repaints_send_no_tile_data(self):
         server = self.start_server(

@@ -53,7 +53,8 @@ UINT on_frame_acknowledge(RdpgfxServerContext* context, const RDPGFX_FRAME_ACKNO
 }
 
 UINT on_cache_import_offer(RdpgfxServerContext* context, const RDPGFX_CACHE_IMPORT_OFFER_PDU*) {
-    // No bitmap cache yet: accept none of the client's persisted entries.
+    // Entries a client kept from an earlier connection are keyed by its own hashes of content
+    // deskpod cannot see: accept none, and fill the cache from this connection's tiles.
     RDPGFX_CACHE_IMPORT_REPLY_PDU reply{};
     return context->CacheImportReply(context, &reply);
 }
@@ -160,6 +161,10 @@ unsigned GfxPipeline::caps_advertised(const GfxCaps* offered, size_t count) {
             return;
         caps_ = chosen;
         ready_ = true;
+        // 64x64 tiles of 16 KiB: 1,024 fill a small cache's 16 MiB, 4,096 stay well inside a
+        // full one's 100 MiB (MS-RDPEGFX 3.2.1.1 limits, 4,096 and 25,600 slots).
+        cache_ = std::make_unique<TileCache>((chosen.flags & RDPGFX_CAPS_FLAG_SMALL_CACHE) ? 1024
+                                                                                           : 4096);
         on_ready_();
     });
     return CHANNEL_RC_OK;
@@ -296,6 +301,19 @@ FrameSender::Result GfxPipeline::send(const Region& damage, const ImageView& ima
             fills[c.color].push_back(rect16(c.rect));
             continue;
         }
+        // Seen before: the client has it in its cache.
+        if (const uint16_t slot = cache_ ? cache_->find(c.hash) : 0) {
+            RDPGFX_POINT16 at{uint16_t(c.rect.x), uint16_t(c.rect.y)};
+            RDPGFX_CACHE_TO_SURFACE_PDU pdu{};
+            pdu.cacheSlot = slot;
+            pdu.surfaceId = kSurfaceId;
+            pdu.destPtsCount = 1;
+            pdu.destPts = &at;
+            if (context_->CacheToSurface(context_, &pdu) != CHANNEL_RC_OK)
+                return Result::failed;
+            m.gfx_cache_hits.add();
+            continue;
+        }
         // FreeRDP's planar encoder writes rows bottom-up, as bitmap updates want them; the
         // pipeline's planar is top-down (the client decodes it unflipped), so encode a copy
         // of the tile with its rows reversed.
@@ -326,6 +344,23 @@ FrameSender::Result GfxPipeline::send(const Region& damage, const ImageView& ima
             return Result::failed;
         m.gfx_planar_tiles.add();
         m.gfx_planar_bytes.add(encoded.size());
+        // And into the client's cache, for when it comes back.
+        bool evicted = false;
+        if (const uint16_t slot = cache_ ? cache_->insert(c.hash, evicted) : 0) {
+            if (evicted) {
+                RDPGFX_EVICT_CACHE_ENTRY_PDU evict{};
+                evict.cacheSlot = slot;
+                if (context_->EvictCacheEntry(context_, &evict) != CHANNEL_RC_OK)
+                    return Result::failed;
+            }
+            RDPGFX_SURFACE_TO_CACHE_PDU store{};
+            store.surfaceId = kSurfaceId;
+            store.cacheKey = c.hash;
+            store.cacheSlot = slot;
+            store.rectSrc = rect16(c.rect);
+            if (context_->SurfaceToCache(context_, &store) != CHANNEL_RC_OK)
+                return Result::failed;
+        }
     }
     for (auto& [color, rects] : fills) {
         // At most 0xFFFF rectangles per PDU; 64x64 tiles of an 8192x8192 desktop are 16384.

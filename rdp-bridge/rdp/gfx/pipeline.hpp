@@ -2,7 +2,8 @@
 // channel through FreeRDP 2's server context, the capability exchange, one surface for the
 // desktop mapped to the client's output, and frames made of only what changed: tiles whose
 // pixels the client already has are skipped, uniform ones sent as SolidFill, the rest encoded
-// with the lossless planar codec, and a vertical scroll becomes a SurfaceToSurface copy. Frames are
+// with the lossless planar codec, and a vertical scroll becomes a SurfaceToSurface copy;
+// tiles the client saw before come from its bitmap cache (CacheToSurface). Frames are
 // acknowledged by the client (FrameAcknowledge).
 //
 // Threads: FreeRDP runs the channel on a thread of its own, which calls the client callbacks
@@ -18,6 +19,7 @@
 
 #include "rdp-bridge/asio.hpp"
 #include "rdp-bridge/rdp/frame_sender.hpp"
+#include "rdp-bridge/rdp/gfx/tile_cache.hpp"
 #include "rdp-bridge/rdp/gfx/tile_diff.hpp"
 #include "shared/log.hpp"
 #include "shared/monitors.hpp"
@@ -87,6 +89,9 @@ class GfxPipeline final : public FrameSender {
     // scrolls are found against it and SurfaceToSurface copies exact pixels. One desktop-sized
     // XRGB buffer per pipeline client.
     std::vector<uint8_t> shadow_;
+    // The client's bitmap cache, made when the capabilities are known (its size depends on
+    // the small-cache flag). It survives ResetGraphics, as the client's does.
+    std::unique_ptr<TileCache> cache_;
     std::unique_ptr<BitmapEncoder> planar_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -128,7 +128,8 @@ std::vector<TileChange> TileDiff::changes(const Region& damage, const ImageView&
             }
             e.known = true;
             e.hash = h;
-            TileChange change{rect, TileChange::Kind::pixels, 0};
+            TileChange change{rect, TileChange::Kind::pixels, 0,
+                              h ^ (uint64_t(rect.width) << 56) ^ (uint64_t(rect.height) << 48)};
             if (uniform_tile(image, rect, change.color)) {
                 change.kind = TileChange::Kind::solid;
                 if (stats)

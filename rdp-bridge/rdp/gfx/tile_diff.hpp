@@ -16,6 +16,7 @@ struct TileChange {
     Rect rect;  // a grid tile, clipped to the surface
     Kind kind = Kind::pixels;
     uint32_t color = 0;  // XRGB8888 for solid tiles
+    uint64_t hash = 0;   // of the tile's pixels (with its size: equal hashes, equal tiles)
 };
 
 struct TileDiffStats {

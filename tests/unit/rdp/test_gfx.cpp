@@ -9,6 +9,7 @@
 #include "rdp-bridge/rdp/freerdp.hpp"
 #include "rdp-bridge/rdp/gfx/pipeline.hpp"
 #include "rdp-bridge/rdp/gfx/scroll.hpp"
+#include "rdp-bridge/rdp/gfx/tile_cache.hpp"
 #include "rdp-bridge/rdp/gfx/tile_diff.hpp"
 
 #pragma GCC diagnostic push
@@ -149,6 +150,34 @@ TEST(Scroll, NothingWhenNothingMovedOrEverythingChanged) {
     // Too few rows to be worth a copy.
     const Image c = shifted_up(a, 190, 6);
     EXPECT_FALSE(find_vertical_scroll(a.view(), c.view(), Rect{0, 0, 200, 200}).has_value());
+}
+
+TEST(TileCache, HitsAndLeastRecentlyUsedEviction) {
+    TileCache cache(3);
+    bool evicted = true;
+    EXPECT_EQ(cache.insert(10, evicted), 1);
+    EXPECT_FALSE(evicted);
+    EXPECT_EQ(cache.insert(20, evicted), 2);
+    EXPECT_EQ(cache.insert(30, evicted), 3);
+    EXPECT_FALSE(evicted);
+    EXPECT_EQ(cache.find(10), 1);  // 10 is now the most recently used; 20 the least
+    EXPECT_EQ(cache.insert(40, evicted), 2);
+    EXPECT_TRUE(evicted);
+    EXPECT_EQ(cache.find(20), 0);
+    EXPECT_EQ(cache.find(40), 2);
+    // Content already cached keeps its slot and evicts nothing.
+    EXPECT_EQ(cache.insert(30, evicted), 3);
+    EXPECT_FALSE(evicted);
+    EXPECT_EQ(cache.insert(50, evicted), 1);  // 10 was least recently used by now
+    EXPECT_TRUE(evicted);
+    EXPECT_EQ(cache.find(10), 0);
+}
+
+TEST(TileCache, NoSlotsNoCache) {
+    TileCache cache(0);
+    bool evicted = false;
+    EXPECT_EQ(cache.insert(1, evicted), 0);
+    EXPECT_EQ(cache.find(1), 0);
 }
 
 TEST(GfxCaps, HighestKnownVersionWithH264Off) {
