@@ -280,7 +280,6 @@ void User::stop() {
         return;
     stopped_ = true;
     pacer_.stop();
-    boost::system::error_code ignored;
     deadline_.cancel();
     ticker_.cancel();
     resize_timer_.cancel();

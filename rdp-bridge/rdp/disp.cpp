@@ -54,8 +54,8 @@ MonitorLayout disp_layout(const std::vector<DispMonitor>& monitors) {
     return out;
 }
 
-RdpDisp::RdpDisp(asio::io_context& io, void* vcm, const log::Logger& log, LayoutHandler on_layout)
-    : io_(io), log_(log), on_layout_(std::move(on_layout)) {
+RdpDisp::RdpDisp(asio::io_context& io, void* vcm, LayoutHandler on_layout)
+    : io_(io), on_layout_(std::move(on_layout)) {
     context_ = disp_server_context_new(static_cast<HANDLE>(vcm));
     if (!context_)
         throw std::runtime_error("disp_server_context_new failed");

@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "rdp-bridge/asio.hpp"
-#include "shared/log.hpp"
 #include "shared/monitors.hpp"
 
 typedef struct _disp_server_context DispServerContext;
@@ -39,8 +38,7 @@ class RdpDisp {
     // Network thread: `on_layout` is called with the client's layouts, one at a time.
     using LayoutHandler = std::function<void(const std::vector<DispMonitor>&)>;
 
-    RdpDisp(boost::asio::io_context& io, void* vcm, const log::Logger& log,
-            LayoutHandler on_layout);
+    RdpDisp(boost::asio::io_context& io, void* vcm, LayoutHandler on_layout);
     ~RdpDisp();  // stops FreeRDP's channel thread
     RdpDisp(const RdpDisp&) = delete;
     RdpDisp& operator=(const RdpDisp&) = delete;
@@ -55,7 +53,6 @@ class RdpDisp {
 
   private:
     boost::asio::io_context& io_;
-    const log::Logger& log_;
     LayoutHandler on_layout_;
     DispServerContext* context_ = nullptr;
     bool open_ = false;

@@ -349,7 +349,7 @@ void RdpPeer::start_disp() {
     disp_tried_ = true;
     try {
         disp_ = std::make_unique<RdpDisp>(
-            server_.io(), state_->vcm, log_,
+            server_.io(), state_->vcm,
             [this](const std::vector<DispMonitor>& monitors) { handle_layout(monitors); });
         if (!disp_->start()) {
             log_.info("no display control channel; the client cannot resize the desktop");

@@ -4,8 +4,8 @@ import signal
 import subprocess
 import unittest
 
-from harness import (DESKPOD_BIN, IntegrationTest, http_get, needs_deskpod, solid_session, tail,
-                     wait_until)
+from harness import (DESKPOD_BIN, IntegrationTest, check_no_sanitizer_report, http_get,
+                     needs_deskpod, sanitizer_env, solid_session, tail, wait_until)
 
 OPTIONS = ["--config", "--backend", "--size", "--rdp", "--guac", "--http", "--rdp-security",
            "--user", "--password-file", "--tls-cert", "--tls-key", "--state-dir", "--session",
@@ -16,8 +16,12 @@ OPTIONS = ["--config", "--backend", "--size", "--rdp", "--guac", "--http", "--rd
 @needs_deskpod
 class CliTest(IntegrationTest):
     def run_deskpod(self, *args):
-        return subprocess.run([str(DESKPOD_BIN), *args], capture_output=True, text=True,
-                              timeout=30, env={"PATH": "/usr/bin:/bin", "HOME": str(self.workdir)})
+        # A clean environment, but a sanitizer build keeps its settings (suppressions, halting).
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(self.workdir), **sanitizer_env()}
+        r = subprocess.run([str(DESKPOD_BIN), *args], capture_output=True, text=True, timeout=30,
+                           env=env)
+        check_no_sanitizer_report(f"deskpod {' '.join(args)}", r.stderr, "its stderr")
+        return r
 
     def test_help_lists_every_option(self):
         r = self.run_deskpod("--help")

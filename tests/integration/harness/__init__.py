@@ -21,7 +21,8 @@ Environment (set by tests/integration/meson.build; defaults allow running a modu
 
 Modules (`import harness`, `from harness import X` and `harness.X` see all public names):
   config     the paths and settings above, PASSWORD, USER
-  processes  Proc, Stack, wait_until, log, tail
+  processes  Proc, Stack, wait_until, log, tail; sanitizer_reports, check_no_sanitizer_report,
+             SanitizerReport, sanitizer_env (sanitizer builds: a report fails the test)
   net        free_port, http_get, tcp_open, connect_from, still_open, metric_value
   images     image_size, raw_rgb, compare_images (Diff), color_fraction, parse_rgb
   xservers   Xvfb
@@ -38,7 +39,8 @@ from .config import (ARTIFACTS, BROWSER_DRIVER, CHROMIUM, DESKPOD_BIN, HERE, NOD
                      PASSWORD, SERVER_KIND, SOURCE_ROOT, TEST_CLIENT, USER, XVFB_START)
 from .images import Diff, color_fraction, compare_images, image_size, parse_rgb, raw_rgb
 from .net import connect_from, free_port, http_get, metric_value, still_open, tcp_open
-from .processes import Proc, Stack, log, tail, wait_until
+from .processes import (Proc, SanitizerReport, Stack, check_no_sanitizer_report, log,
+                        sanitizer_env, sanitizer_reports, tail, wait_until)
 from .servers import Deskpod, Server, WestonRdp, make_runtime_dir, solid_session
 # Importing testcase installs the CI rule (a skipped test fails under CI=true).
 from .testcase import (IntegrationTest, SharedDeskpodTest, _fail_skips_on_ci, needs_deskpod,
@@ -51,7 +53,8 @@ __all__ = [
     "ARTIFACTS", "BROWSER_DRIVER", "CHROMIUM", "DESKPOD_BIN", "HERE", "NODE_MODULES", "PASSWORD",
     "SERVER_KIND", "SOURCE_ROOT", "TEST_CLIENT", "USER", "XVFB_START",
     # processes
-    "Proc", "Stack", "log", "tail", "wait_until",
+    "Proc", "SanitizerReport", "Stack", "check_no_sanitizer_report", "log", "sanitizer_env",
+    "sanitizer_reports", "tail", "wait_until",
     # net
     "connect_from", "free_port", "http_get", "metric_value", "still_open", "tcp_open",
     # images

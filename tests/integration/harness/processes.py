@@ -1,9 +1,11 @@
-"""Child processes and their cleanup: Proc, Stack, wait_until, log, tail."""
+"""Child processes and their cleanup: Proc, Stack, wait_until, log, tail; sanitizer reports in a
+child's output (sanitizer_reports, SanitizerReport)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -36,6 +38,37 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):
             detail = f" (last error: {last_exc!r})" if last_exc else ""
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}{detail}")
         time.sleep(interval)
+
+
+# The first line of every report of ASan, LSan, UBSan and TSan (scripts/test --sanitize builds
+# deskpod with them; docs/testing.md, "Sanitizers").
+SANITIZER_MARKERS = re.compile(
+    r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|WARNING: ThreadSanitizer"
+    r"|ThreadSanitizer: reported \d+ warnings")
+# The sanitizer settings the children of a test must keep (their suppression files, halt rules).
+SANITIZER_ENV = ("ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS")
+
+
+def sanitizer_env() -> dict:
+    """The sanitizer variables of this environment, for a child started with an env of its own."""
+    return {k: os.environ[k] for k in SANITIZER_ENV if k in os.environ}
+
+
+def sanitizer_reports(text: str) -> list[str]:
+    """The lines of `text` that start a sanitizer report (empty when there is none)."""
+    return [line for line in text.splitlines() if SANITIZER_MARKERS.search(line)]
+
+
+class SanitizerReport(AssertionError):
+    """A sanitizer reported an error in one of our processes: a bug in deskpod, never noise
+    (library frames are suppressed in tests/sanitizers/). Stack.close() re-raises it."""
+
+
+def check_no_sanitizer_report(name: str, text: str, where: str) -> None:
+    found = sanitizer_reports(text)
+    if found:
+        raise SanitizerReport(f"{name} has {len(found)} sanitizer report(s) in {where}; "
+                              f"first: {found[0].strip()}\n{tail(text, 80)}")
 
 
 class Proc:
@@ -83,12 +116,15 @@ class Proc:
         return self.popen.returncode
 
     def output(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
 
 class Stack:
-    """Cleanup callbacks run in reverse order; every one runs even if another raises."""
+    """Cleanup callbacks run in reverse order; every one runs even if another raises. A
+    SanitizerReport raised by one is raised again once all have run (the test fails); any other
+    exception is logged."""
 
     def __init__(self):
         self._callbacks = []
@@ -97,9 +133,15 @@ class Stack:
         self._callbacks.append((fn, args))
 
     def close(self):
+        report = None
         while self._callbacks:
             fn, args = self._callbacks.pop()
             try:
                 fn(*args)
+            except SanitizerReport as e:
+                log(f"sanitizer report: {str(e).splitlines()[0]}")
+                report = report or e
             except Exception as e:  # noqa: BLE001 - cleanup must go on
                 log(f"cleanup {fn!r} failed: {e!r}")
+        if report:
+            raise report

@@ -12,7 +12,7 @@ from pathlib import Path
 from . import config
 from .config import PASSWORD
 from .net import free_port, http_get, tcp_open
-from .processes import Proc, Stack, tail, wait_until
+from .processes import Proc, Stack, check_no_sanitizer_report, tail, wait_until
 
 
 class Server:
@@ -78,9 +78,19 @@ class Deskpod(Server):
         env["DESKPOD_TEST_CLIENT"] = str(config.TEST_CLIENT)
         env.update(env_extra or {})
         self.proc = Proc("deskpod", argv, workdir / "deskpod.log", env=env)
-        stack.push(self.proc.stop)
+        stack.push(self.stop)
         if wait_ready:
             self.wait_ready()
+
+    def stop(self) -> int | None:
+        """Stops deskpod (TERM, then KILL), then fails the test with SanitizerReport when its
+        log has a sanitizer report: in a sanitizer build (scripts/test --sanitize) a memory
+        error, leak, undefined behaviour or data race in deskpod or its session fails the test
+        even when the test saw nothing wrong. LeakSanitizer reports at exit, so the grace period
+        is long enough for a sanitizer build to exit."""
+        code = self.proc.stop(grace=15.0)
+        check_no_sanitizer_report("deskpod", self.proc.output(), str(self.proc.log_path))
+        return code
 
     def wait_ready(self, timeout: float = 60):
         def ready():

@@ -16,7 +16,7 @@ from pathlib import Path
 from . import config
 from .clients import RdpClient
 from .images import Diff, color_fraction, compare_images, parse_rgb
-from .processes import Stack, log, tail, wait_until
+from .processes import SanitizerReport, Stack, log, tail, wait_until
 from .servers import Deskpod, Server, WestonRdp
 from .xservers import Xvfb
 
@@ -81,8 +81,12 @@ class IntegrationTest(unittest.TestCase):
         return self._failure_count() > self._failed_before
 
     def tearDown(self):
-        self.stack.close()
-        failed = self._test_failed()
+        report = None
+        try:
+            self.stack.close()
+        except SanitizerReport as e:
+            report = e
+        failed = report is not None or self._test_failed()
         if failed or self.keep_on_success:
             dest = config.ARTIFACTS / self.id().split(".", 1)[-1]
             with contextlib.suppress(OSError):
@@ -92,6 +96,8 @@ class IntegrationTest(unittest.TestCase):
                 shutil.copytree(self.workdir, dest, ignore=_ignore_sockets, symlinks=True)
                 log(f"{'FAILED: ' if failed else ''}logs and screenshots kept in {dest}")
         shutil.rmtree(self.workdir, ignore_errors=True)
+        if report:
+            raise report
 
     # Helpers shared by the test modules ------------------------------------------------------
 

@@ -531,7 +531,9 @@ TEST(Config, HelpShowsEveryOptionOfTheTableWithItsDefault) {
         }
     }
     // Nor does the help list an option the table does not have.
-    for (const auto& [name, entry] : help) {
+    for (const auto& entry : help) {
+        // Not a structured binding: clang before 16 cannot capture one in a lambda.
+        const std::string& name = entry.first;
         EXPECT_TRUE(std::any_of(options.begin(), options.end(), [&](const OptionDoc& o) {
             return o.name == name;
         })) << name;
