@@ -28,9 +28,7 @@ const std::string& config_path() {
         const std::string dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm"
                                 : tmp && *tmp                 ? tmp
                                                               : "/tmp";
-        std::string p = dir + "/deskpod-config-fuzz-" + std::to_string(getpid()) + ".toml";
-        std::atexit([] { std::remove(config_path().c_str()); });
-        return p;
+        return dir + "/deskpod-config-fuzz-" + std::to_string(getpid()) + ".toml";
     }();
     return path;
 }
@@ -44,6 +42,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         out.write(reinterpret_cast<const char*>(data), std::streamsize(size));
         FUZZ_CHECK(out.good());
     }
+    // Removed after each run: libFuzzer ends with _Exit, so an atexit handler would not run.
+    struct Remove {
+        const std::string& path;
+        ~Remove() { std::remove(path.c_str()); }
+    } remove{path};
     Config cfg;
     try {
         const ParseOutcome outcome = parse_config({"--config", path}, {"HOME=/nonexistent"}, cfg);
