@@ -141,7 +141,10 @@ Handshake::Step Handshake::on_instruction(const Instruction& in) {
         case State::failed:
             break;
     }
-    return fail(Status::client_bad_request, "handshake already finished");
+    // Refused without a state change: a handshake that sent `ready` stays finished.
+    step.failure = Status::client_bad_request;
+    step.failure_message = "handshake already finished";
+    return step;
 }
 
 }  // namespace deskpod::guac

@@ -31,9 +31,6 @@ constexpr size_t kMaxConnectionsPerSource = 16;
 // trickles bytes (slowloris) is cut off as surely as an idle one.
 constexpr auto kReadTimeout = std::chrono::seconds(10);
 constexpr auto kWriteTimeout = std::chrono::seconds(10);
-constexpr uint32_t kHeaderLimit = 8 * 1024;
-// Room for the login form the web client will post; nothing larger is expected.
-constexpr uint64_t kBodyLimit = 64 * 1024;
 
 }  // namespace
 
@@ -139,30 +136,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
             upgrade(std::move(req));
             return;
         }
-        const auto route = state_->routes.find(path);
-        if (route == state_->routes.end()) {
-            send(text_response(http::status::not_found, "not found\n"));
-            return;
-        }
-        // HEAD is answered wherever GET is, as HTTP requires.
-        const http::verb method = head_only_ ? http::verb::get : req.method();
-        const auto& methods = route->second.methods;
-        if (std::find(methods.begin(), methods.end(), method) == methods.end()) {
-            Response res = text_response(http::status::method_not_allowed, "method not allowed\n");
-            std::string allow;
-            for (http::verb m : methods) {
-                if (!allow.empty())
-                    allow += ", ";
-                allow += std::string(http::to_string(m));
-                if (m == http::verb::get)
-                    allow += ", HEAD";
-            }
-            res.set(http::field::allow, allow);
-            send(std::move(res));
-            return;
-        }
-        route->second.handler(
-            req, peer_, [self = shared_from_this()](Response res) { self->send(std::move(res)); });
+        route_request(*state_, req, peer_,
+                      [self = shared_from_this()](Response res) { self->send(std::move(res)); });
     }
 
     static std::string peer_address(const tcp::socket& socket) {
@@ -176,28 +151,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
         version_ = req.version();
         keep_alive_ = false;
         head_only_ = false;
-        if (!beast::websocket::is_upgrade(req)) {
-            reply_and_close(http::status::bad_request, "WebSocket upgrade expected\n");
-            return;
-        }
-        const auto cookie = web::cookie_value(
-            std::string_view(req[http::field::cookie].data(), req[http::field::cookie].size()),
-            web::kCookieName);
-        if (!cookie || !state_->logins.valid(*cookie)) {
-            logger_.info("tunnel refused: no valid session");
-            reply_and_close(http::status::unauthorized, "log in first\n");
-            return;
-        }
-        // Browsers send Origin on WebSocket handshakes; another site's page must not be able to
-        // drive the desktop with this browser's cookie (SameSite=Strict already withholds it
-        // from cross-site requests; this also covers older browsers).
-        const std::string_view origin(req[http::field::origin].data(),
-                                      req[http::field::origin].size());
-        const std::string_view host(req[http::field::host].data(), req[http::field::host].size());
-        if (!origin.empty() && origin != fmt::format("http://{}", host) &&
-            origin != fmt::format("https://{}", host)) {
-            logger_.warn("tunnel refused: origin {} is not this server ({})", origin, host);
-            reply_and_close(http::status::forbidden, "cross-origin tunnel refused\n");
+        if (auto refusal = tunnel_refusal(*state_, req, logger_)) {
+            reply_and_close(refusal->result(), std::move(refusal->body()));
             return;
         }
         upgraded_ = true;
@@ -324,6 +279,30 @@ void on_accept(const std::shared_ptr<HttpServerState>& state, error_code ec, tcp
 }
 
 }  // namespace
+
+std::optional<Response> tunnel_refusal(HttpServerState& state, const Request& req,
+                                       const log::Logger& logger) {
+    if (!beast::websocket::is_upgrade(req))
+        return text_response(http::status::bad_request, "WebSocket upgrade expected\n");
+    const auto cookie = web::cookie_value(
+        std::string_view(req[http::field::cookie].data(), req[http::field::cookie].size()),
+        web::kCookieName);
+    if (!cookie || !state.logins.valid(*cookie)) {
+        logger.info("tunnel refused: no valid session");
+        return text_response(http::status::unauthorized, "log in first\n");
+    }
+    // Browsers send Origin on WebSocket handshakes; another site's page must not be able to
+    // drive the desktop with this browser's cookie (SameSite=Strict already withholds it from
+    // cross-site requests; this also covers older browsers).
+    const std::string_view origin(req[http::field::origin].data(), req[http::field::origin].size());
+    const std::string_view host(req[http::field::host].data(), req[http::field::host].size());
+    if (!origin.empty() && origin != fmt::format("http://{}", host) &&
+        origin != fmt::format("https://{}", host)) {
+        logger.warn("tunnel refused: origin {} is not this server ({})", origin, host);
+        return text_response(http::status::forbidden, "cross-origin tunnel refused\n");
+    }
+    return std::nullopt;
+}
 
 void accept_next(const std::shared_ptr<HttpServerState>& state) {
     if (state->stopped || !state->acceptor.is_open())

@@ -7,6 +7,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -64,6 +65,34 @@ bool logged_in(HttpServerState& s, const Request& req) {
 }
 
 }  // namespace
+
+void route_request(HttpServerState& state, const Request& req, const std::string& peer,
+                   Respond respond) {
+    const std::string_view target(req.target().data(), req.target().size());
+    const auto route = state.routes.find(target.substr(0, target.find('?')));
+    if (route == state.routes.end()) {
+        respond(text_response(http::status::not_found, "not found\n"));
+        return;
+    }
+    // HEAD is answered wherever GET is, as HTTP requires.
+    const http::verb method = req.method() == http::verb::head ? http::verb::get : req.method();
+    const auto& methods = route->second.methods;
+    if (std::find(methods.begin(), methods.end(), method) == methods.end()) {
+        Response res = text_response(http::status::method_not_allowed, "method not allowed\n");
+        std::string allow;
+        for (http::verb m : methods) {
+            if (!allow.empty())
+                allow += ", ";
+            allow += std::string(http::to_string(m));
+            if (m == http::verb::get)
+                allow += ", HEAD";
+        }
+        res.set(http::field::allow, allow);
+        respond(std::move(res));
+        return;
+    }
+    route->second.handler(req, peer, std::move(respond));
+}
 
 void add_probe_routes(HttpServerState& state) {
     // Handlers capture the State by pointer: the routes live inside it, and a handler only runs

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -46,6 +47,11 @@ using Response = http::response<http::string_body>;
 using Respond = std::function<void(Response)>;
 // `peer` is the client's address (for the login throttle).
 using Handler = std::function<void(const Request&, const std::string& peer, Respond)>;
+
+// What one request may be: headers up to kHeaderLimit, a body up to kBodyLimit (room for the
+// login form the web client posts; nothing larger is expected).
+constexpr uint32_t kHeaderLimit = 8 * 1024;
+constexpr uint64_t kBodyLimit = 64 * 1024;
 
 struct Route {
     std::vector<http::verb> methods;
@@ -121,7 +127,16 @@ void accept_next(const std::shared_ptr<HttpServerState>& state);
 // Closes every open connection; those upgraded to a WebSocket tunnel are the tunnels' to close.
 void close_connections(HttpServerState& state);
 
+// Why the WebSocket tunnel upgrade `req` is refused (the response to send before closing), or
+// nothing: upgrade. Refused: not an upgrade, no valid session cookie, another site's Origin.
+std::optional<Response> tunnel_refusal(HttpServerState& state, const Request& req,
+                                       const log::Logger& logger);
+
 // ---- routes.cpp ----
+// Answers `req` from the route table: 404 for an unknown path, 405 (with Allow) for a method its
+// route does not take; HEAD is answered wherever GET is (the caller drops the body).
+void route_request(HttpServerState& state, const Request& req, const std::string& peer,
+                   Respond respond);
 // /healthz, /readyz and /metrics.
 void add_probe_routes(HttpServerState& state);
 // The web client's assets and /session, /login, /logout.

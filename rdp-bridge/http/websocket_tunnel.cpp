@@ -48,6 +48,33 @@ guac::ClientInfo client_info_from_query(std::string_view query) {
     return info;
 }
 
+void receive_tunnel_message(guac::Parser& parser, guac::User& user, std::string_view message,
+                            const std::function<void(std::string)>& echo) {
+    parser.append(message);
+    guac::Instruction in;
+    while (!user.stopped()) {
+        const auto status = parser.next(in);
+        if (status == guac::Parser::Status::need_more)
+            return;
+        if (status == guac::Parser::Status::error) {
+            user.protocol_error(parser.error_message());
+            return;
+        }
+        if (in.opcode.empty()) {
+            // Tunnel-internal: the client's ping, echoed so it can measure the round trip.
+            user.note_activity();
+            if (!in.args.empty() && in.args[0] == "ping") {
+                std::vector<std::string_view> args(in.args.begin(), in.args.end());
+                std::string out;
+                guac::append_instruction(out, "", args);
+                echo(std::move(out));
+            }
+            continue;
+        }
+        user.on_instruction(in);
+    }
+}
+
 // A tunnel: the WebSocket, its write queue, and the Guacamole user behind it.
 struct Tunnels::Entry final : guac::QueuedTransport<Tunnels::Entry>,
                               std::enable_shared_from_this<Tunnels::Entry> {
@@ -67,8 +94,7 @@ struct Tunnels::Entry final : guac::QueuedTransport<Tunnels::Entry>,
             res.set(beast::http::field::sec_websocket_protocol, "guacamole");
             res.set(beast::http::field::server, "deskpod");
         }));
-        // Clipboard blobs are the largest messages a client sends (8 KiB of base64).
-        ws.read_message_max(64 * 1024);
+        ws.read_message_max(kMaxMessageBytes);
         ws.text(true);
         ws.async_accept(request, [self = shared_from_this()](error_code ec) {
             if (ec) {
@@ -109,29 +135,10 @@ struct Tunnels::Entry final : guac::QueuedTransport<Tunnels::Entry>,
     }
 
     void receive(std::string_view text) {
-        parser.append(text);
-        guac::Instruction in;
-        while (!closed_ && user) {
-            const auto status = parser.next(in);
-            if (status == guac::Parser::Status::need_more)
-                return;
-            if (status == guac::Parser::Status::error) {
-                user->protocol_error(parser.error_message());
-                return;
-            }
-            if (in.opcode.empty()) {
-                // Tunnel-internal: the client's ping, echoed so it can measure the round trip.
-                user->note_activity();
-                if (!in.args.empty() && in.args[0] == "ping") {
-                    std::vector<std::string_view> args(in.args.begin(), in.args.end());
-                    std::string out;
-                    guac::append_instruction(out, "", args);
-                    send(std::move(out));
-                }
-                continue;
-            }
-            user->on_instruction(in);
-        }
+        if (closed_ || !user)
+            return;
+        receive_tunnel_message(parser, *user, text,
+                               [this](std::string out) { send(std::move(out)); });
     }
 
     // QueuedTransport's hooks.

@@ -12,8 +12,10 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "rdp-bridge/guac/handshake.hpp"
@@ -23,6 +25,17 @@ namespace deskpod::web {
 
 // The client's size, DPI, image types and timezone from the tunnel's query string.
 guac::ClientInfo client_info_from_query(std::string_view query);
+
+// The largest WebSocket message a client may send (clipboard blobs are the largest it sends:
+// 8 KiB of base64).
+inline constexpr size_t kMaxMessageBytes = 64 * 1024;
+
+// One WebSocket message from the client: its instructions, parsed with `parser` (which keeps an
+// unfinished one for the next message), go to `user`, until the user stops; the tunnel's
+// internal ones (empty opcode) are handled here: a ping is echoed through `echo`. Malformed
+// bytes are the user's protocol_error().
+void receive_tunnel_message(guac::Parser& parser, guac::User& user, std::string_view message,
+                            const std::function<void(std::string)>& echo);
 
 class Tunnels;
 

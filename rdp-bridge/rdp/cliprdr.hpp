@@ -51,6 +51,10 @@ class RdpCliprdr final : public ClipboardClient {
     void on_clipboard_offer(const std::vector<std::string>& mime_types) override;
     void on_paste_request(uint64_t transfer_id, const std::string& mime_type) override;
 
+    // The channel's FreeRDP context: its Client* callbacks (set by the constructor) take the
+    // PDUs FreeRDP decoded and lead to the methods below; tests/fuzz/ calls them the same way.
+    CliprdrServerContext* channel_context() const { return context_; }
+
     // ---- FreeRDP callbacks ----
     unsigned client_capabilities(uint32_t general_flags);
     unsigned client_format_list(const std::vector<std::pair<uint32_t, std::string>>& formats);

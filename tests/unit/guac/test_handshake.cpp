@@ -156,3 +156,19 @@ TEST(GuacScale, DpiBecomesDesktopScale) {
 
 }  // namespace
 }  // namespace deskpod::guac
+
+// Found by tests/fuzz/guac_handshake_fuzz.cpp: an instruction after `ready` used to turn the
+// handshake into a failed one, so finished() said false although `ready` had been sent.
+TEST(GuacHandshake, StaysFinishedAfterALateInstruction) {
+    Handshake hs(kId);
+    replay(hs, "6.select,3.rdp;");
+    ASSERT_TRUE(replay(hs, "7.connect,13.VERSION_1_5_0;").last.done);
+    Parser p;
+    p.append("3.nop;");
+    Instruction in;
+    ASSERT_EQ(p.next(in), Parser::Status::instruction);
+    const Handshake::Step late = hs.on_instruction(in);
+    EXPECT_TRUE(late.failure.has_value());
+    EXPECT_TRUE(late.reply.empty());
+    EXPECT_TRUE(hs.finished());
+}
