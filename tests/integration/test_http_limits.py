@@ -80,8 +80,11 @@ class HttpLimitsTest(IntegrationTest):
         with lock:
             early = [status for at, status in results if at - start <= 8]
         self.assertLessEqual(early.count(401), 4, f"401s within 8 s: {early.count(401)}")
-        # Besides those answered, one is being checked and at most eight wait: the rest got 429.
-        self.assertGreaterEqual(early.count(429), 32 - 4 - 1 - 8, f"not refused: {early}")
+        # Besides those answered, one is being checked and at most eight wait: the rest got 429,
+        # or, when more than 16 were open at once (a loaded machine answers slower), were
+        # closed at the per-address connection limit (None).
+        refused = early.count(429) + early.count(None)
+        self.assertGreaterEqual(refused, 32 - 4 - 1 - 8, f"not refused: {early}")
         # The right password from another address is not held up by that queue.
         conn = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=10,
                                           source_address=("127.0.0.2", 0))

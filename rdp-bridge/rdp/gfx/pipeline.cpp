@@ -112,7 +112,6 @@ const char* gfx_version_name(uint32_t version) {
 GfxPipeline::GfxPipeline(asio::io_context& io, void* vcm, rdpContext* context,
                          const log::Logger& log, ReadyHandler on_ready, AckHandler on_ack)
     : io_(io),
-      rdp_context_(context),
       log_(log),
       on_ready_(std::move(on_ready)),
       on_ack_(std::move(on_ack)),

@@ -73,7 +73,6 @@ class GfxPipeline final : public FrameSender {
 
   private:
     boost::asio::io_context& io_;
-    rdpContext* const rdp_context_;
     const log::Logger& log_;
     ReadyHandler on_ready_;
     AckHandler on_ack_;
