@@ -55,32 +55,27 @@ MonitorLayout disp_layout(const std::vector<DispMonitor>& monitors) {
 }
 
 RdpDisp::RdpDisp(asio::io_context& io, void* vcm, LayoutHandler on_layout)
-    : io_(io), on_layout_(std::move(on_layout)) {
-    context_ = disp_server_context_new(static_cast<HANDLE>(vcm));
-    if (!context_)
-        throw std::runtime_error("disp_server_context_new failed");
-    context_->custom = this;
-    context_->MaxNumMonitors = kMaxMonitors;
+    : io_(io),
+      on_layout_(std::move(on_layout)),
+      channel_(disp_server_context_new(static_cast<HANDLE>(vcm)), disp_server_context_free,
+               "disp_server_context_new") {
+    channel_->custom = this;
+    channel_->MaxNumMonitors = kMaxMonitors;
     // The largest layout area is A x B pixels: one 8192x8192 desktop.
-    context_->MaxMonitorAreaFactorA = kMaxSide;
-    context_->MaxMonitorAreaFactorB = kMaxSide;
-    context_->DispMonitorLayout = on_monitor_layout;
+    channel_->MaxMonitorAreaFactorA = kMaxSide;
+    channel_->MaxMonitorAreaFactorB = kMaxSide;
+    channel_->DispMonitorLayout = on_monitor_layout;
 }
 
 RdpDisp::~RdpDisp() {
-    *alive_ = false;
-    if (context_) {
-        if (open_)
-            context_->Close(context_);  // joins the channel thread
-        disp_server_context_free(context_);
-    }
+    *alive_ = false;  // then channel_ closes and joins the channel thread
 }
 
 bool RdpDisp::start() {
-    if (context_->Open(context_) != CHANNEL_RC_OK)
+    if (channel_->Open(channel_.get()) != CHANNEL_RC_OK)
         return false;
-    open_ = true;
-    return context_->DisplayControlCaps(context_) == CHANNEL_RC_OK;
+    channel_.opened();
+    return channel_->DisplayControlCaps(channel_.get()) == CHANNEL_RC_OK;
 }
 
 void RdpDisp::layout_received(std::vector<DispMonitor> monitors) {

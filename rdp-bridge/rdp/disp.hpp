@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "rdp-bridge/asio.hpp"
+#include "rdp-bridge/rdp/server_channel.hpp"
 #include "shared/monitors.hpp"
 
 typedef struct _disp_server_context DispServerContext;
@@ -54,9 +55,8 @@ class RdpDisp {
   private:
     boost::asio::io_context& io_;
     LayoutHandler on_layout_;
-    DispServerContext* context_ = nullptr;
-    bool open_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    ServerChannel<DispServerContext> channel_;  // last: stopped first
 };
 
 }  // namespace deskpod

@@ -102,6 +102,14 @@ struct GuacWorld {
     }
 
     // A desktop app pastes what the client copied (if it copied): the answer must come back.
+    // Every user is gone: once their last work ran, nothing may still hold a seat or a button.
+    void check_all_released() {
+        io.poll();
+        drain();
+        FUZZ_CHECK(desktop.seats_in_use() == 0);
+        FUZZ_CHECK(buttons.empty());
+    }
+
     void paste_from_client() {
         if (!offered)
             return;

@@ -28,8 +28,25 @@ def tiles(server, kind: str) -> float:
     return H.metric_value(server.metrics(), "deskpod_rdp_gfx_tiles_total", {"kind": kind}) or 0
 
 
+def operations(server, kind: str) -> float:
+    return H.metric_value(server.metrics(), "deskpod_rdp_gfx_operations_total",
+                          {"kind": kind}) or 0
+
+
+def planar_bytes(server) -> float:
+    return H.metric_value(server.metrics(), "deskpod_rdp_gfx_bytes_total",
+                          {"codec": "planar"}) or 0
+
+
 @H.needs_deskpod
 class GfxTest(H.IntegrationTest):
+    def gfx_client(self, server, name: str, flags=("/gfx",), **kw) -> H.RdpClient:
+        """xfreerdp with exactly `flags` for its codecs, its window found."""
+        client = H.RdpClient(self.stack, self.workdir, name, server.rdp_port,
+                             kw.pop("size", server.size), codec="none", extra=list(flags), **kw)
+        client.find_window()
+        return client
+
     def pipeline_lines(self, server) -> list[str]:
         return re.findall(r"graphics pipeline (\S+) confirmed: codec (.+?) \(",
                           server.proc.output())
@@ -40,9 +57,7 @@ class GfxTest(H.IntegrationTest):
                     ("gfx-avc420", ["/gfx:AVC420"])]
         for n, (tag, flags) in enumerate(variants, start=1):
             with self.subTest(flags=flags):
-                client = H.RdpClient(self.stack, self.workdir, tag, server.rdp_port,
-                                     server.size, codec="none", extra=flags)
-                client.find_window()
+                client = self.gfx_client(server, tag, flags)
                 H.wait_until(lambda: len(self.pipeline_lines(server)) >= n, 20,
                              f"deskpod to confirm the graphics pipeline for {flags}")
                 version, codec = self.pipeline_lines(server)[-1]
@@ -62,9 +77,7 @@ class GfxTest(H.IntegrationTest):
 
     def test_rdp_gfx_off_keeps_surface_bits(self):
         server = self.start_server(TERMINAL, extra=["--rdp-gfx", "off"])
-        client = H.RdpClient(self.stack, self.workdir, "gfx-off", server.rdp_port, server.size,
-                             codec="none", extra=["/gfx"])
-        client.find_window()
+        client = self.gfx_client(server, "gfx-off")
         self.assert_client_matches_desktop(server, client, "gfx-off")
         self.assertEqual(self.pipeline_lines(server), [])
         # xfreerdp /gfx offers no RemoteFX surface bits: planar bitmaps it is.
@@ -76,20 +89,14 @@ class GfxTest(H.IntegrationTest):
             "foot sh -c 'sleep 3; for i in $(seq 1 400); do "
             "echo \"line $i: the quick brown fox jumps over the lazy dog, $i times\"; "
             "sleep 0.025; done; exec sleep infinity'")
-        client = H.RdpClient(self.stack, self.workdir, "scroll", server.rdp_port, server.size,
-                             codec="none", extra=["/gfx"])
-        client.find_window()
-
-        def copies():
-            return H.metric_value(server.metrics(), "deskpod_rdp_gfx_operations_total",
-                                  {"kind": "surface_to_surface"}) or 0
-        H.wait_until(lambda: copies() > 10, 40, "scrolls sent as SurfaceToSurface")
+        client = self.gfx_client(server, "scroll")
+        H.wait_until(lambda: operations(server, "surface_to_surface") > 10, 40,
+                     "scrolls sent as SurfaceToSurface")
         diff = self.assert_client_matches_desktop(server, client, "scroll", max_differing=0.0,
                                                   max_mean=0.0, timeout=60)
-        m = server.metrics()
-        planar = H.metric_value(m, "deskpod_rdp_gfx_bytes_total", {"codec": "planar"})
-        print(f"terminal scroll: {copies():.0f} SurfaceToSurface copies, "
-              f"{planar / 1024:.0f} KiB planar in all; client vs desktop: {diff}")
+        print(f"terminal scroll: {operations(server, 'surface_to_surface'):.0f} SurfaceToSurface "
+              f"copies, {planar_bytes(server) / 1024:.0f} KiB planar in all; "
+              f"client vs desktop: {diff}")
 
     def test_content_that_comes_back_is_served_from_the_cache(self):
         # A terminal switching between two screens of text every 0.7 s (like switching
@@ -99,15 +106,10 @@ class GfxTest(H.IntegrationTest):
             "clear; seq 1 3000 | paste -sd \" \" | fold -w 140 | head -50; sleep 0.7; "
             "clear; seq 7000 9000 | paste -sd \" \" | fold -w 140 | head -50; sleep 0.7; "
             "done; exec sleep infinity'")
-        client = H.RdpClient(self.stack, self.workdir, "cache", server.rdp_port, server.size,
-                             codec="none", extra=["/gfx"])
-        client.find_window()
+        client = self.gfx_client(server, "cache")
 
         def figures():
-            m = server.metrics()
-            return (H.metric_value(m, "deskpod_rdp_gfx_operations_total",
-                                   {"kind": "cache_to_surface"}) or 0,
-                    H.metric_value(m, "deskpod_rdp_gfx_bytes_total", {"codec": "planar"}) or 0)
+            return operations(server, "cache_to_surface"), planar_bytes(server)
         H.wait_until(lambda: figures()[1] > 0, 30, "the first screens to be sent")
         time.sleep(3.5)  # the first rounds: both screens sent and cached
         hits_before, bytes_before = figures()
@@ -126,9 +128,7 @@ class GfxTest(H.IntegrationTest):
     def test_identical_repaints_send_no_tile_data(self):
         server = self.start_server(
             f"{shlex.quote(str(H.TEST_CLIENT))} --color 3a5f8c --repaint")
-        client = H.RdpClient(self.stack, self.workdir, "repaint", server.rdp_port, server.size,
-                             codec="none", extra=["/gfx"])
-        client.find_window()
+        client = self.gfx_client(server, "repaint")
         self.assert_client_matches_desktop(server, client, "repaint", expect_color="3a5f8c")
         sent_before = tiles(server, "solid") + tiles(server, "planar")
         unchanged_before = tiles(server, "unchanged")
@@ -146,9 +146,8 @@ class GfxTest(H.IntegrationTest):
     def test_resize_recreates_the_surface(self):
         server = self.start_server(H.solid_session("7a3b2c"), size="1024x768")
         xvfb = H.Xvfb(self.stack, self.workdir, "1600x1200", name="resize-xvfb")
-        client = H.RdpClient(self.stack, self.workdir, "resize", server.rdp_port, "800x600",
-                             codec="none", extra=["/gfx", "/dynamic-resolution"], xvfb=xvfb)
-        client.find_window()
+        client = self.gfx_client(server, "resize", ("/gfx", "/dynamic-resolution"),
+                                 size="800x600", xvfb=xvfb)
         self.assert_client_matches_desktop(server, client, "before", expect_color="7a3b2c")
         tries = [0]
 

@@ -115,29 +115,25 @@ GfxPipeline::GfxPipeline(asio::io_context& io, void* vcm, rdpContext* context,
       log_(log),
       on_ready_(std::move(on_ready)),
       on_ack_(std::move(on_ack)),
-      planar_(std::make_unique<BitmapEncoder>()) {
-    context_ = rdpgfx_server_context_new(static_cast<HANDLE>(vcm));
-    if (!context_)
-        throw std::runtime_error("rdpgfx_server_context_new failed");
-    context_->custom = this;
-    context_->rdpcontext = context;
-    context_->CapsAdvertise = on_caps_advertise;
-    context_->FrameAcknowledge = on_frame_acknowledge;
-    context_->CacheImportOffer = on_cache_import_offer;
+      planar_(std::make_unique<BitmapEncoder>()),
+      channel_(rdpgfx_server_context_new(static_cast<HANDLE>(vcm)), rdpgfx_server_context_free,
+               "rdpgfx_server_context_new") {
+    channel_->custom = this;
+    channel_->rdpcontext = context;
+    channel_->CapsAdvertise = on_caps_advertise;
+    channel_->FrameAcknowledge = on_frame_acknowledge;
+    channel_->CacheImportOffer = on_cache_import_offer;
 }
 
 GfxPipeline::~GfxPipeline() {
-    *alive_ = false;
-    if (context_) {
-        if (open_)
-            context_->Close(context_);  // joins the channel thread
-        rdpgfx_server_context_free(context_);
-    }
+    *alive_ = false;  // then channel_ closes and joins the channel thread
 }
 
 bool GfxPipeline::start() {
-    open_ = context_->Open(context_) != FALSE;
-    return open_;
+    if (!channel_->Open(channel_.get()))
+        return false;
+    channel_.opened();
+    return true;
 }
 
 unsigned GfxPipeline::caps_advertised(const GfxCaps* offered, size_t count) {
@@ -152,7 +148,7 @@ unsigned GfxPipeline::caps_advertised(const GfxCaps* offered, size_t count) {
     set.flags = chosen.flags;
     RDPGFX_CAPS_CONFIRM_PDU confirm{};
     confirm.capsSet = &set;
-    const UINT rc = context_->CapsConfirm(context_, &confirm);
+    const UINT rc = channel_->CapsConfirm(channel_.get(), &confirm);
     if (rc != CHANNEL_RC_OK)
         return rc;
     asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_), chosen] {
@@ -183,7 +179,7 @@ bool GfxPipeline::reset(int32_t width, int32_t height, const MonitorLayout& moni
     if (surface_) {
         RDPGFX_DELETE_SURFACE_PDU del{};
         del.surfaceId = kSurfaceId;
-        if (context_->DeleteSurface(context_, &del) != CHANNEL_RC_OK)
+        if (channel_->DeleteSurface(channel_.get(), &del) != CHANNEL_RC_OK)
             return false;
         surface_ = false;
     }
@@ -206,9 +202,9 @@ bool GfxPipeline::reset(int32_t width, int32_t height, const MonitorLayout& moni
     create.pixelFormat = GFX_PIXEL_FORMAT_XRGB_8888;
     RDPGFX_MAP_SURFACE_TO_OUTPUT_PDU map{};
     map.surfaceId = kSurfaceId;
-    if (context_->ResetGraphics(context_, &reset) != CHANNEL_RC_OK ||
-        context_->CreateSurface(context_, &create) != CHANNEL_RC_OK ||
-        context_->MapSurfaceToOutput(context_, &map) != CHANNEL_RC_OK) {
+    if (channel_->ResetGraphics(channel_.get(), &reset) != CHANNEL_RC_OK ||
+        channel_->CreateSurface(channel_.get(), &create) != CHANNEL_RC_OK ||
+        channel_->MapSurfaceToOutput(channel_.get(), &map) != CHANNEL_RC_OK) {
         return false;
     }
     surface_ = true;
@@ -237,7 +233,7 @@ FrameSender::Result GfxPipeline::send(const Region& damage, const ImageView& ima
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
         start.timestamp = uint32_t((((ms / 3600000) % 24) << 22) | (((ms / 60000) % 60) << 16) |
                                    (((ms / 1000) % 60) << 10) | (ms % 1000));
-        return context_->StartFrame(context_, &start) == CHANNEL_RC_OK;
+        return channel_->StartFrame(channel_.get(), &start) == CHANNEL_RC_OK;
     };
 
     // A scroll inside the damaged area: the client copies what it has, and the tiles it then
@@ -257,7 +253,7 @@ FrameSender::Result GfxPipeline::send(const Region& damage, const ImageView& ima
             RDPGFX_POINT16 dest{uint16_t(copy->dst_x), uint16_t(copy->dst_y)};
             pdu.destPtsCount = 1;
             pdu.destPts = &dest;
-            if (context_->SurfaceToSurface(context_, &pdu) != CHANNEL_RC_OK)
+            if (channel_->SurfaceToSurface(channel_.get(), &pdu) != CHANNEL_RC_OK)
                 return Result::failed;
             // The same copy on the client's picture; rows overlap, so copy in the right order.
             const size_t row = size_t(copy->src.width) * 4;
@@ -308,7 +304,7 @@ FrameSender::Result GfxPipeline::send(const Region& damage, const ImageView& ima
             pdu.surfaceId = kSurfaceId;
             pdu.destPtsCount = 1;
             pdu.destPts = &at;
-            if (context_->CacheToSurface(context_, &pdu) != CHANNEL_RC_OK)
+            if (channel_->CacheToSurface(channel_.get(), &pdu) != CHANNEL_RC_OK)
                 return Result::failed;
             m.gfx_cache_hits.add();
             continue;
@@ -339,7 +335,7 @@ FrameSender::Result GfxPipeline::send(const Region& damage, const ImageView& ima
         cmd.height = uint32_t(c.rect.height);
         cmd.length = uint32_t(encoded.size());
         cmd.data = encoded.data();
-        if (context_->SurfaceCommand(context_, &cmd) != CHANNEL_RC_OK)
+        if (channel_->SurfaceCommand(channel_.get(), &cmd) != CHANNEL_RC_OK)
             return Result::failed;
         m.gfx_planar_tiles.add();
         m.gfx_planar_bytes.add(encoded.size());
@@ -349,7 +345,7 @@ FrameSender::Result GfxPipeline::send(const Region& damage, const ImageView& ima
             if (evicted) {
                 RDPGFX_EVICT_CACHE_ENTRY_PDU evict{};
                 evict.cacheSlot = slot;
-                if (context_->EvictCacheEntry(context_, &evict) != CHANNEL_RC_OK)
+                if (channel_->EvictCacheEntry(channel_.get(), &evict) != CHANNEL_RC_OK)
                     return Result::failed;
             }
             RDPGFX_SURFACE_TO_CACHE_PDU store{};
@@ -357,7 +353,7 @@ FrameSender::Result GfxPipeline::send(const Region& damage, const ImageView& ima
             store.cacheKey = c.hash;
             store.cacheSlot = slot;
             store.rectSrc = rect16(c.rect);
-            if (context_->SurfaceToCache(context_, &store) != CHANNEL_RC_OK)
+            if (channel_->SurfaceToCache(channel_.get(), &store) != CHANNEL_RC_OK)
                 return Result::failed;
         }
     }
@@ -370,7 +366,7 @@ FrameSender::Result GfxPipeline::send(const Region& damage, const ImageView& ima
                 RDPGFX_COLOR32{uint8_t(color), uint8_t(color >> 8), uint8_t(color >> 16), 0xFF};
             fill.fillRectCount = uint16_t(std::min<size_t>(0xFFFF, rects.size() - off));
             fill.fillRects = rects.data() + off;
-            if (context_->SolidFill(context_, &fill) != CHANNEL_RC_OK)
+            if (channel_->SolidFill(channel_.get(), &fill) != CHANNEL_RC_OK)
                 return Result::failed;
             m.gfx_solid_fills.add();
         }
@@ -378,7 +374,8 @@ FrameSender::Result GfxPipeline::send(const Region& damage, const ImageView& ima
     }
     RDPGFX_END_FRAME_PDU end{};
     end.frameId = frame_id;
-    return context_->EndFrame(context_, &end) == CHANNEL_RC_OK ? Result::sent : Result::failed;
+    return channel_->EndFrame(channel_.get(), &end) == CHANNEL_RC_OK ? Result::sent
+                                                                     : Result::failed;
 }
 
 }  // namespace deskpod

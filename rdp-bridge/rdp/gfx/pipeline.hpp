@@ -21,6 +21,7 @@
 #include "rdp-bridge/rdp/frame_sender.hpp"
 #include "rdp-bridge/rdp/gfx/tile_cache.hpp"
 #include "rdp-bridge/rdp/gfx/tile_diff.hpp"
+#include "rdp-bridge/rdp/server_channel.hpp"
 #include "shared/log.hpp"
 #include "shared/monitors.hpp"
 
@@ -76,8 +77,6 @@ class GfxPipeline final : public FrameSender {
     const log::Logger& log_;
     ReadyHandler on_ready_;
     AckHandler on_ack_;
-    RdpgfxServerContext* context_ = nullptr;
-    bool open_ = false;
     bool ready_ = false;  // network thread
     bool acknowledged_ = true;
     bool surface_ = false;
@@ -93,6 +92,7 @@ class GfxPipeline final : public FrameSender {
     std::unique_ptr<TileCache> cache_;
     std::unique_ptr<BitmapEncoder> planar_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    ServerChannel<RdpgfxServerContext> channel_;  // last: stopped first
 };
 
 }  // namespace deskpod
