@@ -1,5 +1,6 @@
-// Scroll detection for the graphics pipeline: where the new picture is the old one moved up or
-// down, the client can copy what it has (SurfaceToSurface) instead of receiving it again.
+// Scroll detection for the graphics pipeline: where the new picture is the old one moved up,
+// down, left or right, the client can copy what it has (SurfaceToSurface) instead of
+// receiving it again.
 #pragma once
 
 #include <cstdint>
@@ -20,8 +21,14 @@ struct SurfaceCopy {
 // most rows agree on (rows compared by hash), then the longest band of consecutive rows of
 // `after` that equal the rows of `before` at that offset. Returns it when the band has at least
 // `min_rows` rows, and at least `min_rows` / 2 of them differ from the row they replace (so the
-// copy saves something). Horizontal moves are not looked for.
+// copy saves something).
 std::optional<SurfaceCopy> find_vertical_scroll(const ImageView& before, const ImageView& after,
                                                 const Rect& area, int32_t min_rows = 32);
+
+// The same for one horizontal move: columns instead of rows (a spreadsheet or a timeline
+// scrolled sideways, a text field panning).
+std::optional<SurfaceCopy> find_horizontal_scroll(const ImageView& before,
+                                                  const ImageView& after, const Rect& area,
+                                                  int32_t min_columns = 32);
 
 }  // namespace deskpod

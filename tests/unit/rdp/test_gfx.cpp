@@ -152,6 +152,50 @@ TEST(Scroll, NothingWhenNothingMovedOrEverythingChanged) {
     EXPECT_FALSE(find_vertical_scroll(a.view(), c.view(), Rect{0, 0, 200, 200}).has_value());
 }
 
+// A timeline or spreadsheet panned sideways: columns x of `after` are columns x + dx of
+// `before` inside the area; the columns uncovered on the right are new.
+Image shifted_left(const Image& before, const Rect& area, int32_t dx, uint32_t seed) {
+    Image after = before;
+    const Image fresh = noise(before.width, before.height, seed);
+    for (int32_t y = area.y; y < area.y + area.height; ++y) {
+        for (int32_t x = area.x; x < area.x + area.width; ++x) {
+            const int32_t from = x + dx;
+            after.px[size_t(y) * after.width + x] = from < area.x + area.width
+                                                        ? before.px[size_t(y) * before.width + from]
+                                                        : fresh.px[size_t(y) * fresh.width + x];
+        }
+    }
+    return after;
+}
+
+TEST(Scroll, FindsAHorizontalPanInsideAnArea) {
+    const Image before = noise(400, 200, 7);
+    const Rect area{40, 20, 300, 150};
+    const Image after = shifted_left(before, area, 24, 8);
+    EXPECT_FALSE(find_vertical_scroll(before.view(), after.view(), area).has_value());
+    const auto copy = find_horizontal_scroll(before.view(), after.view(), area);
+    ASSERT_TRUE(copy.has_value());
+    EXPECT_EQ(copy->src, (Rect{64, 20, 276, 150}));
+    EXPECT_EQ(copy->dst_x, 40);
+    EXPECT_EQ(copy->dst_y, 20);
+}
+
+TEST(Scroll, HorizontalBandStopsWhereAColumnDiffers) {
+    const Image before = noise(300, 100, 9);
+    const Rect area{0, 0, 300, 100};
+    Image after = shifted_left(before, area, 10, 10);
+    // One changed pixel in column 150 (a caret drawn over the panned content): the copy may
+    // only cover the longer side of it, never that column.
+    after.set(150, 99, after.px[size_t(99) * 300 + 150] ^ 0x00ffffffu);
+    const auto copy = find_horizontal_scroll(before.view(), after.view(), area);
+    ASSERT_TRUE(copy.has_value());
+    EXPECT_EQ(copy->dst_x, 0);
+    EXPECT_EQ(copy->src, (Rect{10, 0, 150, 100}));
+    const Image same = noise(300, 100, 9);
+    EXPECT_FALSE(find_horizontal_scroll(before.view(), same.view(), area).has_value());
+}
+
+
 TEST(TileCache, HitsAndLeastRecentlyUsedEviction) {
     TileCache cache(3);
     bool evicted = true;
