@@ -191,11 +191,16 @@ std::string Metrics::render_prometheus() const {
             input_dropped);
     family(out, "deskpod_rdp_gfx_tiles_total", "counter",
            "64x64 tiles of graphics pipeline frames: unchanged (the client had them, nothing "
-           "sent), solid (SolidFill), planar (encoded losslessly).");
+           "sent), solid (SolidFill), cached (CacheToSurface), planar (encoded losslessly), "
+           "remotefx (photographic content in motion, lossy), refined (a lossy tile sent again "
+           "losslessly once it stopped changing; also counted as planar).");
     for (const auto& [label, c] :
          {std::pair<const char*, const Counter*>{"unchanged", &gfx_tiles_unchanged},
           std::pair<const char*, const Counter*>{"solid", &gfx_solid_tiles},
-          std::pair<const char*, const Counter*>{"planar", &gfx_planar_tiles}}) {
+          std::pair<const char*, const Counter*>{"cached", &gfx_cache_hits},
+          std::pair<const char*, const Counter*>{"planar", &gfx_planar_tiles},
+          std::pair<const char*, const Counter*>{"remotefx", &gfx_remotefx_tiles},
+          std::pair<const char*, const Counter*>{"refined", &gfx_refined_tiles}}) {
         fmt::format_to(std::back_inserter(out), "deskpod_rdp_gfx_tiles_total{{kind=\"{}\"}} {}\n",
                        label, c->value());
     }
@@ -205,7 +210,7 @@ std::string Metrics::render_prometheus() const {
            "client's cache).");
     for (const auto& [label, c] :
          {std::pair<const char*, const Counter*>{"solid_fill", &gfx_solid_fills},
-          std::pair<const char*, const Counter*>{"surface_command", &gfx_planar_tiles},
+          std::pair<const char*, const Counter*>{"surface_command", &gfx_surface_commands},
           std::pair<const char*, const Counter*>{"surface_to_surface", &gfx_surface_copies},
           std::pair<const char*, const Counter*>{"cache_to_surface", &gfx_cache_hits}}) {
         fmt::format_to(std::back_inserter(out),
@@ -213,8 +218,15 @@ std::string Metrics::render_prometheus() const {
     }
     family(out, "deskpod_rdp_gfx_bytes_total", "counter",
            "Encoded bytes of graphics pipeline surface commands, by codec.");
-    fmt::format_to(std::back_inserter(out), "deskpod_rdp_gfx_bytes_total{{codec=\"planar\"}} {}\n",
-                   gfx_planar_bytes.value());
+    for (const auto& [label, c] :
+         {std::pair<const char*, const Counter*>{"planar", &gfx_planar_bytes},
+          std::pair<const char*, const Counter*>{"remotefx", &gfx_remotefx_bytes}}) {
+        fmt::format_to(std::back_inserter(out), "deskpod_rdp_gfx_bytes_total{{codec=\"{}\"}} {}\n",
+                       label, c->value());
+    }
+    gauge(out, "deskpod_rdp_gfx_surfaces",
+          "Graphics pipeline surfaces the RDP clients have now (one per monitor per client).",
+          gfx_surfaces);
     gauge(out, "deskpod_rdp_handshakes",
           "RDP connections in their TLS/NLA handshake now (including any throttle delay).",
           rdp_handshakes);

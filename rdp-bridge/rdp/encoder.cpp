@@ -44,7 +44,8 @@ std::vector<Rect> split_into_tiles(const Rect& rect, int32_t tile) {
 
 // ---- RemoteFX ------------------------------------------------------------------------------
 
-RemoteFxEncoder::RemoteFxEncoder() : context_(rfx_context_new(TRUE)) {
+RemoteFxEncoder::RemoteFxEncoder(bool headers_in_every_message)
+    : context_(rfx_context_new(TRUE)), headers_in_every_message_(headers_in_every_message) {
     if (!context_)
         throw std::runtime_error("rfx_context_new failed");
     // RLGR3 is what Windows servers use for surface bits; RLGR1 is for the GFX progressive codec.
@@ -86,6 +87,8 @@ bool RemoteFxEncoder::encode(const ImageView& image, const std::vector<Rect>& re
     StreamHolder s(max_message_size + 4096);
     for (size_t i = 0; i < count; ++i) {
         Stream_SetPosition(s.stream, 0);
+        if (headers_in_every_message_)
+            context_->state = RFX_STATE_SEND_HEADERS;
         if (ok && rfx_write_message(context_, s.stream, &list[i])) {
             const uint8_t* data = Stream_Buffer(s.stream);
             messages.emplace_back(data, data + Stream_GetPosition(s.stream));

@@ -21,7 +21,11 @@ namespace deskpod {
 // others on photographic content.
 class RemoteFxEncoder {
   public:
-    RemoteFxEncoder();
+    // `headers_in_every_message`: the graphics pipeline's clients share one decoder between
+    // surfaces and reset it with each ResetGraphics, so each of its messages carries the
+    // header blocks (sync, versions, channels, context: about 50 bytes). Surface bits
+    // streams send them once.
+    explicit RemoteFxEncoder(bool headers_in_every_message = false);
     ~RemoteFxEncoder();
     RemoteFxEncoder(const RemoteFxEncoder&) = delete;
     RemoteFxEncoder& operator=(const RemoteFxEncoder&) = delete;
@@ -34,6 +38,7 @@ class RemoteFxEncoder {
 
   private:
     RFX_CONTEXT* context_ = nullptr;
+    bool headers_in_every_message_ = false;
     int32_t width_ = 0;
     int32_t height_ = 0;
 };

@@ -310,6 +310,11 @@ void RdpPeer::start_gfx() {
                 }
                 if (!suspend)
                     handle_frame_ack(frame_id);
+            },
+            [this](const Region& areas) {
+                // Lossy tiles that stopped changing: the next frame sends them losslessly.
+                for (const Rect& r : areas.rects())
+                    pacer_.add(r);
             });
         if (!state_->gfx->start()) {
             log_.info("the client announced the graphics pipeline but did not open its channel");

@@ -30,6 +30,9 @@ const char kUsage[] =
     "  --color RRGGBB       fill colour (hex, default ff3366); pixels are XRGB8888\n"
     "  --animate            repaint the whole window on every frame callback with a changing\n"
     "                       colour (full-window damage each frame; for benchmarks)\n"
+    "  --video N            N frames of photo-like moving content (gradients and grain, many\n"
+    "                       colours, different every frame), one per frame callback; then the\n"
+    "                       last frame stays\n"
     "  --repaint            commit the same pixels with full-window damage on every frame\n"
     "                       callback (a redundant app: nothing visible changes)\n"
     "  --width N --height N size to use when the compositor leaves it to the client\n"
@@ -73,6 +76,7 @@ struct Client {
     uint32_t color = 0xff3366;
     bool animate = false;
     bool repaint = false;
+    uint32_t video_frames = 0;  // --video N
     int default_width = 640;
     int default_height = 480;
     std::string title = "deskpod-test-client";
@@ -177,6 +181,21 @@ uint32_t animated_color(const Client& c) {
     return (r << 16) | (g << 8) | b;
 }
 
+// Photo-like: smooth gradients that move every frame plus fixed grain, so a 64x64 tile holds
+// hundreds of colours (as a video frame does) and no two frames are alike.
+void draw_video(const Client& c, uint32_t* px, int32_t width, int32_t height) {
+    const uint32_t t = c.frame_count;
+    for (int32_t y = 0; y < height; ++y) {
+        for (int32_t x = 0; x < width; ++x) {
+            const uint32_t grain = (uint32_t(x) * 2654435761u ^ uint32_t(y) * 40503u) >> 27;
+            const uint32_t r = (uint32_t(x) + t * 5 + grain) & 0xff;
+            const uint32_t g = (uint32_t(y) * 2 + t * 3 + grain) & 0xff;
+            const uint32_t b = ((uint32_t(x + y) >> 1) + t * 7) & 0xff;
+            px[size_t(y) * size_t(width) + size_t(x)] = 0xff000000u | (r << 16) | (g << 8) | b;
+        }
+    }
+}
+
 void request_frame(Client& c);
 
 void draw(Client& c) {
@@ -191,13 +210,20 @@ void draw(Client& c) {
     const uint32_t pixel = 0xff000000u | (c.animate ? animated_color(c) : c.color);
     auto* px = static_cast<uint32_t*>(b->data);
     const size_t n = size_t(b->width) * size_t(b->height);
-    for (size_t i = 0; i < n; ++i)
-        px[i] = pixel;
+    const bool video = c.frame_count < c.video_frames;
+    if (video) {
+        draw_video(c, px, b->width, b->height);
+    } else if (c.video_frames > 0) {
+        return;  // the last video frame stays
+    } else {
+        for (size_t i = 0; i < n; ++i)
+            px[i] = pixel;
+    }
     wl_surface_set_buffer_scale(c.surface, c.scale);
     wl_surface_attach(c.surface, b->buffer, 0, 0);
     wl_surface_damage_buffer(c.surface, 0, 0, b->width, b->height);
     b->busy = true;
-    if (c.animate || c.repaint)
+    if (c.animate || c.repaint || video)
         request_frame(c);
     wl_surface_commit(c.surface);
     ++c.frame_count;
@@ -474,6 +500,8 @@ void parse_args(Client& c, int argc, char** argv) {
             c.animate = true;
         } else if (arg == "--repaint") {
             c.repaint = true;
+        } else if (arg == "--video") {
+            c.video_frames = uint32_t(std::max(0, std::atoi(value())));
         } else if (arg == "--width") {
             c.default_width = std::atoi(value());
         } else if (arg == "--height") {

@@ -12,6 +12,9 @@ only what changed.
   "unchanged" tile counter rises while the solid and planar counters stay put.
 - A resize while the pipeline runs re-creates the surface (ResetGraphics) and the client
   shows the new size.
+- Photo-like content in motion goes as RemoteFX (lossy); once it stops, those tiles are sent
+  again losslessly and the client ends with exactly the desktop's pixels.
+- A window panned sideways is a horizontal SurfaceToSurface copy.
 """
 import re
 import shlex
@@ -33,9 +36,13 @@ def operations(server, kind: str) -> float:
                           {"kind": kind}) or 0
 
 
-def planar_bytes(server) -> float:
+def codec_bytes(server, codec: str) -> float:
     return H.metric_value(server.metrics(), "deskpod_rdp_gfx_bytes_total",
-                          {"codec": "planar"}) or 0
+                          {"codec": codec}) or 0
+
+
+def planar_bytes(server) -> float:
+    return codec_bytes(server, "planar")
 
 
 @H.needs_deskpod
@@ -142,6 +149,35 @@ class GfxTest(H.IntegrationTest):
         self.assertGreater(frames, 10, "the app did not keep repainting")
         self.assertGreater(unchanged, 0)
         self.assertEqual(sent, 0, "tiles the client already had were sent again")
+
+    def test_moving_photos_go_lossy_then_settle_to_exact_pixels(self):
+        # 6 s of photo-like frames after the client had time to connect, then still.
+        server = self.start_server(
+            f"sh -c 'sleep 3; exec {shlex.quote(str(H.TEST_CLIENT))} --video 360'")
+        client = self.gfx_client(server, "video")
+        H.wait_until(lambda: tiles(server, "remotefx") > 100, 40,
+                     "moving photographic tiles to go as RemoteFX")
+        H.wait_until(lambda: tiles(server, "refined") > 0, 40,
+                     "the lossy tiles to be refined once the video stopped")
+        diff = self.assert_client_matches_desktop(server, client, "video", max_differing=0.0,
+                                                  max_mean=0.0, timeout=30)
+        print(f"video: {tiles(server, 'remotefx'):.0f} RemoteFX tiles "
+              f"({codec_bytes(server, 'remotefx') / 1024:.0f} KiB), "
+              f"{tiles(server, 'planar'):.0f} planar ({planar_bytes(server) / 1024:.0f} KiB), "
+              f"{tiles(server, 'refined'):.0f} refined; client vs desktop: {diff}")
+        # The text of a terminal never goes lossy, however often it changes.
+        self.assertLess(tiles(server, "remotefx"), tiles(server, "planar") * 20)
+
+    def test_text_in_motion_stays_lossless(self):
+        server = self.start_server(
+            "foot sh -c 'sleep 3; for i in $(seq 1 300); do printf \"\\033[H\\033[2J\"; "
+            "seq $i $((i + 2000)) | paste -sd \" \" | fold -w 140 | head -40; sleep 0.02; done; "
+            "exec sleep infinity'")
+        client = self.gfx_client(server, "text-motion")
+        H.wait_until(lambda: planar_bytes(server) > 200_000, 40, "the changing text to be sent")
+        self.assert_client_matches_desktop(server, client, "text-motion", max_differing=0.0,
+                                           max_mean=0.0, timeout=40)
+        self.assertEqual(tiles(server, "remotefx"), 0, "text was sent lossily")
 
     def test_resize_recreates_the_surface(self):
         server = self.start_server(H.solid_session("7a3b2c"), size="1024x768")

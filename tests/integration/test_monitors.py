@@ -125,6 +125,10 @@ class MonitorsTest(IntegrationTest):
         wait_until(lambda: desktop_size(server) == (1440, 600), 30,
                    "the desktop to become the monitors' bounding box")
         self.assertIn("2 monitor(s) *800x600+0+0,640x480+800+0", server.proc.output())
+        # xfreerdp 2.11 takes the graphics pipeline even with -gfx: one surface per monitor.
+        wait_until(lambda: "2 surfaces, one per monitor" in server.proc.output(), 30,
+                   "the graphics pipeline to make a surface per monitor")
+        self.assertEqual(metric_value(server.metrics(), "deskpod_rdp_gfx_surfaces"), 2)
 
         # The session's window stays on the primary monitor; the right one shows the desktop
         # background; below the shorter right monitor there is no output at all.

@@ -10,6 +10,8 @@
 #include "rdp-bridge/rdp/encoder.hpp"
 #include "rdp-bridge/rdp/freerdp.hpp"
 #include "rdp-bridge/rdp/gfx/scroll.hpp"
+#include "rdp-bridge/rdp/gfx/tile_codec.hpp"
+#include "rdp-bridge/rdp/gfx/tile_diff.hpp"
 #include "shared/metrics.hpp"
 
 #pragma GCC diagnostic push
@@ -23,7 +25,9 @@ namespace deskpod {
 
 namespace {
 
-constexpr uint16_t kSurfaceId = 0;
+// RemoteFX messages of at most this size: the dynamic channel fragments any size, and a
+// 1080p surface of moving tiles fits in a few.
+constexpr size_t kRemoteFxMessageBytes = 1 << 20;
 
 // Known versions, best first.
 constexpr uint32_t kVersions[] = {
@@ -110,12 +114,15 @@ const char* gfx_version_name(uint32_t version) {
 }
 
 GfxPipeline::GfxPipeline(asio::io_context& io, void* vcm, rdpContext* context,
-                         const log::Logger& log, ReadyHandler on_ready, AckHandler on_ack)
+                         const log::Logger& log, ReadyHandler on_ready, AckHandler on_ack,
+                         RefineHandler on_refine)
     : io_(io),
       log_(log),
       on_ready_(std::move(on_ready)),
       on_ack_(std::move(on_ack)),
+      on_refine_(std::move(on_refine)),
       planar_(std::make_unique<BitmapEncoder>()),
+      settle_(io),
       channel_(rdpgfx_server_context_new(static_cast<HANDLE>(vcm)), rdpgfx_server_context_free,
                "rdpgfx_server_context_new") {
     channel_->custom = this;
@@ -127,6 +134,7 @@ GfxPipeline::GfxPipeline(asio::io_context& io, void* vcm, rdpContext* context,
 
 GfxPipeline::~GfxPipeline() {
     *alive_ = false;  // then channel_ closes and joins the channel thread
+    metrics().gfx_surfaces.add(-int64_t(surfaces_.size()));
 }
 
 bool GfxPipeline::start() {
@@ -173,127 +181,275 @@ void GfxPipeline::frame_acknowledged(uint32_t frame_id, uint32_t queue_depth) {
     });
 }
 
-bool GfxPipeline::reset(int32_t width, int32_t height, const MonitorLayout& monitors) {
-    if (!ready_)
+// ---- surfaces ------------------------------------------------------------------------------
+
+// One monitor's surface on the client, and everything deskpod knows of what it shows.
+struct GfxPipeline::Surface {
+    uint16_t id = 0;
+    Rect area;  // desktop pixels
+    TileDiff tiles;
+    // What the client shows: every tile sent and every copy made is applied here too, so
+    // scrolls are found against it and SurfaceToSurface copies exact pixels (lossy tiles hold
+    // the exact pixels here; they are marked in `motion` and never used as a copy's source).
+    std::vector<uint8_t> shadow;
+    std::vector<TileMotion> motion;  // per tile, row order
+    size_t lossy = 0;                // tiles with motion[i].lossy
+    std::unique_ptr<RemoteFxEncoder> rfx;  // made on first use
+
+    ImageView shadow_view() const { return ImageView{shadow.data(), area.width, area.height,
+                                                     area.width * 4}; }
+    size_t tile_index(const Rect& tile) const {
+        return size_t(tile.y / TileDiff::kTile) * size_t(tiles.columns()) +
+               size_t(tile.x / TileDiff::kTile);
+    }
+    Rect tile_rect(size_t index) const {
+        const int32_t c = int32_t(index % size_t(tiles.columns()));
+        const int32_t r = int32_t(index / size_t(tiles.columns()));
+        const int32_t x = c * TileDiff::kTile, y = r * TileDiff::kTile;
+        return Rect{x, y, std::min(TileDiff::kTile, area.width - x),
+                    std::min(TileDiff::kTile, area.height - y)};
+    }
+    void set_lossy(size_t index, bool on) {
+        if (motion[index].lossy != on)
+            lossy += on ? 1 : size_t(-1);
+        motion[index].lossy = on;
+        motion[index].refining = false;
+    }
+    bool any_lossy(const Rect& box) const {
+        if (lossy == 0)
+            return false;
+        for (int32_t r = box.y / TileDiff::kTile; r <= (box.y + box.height - 1) / TileDiff::kTile;
+             ++r)
+            for (int32_t c = box.x / TileDiff::kTile;
+                 c <= (box.x + box.width - 1) / TileDiff::kTile; ++c)
+                if (motion[size_t(r) * size_t(tiles.columns()) + size_t(c)].lossy)
+                    return true;
         return false;
-    if (surface_) {
+    }
+    void copy_to_shadow(const ImageView& image, const Rect& r) {
+        for (int32_t y = r.y; y < r.y + r.height; ++y) {
+            std::memcpy(shadow.data() + (size_t(y) * size_t(area.width) + size_t(r.x)) * 4,
+                        image.pixels + size_t(y) * size_t(image.stride) + size_t(r.x) * 4,
+                        size_t(r.width) * 4);
+        }
+    }
+};
+
+// StartFrame on first use, so a frame in which nothing changed is never sent.
+class GfxPipeline::Frame {
+  public:
+    Frame(RdpgfxServerContext* channel, uint32_t id) : channel_(channel), id_(id) {}
+    bool started() const { return started_; }
+    bool start() {
+        if (started_)
+            return true;
+        started_ = true;
+        const auto now = std::chrono::system_clock::now().time_since_epoch();
+        RDPGFX_START_FRAME_PDU pdu{};
+        pdu.frameId = id_;
+        // hours (8 bits), minutes (6), seconds (6), milliseconds (10): MS-RDPEGFX 2.2.2.11.
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
+        pdu.timestamp = uint32_t((((ms / 3600000) % 24) << 22) | (((ms / 60000) % 60) << 16) |
+                                 (((ms / 1000) % 60) << 10) | (ms % 1000));
+        return channel_->StartFrame(channel_, &pdu) == CHANNEL_RC_OK;
+    }
+    bool end() {
+        RDPGFX_END_FRAME_PDU pdu{};
+        pdu.frameId = id_;
+        return channel_->EndFrame(channel_, &pdu) == CHANNEL_RC_OK;
+    }
+
+  private:
+    RdpgfxServerContext* channel_;
+    uint32_t id_;
+    bool started_ = false;
+};
+
+bool GfxPipeline::delete_surfaces() {
+    for (const auto& surface : surfaces_) {
         RDPGFX_DELETE_SURFACE_PDU del{};
-        del.surfaceId = kSurfaceId;
+        del.surfaceId = surface->id;
         if (channel_->DeleteSurface(channel_.get(), &del) != CHANNEL_RC_OK)
             return false;
-        surface_ = false;
     }
+    metrics().gfx_surfaces.add(-int64_t(surfaces_.size()));
+    surfaces_.clear();
+    settle_.cancel();
+    settle_armed_ = false;
+    return true;
+}
+
+bool GfxPipeline::reset(int32_t width, int32_t height, const MonitorLayout& monitors) {
+    if (!ready_ || !delete_surfaces())
+        return false;
+    std::vector<Rect> areas;
     std::vector<MONITOR_DEF> defs;
     for (const Monitor& m : monitors) {
-        defs.push_back(MONITOR_DEF{m.x, m.y, m.x + m.width - 1, m.y + m.height - 1,
+        Rect r = m.rect();
+        const int32_t x1 = std::min(width, r.x + r.width), y1 = std::min(height, r.y + r.height);
+        r = Rect{std::max(0, r.x), std::max(0, r.y), 0, 0};
+        r.width = x1 - r.x;
+        r.height = y1 - r.y;
+        if (r.empty())
+            continue;
+        areas.push_back(r);
+        defs.push_back(MONITOR_DEF{r.x, r.y, r.x + r.width - 1, r.y + r.height - 1,
                                    m.primary ? uint32_t(MONITOR_PRIMARY) : 0u});
     }
-    if (defs.empty())
+    if (areas.empty()) {
+        areas.push_back(Rect{0, 0, width, height});
         defs.push_back(MONITOR_DEF{0, 0, width - 1, height - 1, MONITOR_PRIMARY});
+    }
     RDPGFX_RESET_GRAPHICS_PDU reset{};
     reset.width = uint32_t(width);
     reset.height = uint32_t(height);
     reset.monitorCount = uint32_t(defs.size());
     reset.monitorDefArray = defs.data();
-    RDPGFX_CREATE_SURFACE_PDU create{};
-    create.surfaceId = kSurfaceId;
-    create.width = uint16_t(width);
-    create.height = uint16_t(height);
-    create.pixelFormat = GFX_PIXEL_FORMAT_XRGB_8888;
-    RDPGFX_MAP_SURFACE_TO_OUTPUT_PDU map{};
-    map.surfaceId = kSurfaceId;
-    if (channel_->ResetGraphics(channel_.get(), &reset) != CHANNEL_RC_OK ||
-        channel_->CreateSurface(channel_.get(), &create) != CHANNEL_RC_OK ||
-        channel_->MapSurfaceToOutput(channel_.get(), &map) != CHANNEL_RC_OK) {
+    if (channel_->ResetGraphics(channel_.get(), &reset) != CHANNEL_RC_OK)
         return false;
+    for (size_t i = 0; i < areas.size(); ++i) {
+        auto surface = std::make_unique<Surface>();
+        surface->id = uint16_t(i);
+        surface->area = areas[i];
+        RDPGFX_CREATE_SURFACE_PDU create{};
+        create.surfaceId = surface->id;
+        create.width = uint16_t(areas[i].width);
+        create.height = uint16_t(areas[i].height);
+        create.pixelFormat = GFX_PIXEL_FORMAT_XRGB_8888;
+        RDPGFX_MAP_SURFACE_TO_OUTPUT_PDU map{};
+        map.surfaceId = surface->id;
+        map.outputOriginX = uint32_t(areas[i].x);
+        map.outputOriginY = uint32_t(areas[i].y);
+        if (channel_->CreateSurface(channel_.get(), &create) != CHANNEL_RC_OK ||
+            channel_->MapSurfaceToOutput(channel_.get(), &map) != CHANNEL_RC_OK) {
+            return false;
+        }
+        surface->tiles.reset(areas[i].width, areas[i].height);
+        surface->shadow.assign(size_t(areas[i].width) * size_t(areas[i].height) * 4, 0);
+        surface->motion.assign(size_t(surface->tiles.columns()) * size_t(surface->tiles.rows()),
+                               TileMotion{});
+        surfaces_.push_back(std::move(surface));
+        metrics().gfx_surfaces.add(1);
     }
-    surface_ = true;
-    width_ = width;
-    height_ = height;
-    tiles_.reset(width, height);
-    shadow_.assign(size_t(width) * size_t(height) * 4, 0);
+    if (areas.size() > 1)
+        log_.info("graphics pipeline: {} surfaces, one per monitor", areas.size());
     return true;
 }
 
+// ---- frames --------------------------------------------------------------------------------
+
 FrameSender::Result GfxPipeline::send(const Region& damage, const ImageView& image,
                                       uint32_t frame_id) {
-    if (!surface_)
+    if (surfaces_.empty())
         return Result::nothing;  // no surface until reset(); everything is sent after it
+    Frame frame(channel_.get(), frame_id);
+    for (const auto& surface : surfaces_) {
+        const Rect& a = surface->area;
+        // The damage inside this monitor, in surface coordinates.
+        Region local;
+        for (Rect r : damage.rects()) {
+            const int32_t x1 = std::min(a.x + a.width, r.x + r.width);
+            const int32_t y1 = std::min(a.y + a.height, r.y + r.height);
+            r.x = std::max(a.x, r.x);
+            r.y = std::max(a.y, r.y);
+            r.width = x1 - r.x;
+            r.height = y1 - r.y;
+            if (!r.empty())
+                local.add(Rect{r.x - a.x, r.y - a.y, r.width, r.height});
+        }
+        if (local.empty())
+            continue;
+        const ImageView view{image.pixels + size_t(a.y) * size_t(image.stride) + size_t(a.x) * 4,
+                             a.width, a.height, image.stride};
+        if (!send_surface(*surface, local, view, frame))
+            return Result::failed;
+    }
+    arm_settle();
+    if (!frame.started())
+        return Result::nothing;  // the client has all of it already: no frame at all
+    return frame.end() ? Result::sent : Result::failed;
+}
+
+bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView& image,
+                               Frame& frame) {
     Metrics& m = metrics();
-    const ImageView shadow{shadow_.data(), width_, height_, width_ * 4};
-    bool started = false;
-    auto start_frame = [&] {
-        if (started)
-            return true;
-        started = true;
-        const auto now = std::chrono::system_clock::now().time_since_epoch();
-        RDPGFX_START_FRAME_PDU start{};
-        start.frameId = frame_id;
-        // hours (8 bits), minutes (6), seconds (6), milliseconds (10): MS-RDPEGFX 2.2.2.11.
-        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
-        start.timestamp = uint32_t((((ms / 3600000) % 24) << 22) | (((ms / 60000) % 60) << 16) |
-                                   (((ms / 1000) % 60) << 10) | (ms % 1000));
-        return channel_->StartFrame(channel_.get(), &start) == CHANNEL_RC_OK;
-    };
+    const auto now = TileMotion::Clock::now();
+    const ImageView shadow = s.shadow_view();
 
     // A scroll inside the damaged area: the client copies what it has, and the tiles it then
-    // shows are compared with the new picture like any other.
-    const Rect e = damage.extents();
-    const int32_t x0 = std::max(0, e.x), y0 = std::max(0, e.y);
-    const Rect box{x0, y0, std::min(width_, e.x + e.width) - x0,
-                   std::min(height_, e.y + e.height) - y0};
-    if (!box.empty() && tiles_.all_known(box)) {
-        if (const auto copy = find_vertical_scroll(shadow, image, box)) {
-            if (!start_frame())
-                return Result::failed;
+    // shows are compared with the new picture like any other. Lossy tiles are not what the
+    // shadow says, so no copy reads them.
+    const Rect box = damage.extents();
+    if (!box.empty() && s.tiles.all_known(box) && !s.any_lossy(box)) {
+        auto copy = find_vertical_scroll(shadow, image, box);
+        if (!copy)
+            copy = find_horizontal_scroll(shadow, image, box);
+        if (copy) {
+            if (!frame.start())
+                return false;
             RDPGFX_SURFACE_TO_SURFACE_PDU pdu{};
-            pdu.surfaceIdSrc = kSurfaceId;
-            pdu.surfaceIdDest = kSurfaceId;
+            pdu.surfaceIdSrc = s.id;
+            pdu.surfaceIdDest = s.id;
             pdu.rectSrc = rect16(copy->src);
             RDPGFX_POINT16 dest{uint16_t(copy->dst_x), uint16_t(copy->dst_y)};
             pdu.destPtsCount = 1;
             pdu.destPts = &dest;
             if (channel_->SurfaceToSurface(channel_.get(), &pdu) != CHANNEL_RC_OK)
-                return Result::failed;
-            // The same copy on the client's picture; rows overlap, so copy in the right order.
+                return false;
+            // The same copy on the client's picture. Source and destination overlap: rows
+            // go in the order that reads each before it is overwritten, and memmove handles
+            // the overlap within a row (a horizontal move).
             const size_t row = size_t(copy->src.width) * 4;
             const Rect dst{copy->dst_x, copy->dst_y, copy->src.width, copy->src.height};
             const bool down = dst.y > copy->src.y;
             for (int32_t i = 0; i < copy->src.height; ++i) {
                 const int32_t k = down ? copy->src.height - 1 - i : i;
                 std::memmove(
-                    shadow_.data() + (size_t(dst.y + k) * size_t(width_) + size_t(dst.x)) * 4,
-                    shadow_.data() +
-                        (size_t(copy->src.y + k) * size_t(width_) + size_t(copy->src.x)) * 4,
+                    s.shadow.data() + (size_t(dst.y + k) * size_t(s.area.width) + size_t(dst.x)) * 4,
+                    s.shadow.data() +
+                        (size_t(copy->src.y + k) * size_t(s.area.width) + size_t(copy->src.x)) * 4,
                     row);
             }
-            tiles_.refresh(shadow, dst);
+            s.tiles.refresh(shadow, dst);
             m.gfx_surface_copies.add();
         }
     }
 
     TileDiffStats stats;
-    const std::vector<TileChange> changes = tiles_.changes(damage, image, &stats);
+    const std::vector<TileChange> changes = s.tiles.changes(damage, image, &stats);
     m.gfx_tiles_unchanged.add(stats.unchanged);
-    if (changes.empty() && !started)
-        return Result::nothing;  // the client has all of it already: no frame at all
-    if (!start_frame())
-        return Result::failed;
-    // What the client shows after this frame.
-    for (const TileChange& c : changes) {
-        for (int32_t y = c.rect.y; y < c.rect.y + c.rect.height; ++y) {
-            std::memcpy(shadow_.data() + (size_t(y) * size_t(width_) + size_t(c.rect.x)) * 4,
-                        image.pixels + size_t(y) * size_t(image.stride) + size_t(c.rect.x) * 4,
-                        size_t(c.rect.width) * 4);
+
+    // Lossy tiles in the damage that stopped changing: sent again, losslessly.
+    std::vector<size_t> settled;
+    if (s.lossy > 0) {
+        std::vector<bool> changing(s.motion.size(), false);
+        for (const TileChange& c : changes)
+            changing[s.tile_index(c.rect)] = true;
+        for (size_t i = 0; i < s.motion.size(); ++i) {
+            if (s.motion[i].settled(now) && !changing[i]) {
+                Region here(s.tile_rect(i));
+                here.clip(box);
+                if (!here.empty())
+                    settled.push_back(i);
+            }
         }
     }
+    if (changes.empty() && settled.empty())
+        return true;
+    if (!frame.start())
+        return false;
+    for (const TileChange& c : changes)
+        s.copy_to_shadow(image, c.rect);
 
-    // Uniform tiles, batched by colour.
-    std::map<uint32_t, std::vector<RECTANGLE_16>> fills;
-    std::vector<uint8_t> encoded, flipped;
+    std::map<uint32_t, std::vector<RECTANGLE_16>> fills;  // uniform tiles, batched by colour
+    std::vector<Rect> lossy;                               // photographic tiles in motion
     for (const TileChange& c : changes) {
+        const size_t index = s.tile_index(c.rect);
+        TileMotion& motion = s.motion[index];
+        motion.changed(now);
         if (c.kind == TileChange::Kind::solid) {
             fills[c.color].push_back(rect16(c.rect));
+            s.set_lossy(index, false);
             continue;
         }
         // Seen before: the client has it in its cache.
@@ -301,81 +457,177 @@ FrameSender::Result GfxPipeline::send(const Region& damage, const ImageView& ima
             RDPGFX_POINT16 at{uint16_t(c.rect.x), uint16_t(c.rect.y)};
             RDPGFX_CACHE_TO_SURFACE_PDU pdu{};
             pdu.cacheSlot = slot;
-            pdu.surfaceId = kSurfaceId;
+            pdu.surfaceId = s.id;
             pdu.destPtsCount = 1;
             pdu.destPts = &at;
             if (channel_->CacheToSurface(channel_.get(), &pdu) != CHANNEL_RC_OK)
-                return Result::failed;
+                return false;
             m.gfx_cache_hits.add();
+            s.set_lossy(index, false);
             continue;
         }
-        // FreeRDP's planar encoder writes rows bottom-up, as bitmap updates want them; the
-        // pipeline's planar is top-down (the client decodes it unflipped), so encode a copy
-        // of the tile with its rows reversed.
-        const size_t row = size_t(c.rect.width) * 4;
-        flipped.resize(row * size_t(c.rect.height));
-        for (int32_t y = 0; y < c.rect.height; ++y) {
-            std::memcpy(
-                flipped.data() + size_t(c.rect.height - 1 - y) * row,
-                image.pixels + size_t(c.rect.y + y) * size_t(image.stride) + size_t(c.rect.x) * 4,
-                row);
+        if (choose_tile_codec(image, c.rect, motion, true) == TileCodec::remotefx) {
+            lossy.push_back(c.rect);
+            s.set_lossy(index, true);
+            continue;
         }
-        const ImageView tile{flipped.data(), c.rect.width, c.rect.height, int32_t(row)};
-        if (!planar_->encode(tile, Rect{0, 0, c.rect.width, c.rect.height}, 32, encoded))
-            return Result::failed;
-        RDPGFX_SURFACE_COMMAND cmd{};
-        cmd.surfaceId = kSurfaceId;
-        cmd.codecId = RDPGFX_CODECID_PLANAR;
-        cmd.format = PIXEL_FORMAT_BGRX32;
-        cmd.left = uint32_t(c.rect.x);
-        cmd.top = uint32_t(c.rect.y);
-        cmd.right = uint32_t(c.rect.x + c.rect.width);
-        cmd.bottom = uint32_t(c.rect.y + c.rect.height);
-        cmd.width = uint32_t(c.rect.width);
-        cmd.height = uint32_t(c.rect.height);
-        cmd.length = uint32_t(encoded.size());
-        cmd.data = encoded.data();
-        if (channel_->SurfaceCommand(channel_.get(), &cmd) != CHANNEL_RC_OK)
-            return Result::failed;
-        m.gfx_planar_tiles.add();
-        m.gfx_planar_bytes.add(encoded.size());
-        // And into the client's cache, for when it comes back.
-        bool evicted = false;
-        if (const uint16_t slot = cache_ ? cache_->insert(c.hash, evicted) : 0) {
-            if (evicted) {
-                RDPGFX_EVICT_CACHE_ENTRY_PDU evict{};
-                evict.cacheSlot = slot;
-                if (channel_->EvictCacheEntry(channel_.get(), &evict) != CHANNEL_RC_OK)
-                    return Result::failed;
-            }
-            RDPGFX_SURFACE_TO_CACHE_PDU store{};
-            store.surfaceId = kSurfaceId;
-            store.cacheKey = c.hash;
-            store.cacheSlot = slot;
-            store.rectSrc = rect16(c.rect);
-            if (channel_->SurfaceToCache(channel_.get(), &store) != CHANNEL_RC_OK)
-                return Result::failed;
+        if (!send_planar(s, c.rect, image, c.hash, true))
+            return false;
+        s.set_lossy(index, false);
+    }
+    for (const size_t index : settled) {
+        if (!send_planar(s, s.tile_rect(index), image, 0, false))
+            return false;
+        s.set_lossy(index, false);
+        m.gfx_refined_tiles.add();
+    }
+    if (!lossy.empty()) {
+        if (!s.rfx)
+            s.rfx = std::make_unique<RemoteFxEncoder>(true);
+        std::vector<std::vector<uint8_t>> messages;
+        if (!s.rfx->encode(image, lossy, kRemoteFxMessageBytes, messages))
+            return false;
+        for (const auto& message : messages) {
+            // Tiles and region in the message are in surface coordinates: the command
+            // covers the whole surface.
+            RDPGFX_SURFACE_COMMAND cmd{};
+            cmd.surfaceId = s.id;
+            cmd.codecId = RDPGFX_CODECID_CAVIDEO;
+            cmd.format = PIXEL_FORMAT_BGRX32;
+            cmd.right = uint32_t(s.area.width);
+            cmd.bottom = uint32_t(s.area.height);
+            cmd.width = uint32_t(s.area.width);
+            cmd.height = uint32_t(s.area.height);
+            cmd.length = uint32_t(message.size());
+            cmd.data = const_cast<BYTE*>(message.data());
+            if (channel_->SurfaceCommand(channel_.get(), &cmd) != CHANNEL_RC_OK)
+                return false;
+            m.gfx_surface_commands.add();
+            m.gfx_remotefx_bytes.add(message.size());
         }
+        m.gfx_remotefx_tiles.add(lossy.size());
     }
     for (auto& [color, rects] : fills) {
         // At most 0xFFFF rectangles per PDU; 64x64 tiles of an 8192x8192 desktop are 16384.
         for (size_t off = 0; off < rects.size(); off += 0xFFFF) {
             RDPGFX_SOLID_FILL_PDU fill{};
-            fill.surfaceId = kSurfaceId;
+            fill.surfaceId = s.id;
             fill.fillPixel =
                 RDPGFX_COLOR32{uint8_t(color), uint8_t(color >> 8), uint8_t(color >> 16), 0xFF};
             fill.fillRectCount = uint16_t(std::min<size_t>(0xFFFF, rects.size() - off));
             fill.fillRects = rects.data() + off;
             if (channel_->SolidFill(channel_.get(), &fill) != CHANNEL_RC_OK)
-                return Result::failed;
+                return false;
             m.gfx_solid_fills.add();
         }
         m.gfx_solid_tiles.add(rects.size());
     }
-    RDPGFX_END_FRAME_PDU end{};
-    end.frameId = frame_id;
-    return channel_->EndFrame(channel_.get(), &end) == CHANNEL_RC_OK ? Result::sent
-                                                                     : Result::failed;
+    return true;
+}
+
+bool GfxPipeline::send_planar(Surface& s, const Rect& tile, const ImageView& image, uint64_t hash,
+                              bool cache) {
+    Metrics& m = metrics();
+    // FreeRDP's planar encoder writes rows bottom-up, as bitmap updates want them; the
+    // pipeline's planar is top-down (the client decodes it unflipped), so encode a copy of
+    // the tile with its rows reversed.
+    const size_t row = size_t(tile.width) * 4;
+    flipped_.resize(row * size_t(tile.height));
+    for (int32_t y = 0; y < tile.height; ++y) {
+        std::memcpy(flipped_.data() + size_t(tile.height - 1 - y) * row,
+                    image.pixels + size_t(tile.y + y) * size_t(image.stride) + size_t(tile.x) * 4,
+                    row);
+    }
+    const ImageView flipped{flipped_.data(), tile.width, tile.height, int32_t(row)};
+    if (!planar_->encode(flipped, Rect{0, 0, tile.width, tile.height}, 32, encoded_))
+        return false;
+    RDPGFX_SURFACE_COMMAND cmd{};
+    cmd.surfaceId = s.id;
+    cmd.codecId = RDPGFX_CODECID_PLANAR;
+    cmd.format = PIXEL_FORMAT_BGRX32;
+    cmd.left = uint32_t(tile.x);
+    cmd.top = uint32_t(tile.y);
+    cmd.right = uint32_t(tile.x + tile.width);
+    cmd.bottom = uint32_t(tile.y + tile.height);
+    cmd.width = uint32_t(tile.width);
+    cmd.height = uint32_t(tile.height);
+    cmd.length = uint32_t(encoded_.size());
+    cmd.data = encoded_.data();
+    if (channel_->SurfaceCommand(channel_.get(), &cmd) != CHANNEL_RC_OK)
+        return false;
+    m.gfx_planar_tiles.add();
+    m.gfx_surface_commands.add();
+    m.gfx_planar_bytes.add(encoded_.size());
+    if (!cache || !cache_)
+        return true;
+    // And into the client's cache, for when it comes back.
+    bool evicted = false;
+    const uint16_t slot = cache_->insert(hash, evicted);
+    if (!slot)
+        return true;
+    if (evicted) {
+        RDPGFX_EVICT_CACHE_ENTRY_PDU evict{};
+        evict.cacheSlot = slot;
+        if (channel_->EvictCacheEntry(channel_.get(), &evict) != CHANNEL_RC_OK)
+            return false;
+    }
+    RDPGFX_SURFACE_TO_CACHE_PDU store{};
+    store.surfaceId = s.id;
+    store.cacheKey = hash;
+    store.cacheSlot = slot;
+    store.rectSrc = rect16(tile);
+    return channel_->SurfaceToCache(channel_.get(), &store) == CHANNEL_RC_OK;
+}
+
+// ---- settling ------------------------------------------------------------------------------
+
+void GfxPipeline::arm_settle() {
+    TileMotion::Clock::time_point due = TileMotion::Clock::time_point::max();
+    for (const auto& s : surfaces_) {
+        if (s->lossy == 0)
+            continue;
+        for (const TileMotion& t : s->motion)
+            if (t.lossy && !t.refining)  // a tile asked for waits for the peer's next frame
+                due = std::min(due, t.last_change + TileCodecPolicy::kSettle);
+    }
+    if (due == TileMotion::Clock::time_point::max()) {
+        if (settle_armed_)
+            settle_.cancel();
+        settle_armed_ = false;
+        return;
+    }
+    if (settle_armed_ && settle_.expiry() == due)
+        return;
+    settle_armed_ = true;
+    settle_.expires_at(due);
+    settle_.async_wait(
+        [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+            if (ec || alive.expired())
+                return;
+            settle_armed_ = false;
+            settle_due();
+        });
+}
+
+void GfxPipeline::settle_due() {
+    const auto now = TileMotion::Clock::now();
+    Region due;
+    for (const auto& s : surfaces_) {
+        if (s->lossy == 0)
+            continue;
+        for (size_t i = 0; i < s->motion.size(); ++i) {
+            if (s->motion[i].settled(now) && !s->motion[i].refining) {
+                s->motion[i].refining = true;
+                const Rect r = s->tile_rect(i);
+                due.add(Rect{r.x + s->area.x, r.y + s->area.y, r.width, r.height});
+            }
+        }
+    }
+    // The peer sends them with its next frame, which re-arms the timer for the rest; tiles
+    // not due yet keep the timer armed meanwhile.
+    if (!due.empty())
+        on_refine_(due);
+    arm_settle();
 }
 
 }  // namespace deskpod

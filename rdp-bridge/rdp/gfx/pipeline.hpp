@@ -1,10 +1,11 @@
 // The RDP graphics pipeline (MS-RDPEGFX) for one client, as a FrameSender: the RDPGFX dynamic
-// channel through FreeRDP 2's server context, the capability exchange, one surface for the
-// desktop mapped to the client's output, and frames made of only what changed: tiles whose
-// pixels the client already has are skipped, uniform ones sent as SolidFill, the rest encoded
-// with the lossless planar codec, and a vertical scroll becomes a SurfaceToSurface copy;
-// tiles the client saw before come from its bitmap cache (CacheToSurface). Frames are
-// acknowledged by the client (FrameAcknowledge).
+// channel through FreeRDP 2's server context, the capability exchange, one surface per monitor
+// mapped to that monitor's place on the client, and frames made of only what changed: tiles
+// whose pixels the client already has are skipped, uniform ones sent as SolidFill, scrolls
+// (vertical or horizontal) become SurfaceToSurface copies, tiles the client saw before come
+// from its bitmap cache (CacheToSurface), photographic tiles in motion go as RemoteFX and the
+// rest as lossless planar (rdp/gfx/tile_codec.hpp). Lossy tiles are sent again losslessly once
+// they stop changing. Frames are acknowledged by the client (FrameAcknowledge).
 //
 // Threads: FreeRDP runs the channel on a thread of its own, which calls the client callbacks
 // (CapsAdvertise, FrameAcknowledge); they answer or post to the network thread. Everything
@@ -20,7 +21,6 @@
 #include "rdp-bridge/asio.hpp"
 #include "rdp-bridge/rdp/frame_sender.hpp"
 #include "rdp-bridge/rdp/gfx/tile_cache.hpp"
-#include "rdp-bridge/rdp/gfx/tile_diff.hpp"
 #include "rdp-bridge/rdp/server_channel.hpp"
 #include "shared/log.hpp"
 #include "shared/monitors.hpp"
@@ -30,6 +30,7 @@ typedef struct _rdpgfx_server_context RdpgfxServerContext;
 namespace deskpod {
 
 class BitmapEncoder;
+class RemoteFxEncoder;
 
 // The capability set deskpod confirms from those a client advertises: the highest version it
 // knows (8.0 ... 10.7), with H.264 switched off (no AVC encoder yet) and the client's
@@ -44,12 +45,14 @@ const char* gfx_version_name(uint32_t version);
 class GfxPipeline final : public FrameSender {
   public:
     // Network thread callbacks: the client confirmed a capability set (the pipeline may carry
-    // frames once reset() has run); a frame was acknowledged (frame id, queue depth).
+    // frames once reset() has run); a frame was acknowledged (frame id, queue depth); areas
+    // the client shows lossily stopped changing and should be sent again (desktop pixels).
     using ReadyHandler = std::function<void()>;
     using AckHandler = std::function<void(uint32_t frame_id, uint32_t queue_depth)>;
+    using RefineHandler = std::function<void(const Region& areas)>;
 
     GfxPipeline(boost::asio::io_context& io, void* vcm, rdpContext* context, const log::Logger& log,
-                ReadyHandler on_ready, AckHandler on_ack);
+                ReadyHandler on_ready, AckHandler on_ack, RefineHandler on_refine);
     ~GfxPipeline() override;
     GfxPipeline(const GfxPipeline&) = delete;
     GfxPipeline& operator=(const GfxPipeline&) = delete;
@@ -58,13 +61,16 @@ class GfxPipeline final : public FrameSender {
     bool start();
     bool ready() const { return ready_; }
     const GfxCaps& caps() const { return caps_; }
-    // (Re)creates the surface for a desktop of width x height with these monitors: ResetGraphics,
-    // CreateSurface, MapSurfaceToOutput. Everything is sent again afterwards.
+    // (Re)creates the surfaces for a desktop of width x height: ResetGraphics with the
+    // monitors, then per monitor CreateSurface and MapSurfaceToOutput at its place (one
+    // surface of the whole desktop when `monitors` is empty). Everything is sent again
+    // afterwards.
     bool reset(int32_t width, int32_t height, const MonitorLayout& monitors);
+    size_t surface_count() const { return surfaces_.size(); }
     // The client suspended frame acknowledgement (queue depth 0xFFFFFFFF) or resumed it.
     void set_acknowledged(bool on) { acknowledged_ = on; }
 
-    const char* name() const override { return "gfx planar"; }
+    const char* name() const override { return "gfx planar+remotefx"; }
     bool acknowledged() const override { return acknowledged_; }
     Result send(const Region& damage, const ImageView& image, uint32_t frame_id) override;
 
@@ -73,24 +79,33 @@ class GfxPipeline final : public FrameSender {
     void frame_acknowledged(uint32_t frame_id, uint32_t queue_depth);
 
   private:
+    struct Surface;
+    class Frame;
+    bool delete_surfaces();
+    bool send_surface(Surface& surface, const Region& damage, const ImageView& image,
+                      Frame& frame);
+    bool send_planar(Surface& surface, const Rect& tile, const ImageView& image, uint64_t hash,
+                     bool cache);
+    // Arms the settle timer for the earliest lossy tile, if any.
+    void arm_settle();
+    void settle_due();
+
     boost::asio::io_context& io_;
     const log::Logger& log_;
     ReadyHandler on_ready_;
     AckHandler on_ack_;
+    RefineHandler on_refine_;
     bool ready_ = false;  // network thread
     bool acknowledged_ = true;
-    bool surface_ = false;
     GfxCaps caps_{};  // written on the channel thread before ready_'s post
-    int32_t width_ = 0, height_ = 0;
-    TileDiff tiles_;
-    // What the client shows: every tile sent and every copy made is applied here too, so
-    // scrolls are found against it and SurfaceToSurface copies exact pixels. One desktop-sized
-    // XRGB buffer per pipeline client.
-    std::vector<uint8_t> shadow_;
+    std::vector<std::unique_ptr<Surface>> surfaces_;
     // The client's bitmap cache, made when the capabilities are known (its size depends on
     // the small-cache flag). It survives ResetGraphics, as the client's does.
     std::unique_ptr<TileCache> cache_;
     std::unique_ptr<BitmapEncoder> planar_;
+    std::vector<uint8_t> encoded_, flipped_;  // scratch, kept between frames
+    boost::asio::steady_timer settle_;
+    bool settle_armed_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     ServerChannel<RdpgfxServerContext> channel_;  // last: stopped first
 };

@@ -10,6 +10,7 @@
 #include "rdp-bridge/rdp/gfx/pipeline.hpp"
 #include "rdp-bridge/rdp/gfx/scroll.hpp"
 #include "rdp-bridge/rdp/gfx/tile_cache.hpp"
+#include "rdp-bridge/rdp/gfx/tile_codec.hpp"
 #include "rdp-bridge/rdp/gfx/tile_diff.hpp"
 
 #pragma GCC diagnostic push
@@ -195,6 +196,56 @@ TEST(Scroll, HorizontalBandStopsWhereAColumnDiffers) {
     EXPECT_FALSE(find_horizontal_scroll(before.view(), same.view(), area).has_value());
 }
 
+
+// Anti-aliased text: a dark background, a light foreground and the ramp between them.
+Image text_like(int32_t w, int32_t h) {
+    Image img(w, h, 0xff1e1e1e);
+    for (int32_t y = 0; y < h; ++y)
+        for (int32_t x = 0; x < w; ++x)
+            if ((x / 3 + y / 5) % 4 == 0) {
+                const uint32_t level = uint32_t((x * 7 + y * 3) % 32) * 7 + 0x1e;
+                img.set(x, y, 0xff000000u | (level << 16) | (level << 8) | level);
+            }
+    return img;
+}
+
+TEST(TileCodec, OnlyPhotographicTilesInMotionGoLossy) {
+    using namespace std::chrono_literals;
+    const Image photo = noise(64, 64, 11);
+    const Image text = text_like(64, 64);
+    const Rect tile{0, 0, 64, 64};
+    EXPECT_GE(sampled_colours(photo.view(), tile, 1000), 200u);
+    EXPECT_LT(sampled_colours(text.view(), tile, 1000), TileCodecPolicy::kPhotoColours);
+
+    TileMotion motion;
+    auto t = TileMotion::Clock::now();
+    motion.changed(t);
+    motion.changed(t += 33ms);
+    // Two changes in a row are not motion yet: a photo shown once stays exact.
+    EXPECT_EQ(choose_tile_codec(photo.view(), tile, motion, true), TileCodec::planar);
+    motion.changed(t += 33ms);
+    EXPECT_EQ(choose_tile_codec(photo.view(), tile, motion, true), TileCodec::remotefx);
+    EXPECT_EQ(choose_tile_codec(photo.view(), tile, motion, false), TileCodec::planar);
+    EXPECT_EQ(choose_tile_codec(text.view(), tile, motion, true), TileCodec::planar);
+    // A pause longer than the motion gap starts over.
+    motion.changed(t += 1s);
+    EXPECT_EQ(motion.streak, 1);
+    EXPECT_EQ(choose_tile_codec(photo.view(), tile, motion, true), TileCodec::planar);
+}
+
+TEST(TileCodec, LossyTilesSettleAfterTheirLastChange) {
+    using namespace std::chrono_literals;
+    TileMotion motion;
+    const auto t = TileMotion::Clock::now();
+    motion.changed(t);
+    EXPECT_FALSE(motion.settled(t + 10s));  // not lossy: nothing to refine
+    motion.lossy = true;
+    EXPECT_FALSE(motion.settled(t + TileCodecPolicy::kSettle - 1ms));
+    EXPECT_TRUE(motion.settled(t + TileCodecPolicy::kSettle));
+    motion.refining = true;
+    motion.changed(t + 1s);  // changed again: its refinement is moot
+    EXPECT_FALSE(motion.refining);
+}
 
 TEST(TileCache, HitsAndLeastRecentlyUsedEviction) {
     TileCache cache(3);
