@@ -177,6 +177,28 @@ class GfxTest(H.IntegrationTest):
                                            max_mean=0.0, timeout=40)
         self.assertEqual(tiles(server, "remotefx"), 0, "text was sent lossily")
 
+    def test_sideways_pan_is_a_horizontal_copy(self):
+        # less -S shows long lines unwrapped; each Right arrow pans them 6 columns.
+        server = self.start_server(
+            "foot sh -c 'seq -w 1 40000 | paste -sd \" \" | fold -w 900 > wide.txt; "
+            "exec less -S -#6 wide.txt'")
+        client = self.gfx_client(server, "pan")
+        self.assert_client_matches_desktop(server, client, "pan-before", max_differing=0.0,
+                                           max_mean=0.0)
+        copies_before = operations(server, "surface_to_surface")
+        planar_before = planar_bytes(server)
+        client.focus()
+        for _ in range(12):
+            client.key("Right")
+            time.sleep(0.3)
+        H.wait_until(lambda: operations(server, "surface_to_surface") >= copies_before + 8, 20,
+                     "the pans to be sent as SurfaceToSurface copies")
+        diff = self.assert_client_matches_desktop(server, client, "pan-after", max_differing=0.0,
+                                                  max_mean=0.0)
+        print(f"12 pans: {operations(server, 'surface_to_surface') - copies_before:.0f} copies, "
+              f"{(planar_bytes(server) - planar_before) / 1024:.0f} KiB planar; "
+              f"client vs desktop: {diff}")
+
     def test_resize_recreates_the_surface(self):
         server = self.start_server(H.solid_session("7a3b2c"), size="1024x768")
         xvfb = H.Xvfb(self.stack, self.workdir, "1600x1200", name="resize-xvfb")
