@@ -6,6 +6,11 @@ the workload under deskpod and under `weston --backend=rdp-backend.so` (kiosk-sh
 other, connects the same xfreerdp (RemoteFX surface bits: `/rfx -gfx`) inside a private Xvfb, lets
 it settle, then measures for --duration seconds:
 
+  distinct fps       frames a person at the client sees per second: rows of the client window
+                     (one across the middle; for simple-shm also one across its 250x250
+                     window) read from the client's X server every 2 ms, counted each time they
+                     change (tests/bench/frame_counter.py). The figure to compare servers by
+  KB / distinct frame  bytes on the wire / distinct frames
   delivered fps      client paints per second: xfreerdp's software-GDI EndPaint calls that had a
                      non-empty invalid region (logged at TRACE by com.freerdp.client.x11 as
                      "xf_lock_x11_ ... from xf_sw_end_paint"); the same client code path for both
@@ -18,6 +23,11 @@ it settle, then measures for --duration seconds:
                      timestamps are corrected (see log_time); for deskpod also the server's
                      own split from deskpod_rdp_connect_phase_seconds
   RSS                server VmRSS at the end of the window
+
+Workloads whose rate the app fixes (terminal-50, video, browser-scroll, animation's own pacing
+aside) compare per second directly. `video` needs mpv and ffmpeg (the clip is made with
+ffmpeg's lavfi sources), `browser-scroll` needs chromium; `scripts/bootstrap --bench` installs
+them and weston.
 
 Not pass/fail. Example:
   tests/bench/rdp_bench.py --duration 20 --size 1280x800 --write docs/performance.md
@@ -41,6 +51,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "integration"))
 import harness as H  # noqa: E402
+from frame_counter import RowSampler  # noqa: E402
 
 PAINT_MARK = "from xf_sw_end_paint"
 LOG_TS = re.compile(r"^\[(\d\d):(\d\d):(\d\d):(\d{3})\]")
@@ -62,7 +73,8 @@ SERVER_PHASES = ["request", "security", "handover", "capabilities", "activation"
                  "total"]
 
 WORKLOADS = {
-    # name: (description, session command; {client} = deskpod-test-client)
+    # name: (description, session command; {client} = deskpod-test-client, {clip} = a 30 fps
+    # video clip, {page} = a long page that scrolls itself, {profile} = a browser profile dir)
     "terminal": ("foot scrolling `seq` output",
                  "foot sh -c 'while :; do seq 1 2000000; done'"),
     # The app fixes this rate (50 lines a second), not the server, so per-second figures of
@@ -71,11 +83,69 @@ WORKLOADS = {
                     "foot sh -c 'i=0; while :; do i=$((i+1)); "
                     "echo \"line $i: the quick brown fox jumps over the lazy dog\"; "
                     "sleep 0.02; done'"),
+    "video": ("mpv playing a 30 fps clip of the desktop's size full screen (`--vo=wlshm`)",
+              "mpv --vo=wlshm --fs --loop-file=inf --no-audio --no-osc --no-input-default-bindings "
+              "--really-quiet {clip}"),
+    "browser-scroll": ("Chromium (Wayland) showing a long article that scrolls itself 4 px "
+                       "every 33 ms",
+                       "chromium --ozone-platform=wayland --no-sandbox --no-first-run "
+                       "--disable-gpu --user-data-dir={profile} --kiosk --app=file://{page}"),
     "animation": ("weston-simple-shm", "weston-simple-shm"),
     "fullscreen": ("test client repainting the whole output every frame",
                    "{client} --animate"),
     "idle": ("foot showing a shell prompt, nothing changing", "foot sh -c 'exec sleep infinity'"),
 }
+
+
+# Rows sampled for distinct frames, as fractions of the client window's height; simple-shm's
+# 250x250 window sits in a corner in one server and in the middle in the other, so a row
+# through each.
+SAMPLE_ROWS = {"animation": ["125px", 0.5]}
+
+PAGE = """<!doctype html><meta charset=utf-8><title>scroll</title>
+<style>body{font:16px/1.5 sans-serif;max-width:60em;margin:2em auto;color:#222;background:#fff}
+h2{color:#245}</style><body><script>
+const words = "the quick brown fox jumps over the lazy dog while a remote desktop sends only \
+what changed and copies what moved".split(" ");
+let seed = 7, html = "";
+const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+for (let s = 1; s <= 400; s++) {
+  html += `<h2>Section ${s}</h2><p>`;
+  for (let i = 0; i < 120; i++) html += words[Math.floor(rnd() * words.length)] + " ";
+  html += "</p>";
+}
+document.body.innerHTML = html;
+// The page fixes the rate: 4 px every 33 ms, whatever the display does.
+setInterval(() => window.scrollBy(0, 4), 33);
+</script>"""
+
+
+def make_inputs(root: Path, size: str) -> dict:
+    """The files workloads refer to; the clip only when ffmpeg exists."""
+    page = root / "scroll.html"
+    page.write_text(PAGE)
+    inputs = {"page": str(page), "profile": str(root / "chromium-profile"), "clip": ""}
+    if shutil.which("ffmpeg"):
+        clip = root / "clip.mkv"
+        # Smooth moving gradients with temporal grain: many colours in every tile and a new
+        # picture every frame, like camera video.
+        # Made at the desktop's size, so that mpv does not scale (its software scaler would
+        # cost more CPU than either server).
+        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i",
+                        f"gradients=s={size}:r=30:speed=0.02:n=4,noise=alls=6:allf=t",
+                        "-t", "40", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18",
+                        "-pix_fmt", "yuv420p", str(clip)], check=True, timeout=300)
+        inputs["clip"] = str(clip)
+    return inputs
+
+
+def samplers(workload: str, xvfb, window: str, size: str) -> list[RowSampler]:
+    w, h = (int(v) for v in size.split("x"))
+    out = []
+    for row in SAMPLE_ROWS.get(workload, [0.5]):
+        y = int(row[:-2]) if isinstance(row, str) else int(h * row)
+        out.append(RowSampler(xvfb.display, int(window, 0), y, 0, w))
+    return out
 
 
 def cpu_seconds(pid: int) -> float:
@@ -178,7 +248,10 @@ def server_phases(server) -> dict:
 
 def run_one(server_kind: str, workload: str, args, workdir: Path) -> dict:
     desc, cmd = WORKLOADS[workload]
-    cmd = cmd.format(client=shlex.quote(str(args.test_client)))
+    cmd = cmd.format(client=shlex.quote(str(args.test_client)),
+                     **{k: shlex.quote(v) for k, v in args.inputs.items()})
+    if "{profile}" in WORKLOADS[workload][1]:
+        shutil.rmtree(args.inputs["profile"], ignore_errors=True)
     stack = H.Stack()
     result = {"server": server_kind, "workload": workload}
     try:
@@ -206,8 +279,11 @@ def run_one(server_kind: str, workload: str, args, workdir: Path) -> dict:
                 prev = steps[key]
         for phase, seconds in server_phases(server).items():
             result[f"server_{phase}_s"] = seconds
-        time.sleep(args.warmup)
+        time.sleep(args.warmup + (6 if workload == "browser-scroll" else 0))
         assert client.proc.alive() and server.alive(), "client or server died during warm-up"
+        rows = samplers(workload, xvfb, client.window, args.size)
+        for r in rows:
+            r.start()
         p0, c0, b0 = len(paints(client.proc.log_path)), cpu_seconds(server.proc.pid), \
             client_bytes(server.rdp_port)
         m0 = metric_sum(server, "deskpod_frames_sent_total")
@@ -217,6 +293,8 @@ def run_one(server_kind: str, workload: str, args, workdir: Path) -> dict:
         p1, c1, b1 = len(paints(client.proc.log_path)), cpu_seconds(server.proc.pid), \
             client_bytes(server.rdp_port)
         elapsed = time.monotonic() - t0
+        # A frame changes at least one of the sampled rows; the busiest row counts them.
+        distinct = max(r.stop() for r in rows)
         assert client.proc.alive() and server.alive(), "client or server died during the run"
         frames = p1 - p0
         result.update(
@@ -225,6 +303,9 @@ def run_one(server_kind: str, workload: str, args, workdir: Path) -> dict:
             cpu_ms_per_frame=(c1 - c0) * 1000 / frames if frames else float("nan"),
             kb_per_frame=(b1 - b0) / 1024 / frames if frames else float("nan"),
             server_fps=(m1 - m0) / elapsed if m0 is not None and m1 is not None else None,
+            distinct_frames=distinct, distinct_fps=distinct / elapsed,
+            kb_per_distinct=(b1 - b0) / 1024 / distinct if distinct else float("nan"),
+            mb_per_s=(b1 - b0) / 1e6 / elapsed, cpu_per_s=(c1 - c0) / elapsed,
         )
     except (AssertionError, OSError, subprocess.SubprocessError) as e:
         result["error"] = str(e).splitlines()[0][:200]
@@ -275,7 +356,11 @@ def ratio(a, b):
 
 
 METRICS = [
-    ("delivered fps", "fps", ".1f"),
+    ("distinct frames / s at the client", "distinct_fps", ".1f"),
+    ("MB / s on the wire", "mb_per_s", ".2f"),
+    ("server CPU s / s", "cpu_per_s", ".3f"),
+    ("KB / distinct frame", "kb_per_distinct", ".1f"),
+    ("delivered fps (client paints)", "fps", ".1f"),
     ("server CPU ms / frame", "cpu_ms_per_frame", ".2f"),
     ("server CPU s (whole window)", "cpu_s", ".2f"),
     ("KB / frame on the wire", "kb_per_frame", ".1f"),
@@ -393,6 +478,7 @@ def main():
 
     root = Path(tempfile.mkdtemp(prefix="deskpod-bench-"))
     results = []
+    args.inputs = make_inputs(root, args.size)
     try:
         for workload in args.workloads:
             for rep in range(args.repeat):
@@ -404,6 +490,14 @@ def main():
                     if "{client}" in WORKLOADS[workload][1] and not args.test_client.exists():
                         results.append({"server": kind, "workload": workload,
                                         "error": f"no test client at {args.test_client}"})
+                        continue
+                    missing = [p for p, w in (("mpv", "video"), ("ffmpeg", "video"),
+                                              ("chromium", "browser-scroll"))
+                               if w == workload and not shutil.which(p)]
+                    if missing:
+                        results.append({"server": kind, "workload": workload,
+                                        "error": f"{', '.join(missing)} not installed "
+                                                 "(scripts/bootstrap --bench)"})
                         continue
                     wd = root / f"{kind}-{workload}" / str(rep)
                     wd.mkdir(parents=True)

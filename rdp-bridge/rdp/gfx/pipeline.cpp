@@ -28,6 +28,8 @@ namespace {
 // RemoteFX messages of at most this size: the dynamic channel fragments any size, and a
 // 1080p surface of moving tiles fits in a few.
 constexpr size_t kRemoteFxMessageBytes = 1 << 20;
+// Narrower rectangles are sent uncompressed (see send_planar).
+constexpr int32_t kMinPlanarWidth = 3;
 
 // Known versions, best first.
 constexpr uint32_t kVersions[] = {
@@ -381,17 +383,19 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
     // shadow says, so no copy reads them.
     const Rect box = damage.extents();
     if (!box.empty() && s.tiles.all_known(box) && !s.any_lossy(box)) {
-        auto copy = find_vertical_scroll(shadow, image, box);
-        if (!copy)
-            copy = find_horizontal_scroll(shadow, image, box);
-        if (copy) {
+        std::vector<SurfaceCopy> copies;
+        if (const auto copy = find_vertical_scroll(shadow, image, box))
+            copies.push_back(*copy);
+        else
+            copies = find_horizontal_scrolls(shadow, image, box, TileDiff::kTile);
+        for (const SurfaceCopy& copy : copies) {
             if (!frame.start())
                 return false;
             RDPGFX_SURFACE_TO_SURFACE_PDU pdu{};
             pdu.surfaceIdSrc = s.id;
             pdu.surfaceIdDest = s.id;
-            pdu.rectSrc = rect16(copy->src);
-            RDPGFX_POINT16 dest{uint16_t(copy->dst_x), uint16_t(copy->dst_y)};
+            pdu.rectSrc = rect16(copy.src);
+            RDPGFX_POINT16 dest{uint16_t(copy.dst_x), uint16_t(copy.dst_y)};
             pdu.destPtsCount = 1;
             pdu.destPts = &dest;
             if (channel_->SurfaceToSurface(channel_.get(), &pdu) != CHANNEL_RC_OK)
@@ -399,15 +403,15 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
             // The same copy on the client's picture. Source and destination overlap: rows
             // go in the order that reads each before it is overwritten, and memmove handles
             // the overlap within a row (a horizontal move).
-            const size_t row = size_t(copy->src.width) * 4;
-            const Rect dst{copy->dst_x, copy->dst_y, copy->src.width, copy->src.height};
-            const bool down = dst.y > copy->src.y;
-            for (int32_t i = 0; i < copy->src.height; ++i) {
-                const int32_t k = down ? copy->src.height - 1 - i : i;
+            const size_t row = size_t(copy.src.width) * 4;
+            const Rect dst{copy.dst_x, copy.dst_y, copy.src.width, copy.src.height};
+            const bool down = dst.y > copy.src.y;
+            for (int32_t i = 0; i < copy.src.height; ++i) {
+                const int32_t k = down ? copy.src.height - 1 - i : i;
                 std::memmove(
                     s.shadow.data() + (size_t(dst.y + k) * size_t(s.area.width) + size_t(dst.x)) * 4,
                     s.shadow.data() +
-                        (size_t(copy->src.y + k) * size_t(s.area.width) + size_t(copy->src.x)) * 4,
+                        (size_t(copy.src.y + k) * size_t(s.area.width) + size_t(copy.src.x)) * 4,
                     row);
             }
             s.tiles.refresh(shadow, dst);
@@ -438,12 +442,23 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
         return true;
     if (!frame.start())
         return false;
+    // What changed inside each tile the client had exactly (a scrolled band's new rows, a
+    // caret): only that part is encoded. Found against the shadow, before it takes the new
+    // pixels.
+    std::vector<Rect> dirty(changes.size());
+    for (size_t k = 0; k < changes.size(); ++k) {
+        const TileChange& c = changes[k];
+        const bool exact = c.was_known && !s.motion[s.tile_index(c.rect)].lossy;
+        dirty[k] = exact && c.kind == TileChange::Kind::pixels ? changed_box(shadow, image, c.rect)
+                                                                : c.rect;
+    }
     for (const TileChange& c : changes)
         s.copy_to_shadow(image, c.rect);
 
     std::map<uint32_t, std::vector<RECTANGLE_16>> fills;  // uniform tiles, batched by colour
     std::vector<Rect> lossy;                               // photographic tiles in motion
-    for (const TileChange& c : changes) {
+    for (size_t k = 0; k < changes.size(); ++k) {
+        const TileChange& c = changes[k];
         const size_t index = s.tile_index(c.rect);
         TileMotion& motion = s.motion[index];
         motion.changed(now);
@@ -471,12 +486,12 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
             s.set_lossy(index, true);
             continue;
         }
-        if (!send_planar(s, c.rect, image, c.hash, true))
+        if (!dirty[k].empty() && !send_planar(s, dirty[k], image, c.hash, &c.rect))
             return false;
         s.set_lossy(index, false);
     }
     for (const size_t index : settled) {
-        if (!send_planar(s, s.tile_rect(index), image, 0, false))
+        if (!send_planar(s, s.tile_rect(index), image, 0, nullptr))
             return false;
         s.set_lossy(index, false);
         m.gfx_refined_tiles.add();
@@ -525,32 +540,46 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
     return true;
 }
 
-bool GfxPipeline::send_planar(Surface& s, const Rect& tile, const ImageView& image, uint64_t hash,
-                              bool cache) {
+bool GfxPipeline::send_planar(Surface& s, const Rect& rect, const ImageView& image, uint64_t hash,
+                              const Rect* cache_tile) {
     Metrics& m = metrics();
-    // FreeRDP's planar encoder writes rows bottom-up, as bitmap updates want them; the
-    // pipeline's planar is top-down (the client decodes it unflipped), so encode a copy of
-    // the tile with its rows reversed.
-    const size_t row = size_t(tile.width) * 4;
-    flipped_.resize(row * size_t(tile.height));
-    for (int32_t y = 0; y < tile.height; ++y) {
-        std::memcpy(flipped_.data() + size_t(tile.height - 1 - y) * row,
-                    image.pixels + size_t(tile.y + y) * size_t(image.stride) + size_t(tile.x) * 4,
-                    row);
+    const size_t row = size_t(rect.width) * 4;
+    const bool narrow = rect.width < kMinPlanarWidth;
+    if (narrow) {
+        // FreeRDP 2.11's planar codec fails on rectangles one or two pixels wide (its encoder
+        // on some heights, its decoder on all): those few pixels go uncompressed, top-down.
+        encoded_.resize(row * size_t(rect.height));
+        for (int32_t y = 0; y < rect.height; ++y) {
+            std::memcpy(encoded_.data() + size_t(y) * row,
+                        image.pixels + size_t(rect.y + y) * size_t(image.stride) +
+                            size_t(rect.x) * 4,
+                        row);
+        }
+    } else {
+        // FreeRDP's planar encoder writes rows bottom-up, as bitmap updates want them; the
+        // pipeline's planar is top-down (the client decodes it unflipped), so encode a copy
+        // of the rectangle with its rows reversed.
+        flipped_.resize(row * size_t(rect.height));
+        for (int32_t y = 0; y < rect.height; ++y) {
+            std::memcpy(flipped_.data() + size_t(rect.height - 1 - y) * row,
+                        image.pixels + size_t(rect.y + y) * size_t(image.stride) +
+                            size_t(rect.x) * 4,
+                        row);
+        }
+        const ImageView flipped{flipped_.data(), rect.width, rect.height, int32_t(row)};
+        if (!planar_->encode(flipped, Rect{0, 0, rect.width, rect.height}, 32, encoded_))
+            return false;
     }
-    const ImageView flipped{flipped_.data(), tile.width, tile.height, int32_t(row)};
-    if (!planar_->encode(flipped, Rect{0, 0, tile.width, tile.height}, 32, encoded_))
-        return false;
     RDPGFX_SURFACE_COMMAND cmd{};
     cmd.surfaceId = s.id;
-    cmd.codecId = RDPGFX_CODECID_PLANAR;
+    cmd.codecId = narrow ? RDPGFX_CODECID_UNCOMPRESSED : RDPGFX_CODECID_PLANAR;
     cmd.format = PIXEL_FORMAT_BGRX32;
-    cmd.left = uint32_t(tile.x);
-    cmd.top = uint32_t(tile.y);
-    cmd.right = uint32_t(tile.x + tile.width);
-    cmd.bottom = uint32_t(tile.y + tile.height);
-    cmd.width = uint32_t(tile.width);
-    cmd.height = uint32_t(tile.height);
+    cmd.left = uint32_t(rect.x);
+    cmd.top = uint32_t(rect.y);
+    cmd.right = uint32_t(rect.x + rect.width);
+    cmd.bottom = uint32_t(rect.y + rect.height);
+    cmd.width = uint32_t(rect.width);
+    cmd.height = uint32_t(rect.height);
     cmd.length = uint32_t(encoded_.size());
     cmd.data = encoded_.data();
     if (channel_->SurfaceCommand(channel_.get(), &cmd) != CHANNEL_RC_OK)
@@ -558,7 +587,7 @@ bool GfxPipeline::send_planar(Surface& s, const Rect& tile, const ImageView& ima
     m.gfx_planar_tiles.add();
     m.gfx_surface_commands.add();
     m.gfx_planar_bytes.add(encoded_.size());
-    if (!cache || !cache_)
+    if (!cache_tile || !cache_)
         return true;
     // And into the client's cache, for when it comes back.
     bool evicted = false;
@@ -575,7 +604,7 @@ bool GfxPipeline::send_planar(Surface& s, const Rect& tile, const ImageView& ima
     store.surfaceId = s.id;
     store.cacheKey = hash;
     store.cacheSlot = slot;
-    store.rectSrc = rect16(tile);
+    store.rectSrc = rect16(*cache_tile);  // the whole tile, as the client now shows it
     return channel_->SurfaceToCache(channel_.get(), &store) == CHANNEL_RC_OK;
 }
 

@@ -84,8 +84,10 @@ class GfxPipeline final : public FrameSender {
     bool delete_surfaces();
     bool send_surface(Surface& surface, const Region& damage, const ImageView& image,
                       Frame& frame);
-    bool send_planar(Surface& surface, const Rect& tile, const ImageView& image, uint64_t hash,
-                     bool cache);
+    // Encodes `rect` losslessly; with `cache_tile`, the whole tile (which holds `rect` and
+    // is exactly `hash` once drawn) then goes into the client's cache.
+    bool send_planar(Surface& surface, const Rect& rect, const ImageView& image, uint64_t hash,
+                     const Rect* cache_tile);
     // Arms the settle timer for the earliest lossy tile, if any.
     void arm_settle();
     void settle_due();

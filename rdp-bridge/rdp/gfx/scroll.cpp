@@ -172,4 +172,30 @@ std::optional<SurfaceCopy> find_horizontal_scroll(const ImageView& before,
     return copy;
 }
 
+std::vector<SurfaceCopy> find_horizontal_scrolls(const ImageView& before, const ImageView& after,
+                                                 const Rect& area, int32_t band,
+                                                 int32_t min_columns) {
+    std::vector<SurfaceCopy> out;
+    if (area.empty() || band <= 0)
+        return out;
+    for (int32_t y = area.y - area.y % band; y < area.y + area.height; y += band) {
+        const int32_t top = std::max(y, area.y);
+        const int32_t bottom = std::min(y + band, area.y + area.height);
+        const auto copy = find_horizontal_scroll(
+            before, after, Rect{area.x, top, area.width, bottom - top}, min_columns);
+        if (!copy)
+            continue;
+        if (!out.empty()) {
+            SurfaceCopy& last = out.back();
+            if (last.src.x == copy->src.x && last.src.width == copy->src.width &&
+                last.dst_x == copy->dst_x && last.src.y + last.src.height == copy->src.y) {
+                last.src.height += copy->src.height;
+                continue;
+            }
+        }
+        out.push_back(*copy);
+    }
+    return out;
+}
+
 }  // namespace deskpod

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "rdp-bridge/image/image_view.hpp"
 #include "shared/geometry.hpp"
@@ -30,5 +31,12 @@ std::optional<SurfaceCopy> find_vertical_scroll(const ImageView& before, const I
 std::optional<SurfaceCopy> find_horizontal_scroll(const ImageView& before,
                                                   const ImageView& after, const Rect& area,
                                                   int32_t min_columns = 32);
+
+// Horizontal moves band by band (`band` rows each, aligned to multiples of `band`): an app
+// that pans its lines over several frames (a terminal redrawing line by line) shifts only some
+// bands in a frame. Bands that moved alike next to each other come back as one copy.
+std::vector<SurfaceCopy> find_horizontal_scrolls(const ImageView& before, const ImageView& after,
+                                                 const Rect& area, int32_t band = 64,
+                                                 int32_t min_columns = 32);
 
 }  // namespace deskpod

@@ -32,10 +32,11 @@ struct TileMotion {
 
 struct TileCodecPolicy {
     // A tile that changes at least this many times in a row, each within kMotionGap of the
-    // previous, is in motion (video, animation): the third frame of a 30 fps clip qualifies,
-    // a terminal line typed now and then does not.
+    // previous, is in motion (video, animation): the third frame of a clip qualifies, even
+    // one that a loaded machine plays at a few frames a second; a picture shown once, or
+    // replaced every few seconds, does not.
     static constexpr uint16_t kMovingChanges = 3;
-    static constexpr std::chrono::milliseconds kMotionGap{250};
+    static constexpr std::chrono::milliseconds kMotionGap{1000};
     // Lossy tiles are refined this long after their last change.
     static constexpr std::chrono::milliseconds kSettle{400};
     // Photographic: at least this many distinct colours among the tile's 16 x 16 sampled

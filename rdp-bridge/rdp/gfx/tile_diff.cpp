@@ -23,6 +23,36 @@ uint64_t hash_tile(const ImageView& image, const Rect& r) {
 
 }  // namespace
 
+Rect changed_box(const ImageView& before, const ImageView& after, const Rect& r) {
+    const size_t bytes = size_t(r.width) * 4;
+    auto row_of = [&](const ImageView& image, int32_t y) {
+        return image.pixels + size_t(y) * size_t(image.stride) + size_t(r.x) * 4;
+    };
+    int32_t top = r.y, bottom = r.y + r.height - 1;
+    while (top <= bottom && std::memcmp(row_of(before, top), row_of(after, top), bytes) == 0)
+        ++top;
+    if (top > bottom)
+        return Rect{r.x, r.y, 0, 0};
+    while (std::memcmp(row_of(before, bottom), row_of(after, bottom), bytes) == 0)
+        --bottom;
+    int32_t left = r.width, right = -1;
+    for (int32_t y = top; y <= bottom; ++y) {
+        const auto* a = reinterpret_cast<const uint32_t*>(row_of(before, y));
+        const auto* b = reinterpret_cast<const uint32_t*>(row_of(after, y));
+        for (int32_t x = 0; x < left; ++x)
+            if (a[x] != b[x]) {
+                left = x;
+                break;
+            }
+        for (int32_t x = r.width - 1; x > right; --x)
+            if (a[x] != b[x]) {
+                right = x;
+                break;
+            }
+    }
+    return Rect{r.x + left, top, right - left + 1, bottom - top + 1};
+}
+
 bool uniform_tile(const ImageView& image, const Rect& r, uint32_t& color) {
     const uint8_t* first = image.pixels + size_t(r.y) * size_t(image.stride) + size_t(r.x) * 4;
     uint32_t c = 0;
@@ -126,10 +156,11 @@ std::vector<TileChange> TileDiff::changes(const Region& damage, const ImageView&
                     ++stats->unchanged;
                 continue;
             }
+            TileChange change{rect, TileChange::Kind::pixels, 0,
+                              h ^ (uint64_t(rect.width) << 56) ^ (uint64_t(rect.height) << 48),
+                              e.known};
             e.known = true;
             e.hash = h;
-            TileChange change{rect, TileChange::Kind::pixels, 0,
-                              h ^ (uint64_t(rect.width) << 56) ^ (uint64_t(rect.height) << 48)};
             if (uniform_tile(image, rect, change.color)) {
                 change.kind = TileChange::Kind::solid;
                 if (stats)

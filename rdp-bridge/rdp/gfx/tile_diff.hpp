@@ -17,6 +17,7 @@ struct TileChange {
     Kind kind = Kind::pixels;
     uint32_t color = 0;  // XRGB8888 for solid tiles
     uint64_t hash = 0;   // of the tile's pixels (with its size: equal hashes, equal tiles)
+    bool was_known = false;  // the client had this tile's previous content
 };
 
 struct TileDiffStats {
@@ -58,6 +59,11 @@ class TileDiff {
     int32_t width_ = 0, height_ = 0, columns_ = 0, rows_ = 0;
     std::vector<Entry> tiles_;
 };
+
+// The smallest rectangle inside `rect` holding every pixel that differs between `before` and
+// `after` (empty when none does): a tile whose only change is four new rows at its bottom is
+// sent as those four rows.
+Rect changed_box(const ImageView& before, const ImageView& after, const Rect& rect);
 
 // True when every pixel of `rect` in `image` equals the first (ignoring the X byte); sets
 // `color` to it.

@@ -120,6 +120,19 @@ Image shifted_up(const Image& before, int32_t dy, uint32_t seed) {
     return after;
 }
 
+TEST(TileDiff, ChangedBoxIsTheSmallestRectangleHoldingEveryChange) {
+    const Image before = noise(128, 128, 12);
+    Image after = before;
+    const Rect tile{64, 64, 64, 64};
+    EXPECT_TRUE(changed_box(before.view(), after.view(), tile).empty());
+    after.set(70, 120, 0xff000000);   // two new rows at the bottom would look like this
+    after.set(100, 125, 0xffffffff);
+    after.set(10, 10, 0xff123456);    // outside the tile: not its business
+    EXPECT_EQ(changed_box(before.view(), after.view(), tile), (Rect{70, 120, 31, 6}));
+    const auto all = changed_box(noise(128, 128, 13).view(), before.view(), tile);
+    EXPECT_EQ(all, tile);
+}
+
 TEST(Scroll, FindsATerminalScrollingUp) {
     const Image before = noise(320, 240, 1);
     const Image after = shifted_up(before, 14, 2);
@@ -197,6 +210,22 @@ TEST(Scroll, HorizontalBandStopsWhereAColumnDiffers) {
 }
 
 
+TEST(Scroll, HorizontalPansOfSomeBandsAreFoundBandByBand) {
+    // A terminal that has redrawn its first 150 rows panned by 12 columns, the rest not yet.
+    const Image before = noise(320, 256, 14);
+    const Image panned = shifted_left(before, Rect{0, 0, 320, 256}, 12, 15);
+    Image after = before;
+    std::memcpy(after.px.data(), panned.px.data(), size_t(320) * 150 * 4);
+    EXPECT_FALSE(find_horizontal_scroll(before.view(), after.view(), Rect{0, 0, 320, 256}));
+    const auto copies = find_horizontal_scrolls(before.view(), after.view(), Rect{0, 0, 320, 256});
+    // Bands 0-63 and 64-127 as one copy; the third band moved only in part (its columns do
+    // not match whole), so its tiles are sent as pixels.
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].src, (Rect{12, 0, 308, 128}));
+    EXPECT_EQ(copies[0].dst_x, 0);
+    EXPECT_EQ(copies[0].dst_y, 0);
+}
+
 // Anti-aliased text: a dark background, a light foreground and the ramp between them.
 Image text_like(int32_t w, int32_t h) {
     Image img(w, h, 0xff1e1e1e);
@@ -228,7 +257,7 @@ TEST(TileCodec, OnlyPhotographicTilesInMotionGoLossy) {
     EXPECT_EQ(choose_tile_codec(photo.view(), tile, motion, false), TileCodec::planar);
     EXPECT_EQ(choose_tile_codec(text.view(), tile, motion, true), TileCodec::planar);
     // A pause longer than the motion gap starts over.
-    motion.changed(t += 1s);
+    motion.changed(t += TileCodecPolicy::kMotionGap + 1ms);
     EXPECT_EQ(motion.streak, 1);
     EXPECT_EQ(choose_tile_codec(photo.view(), tile, motion, true), TileCodec::planar);
 }
