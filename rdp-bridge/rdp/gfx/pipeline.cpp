@@ -197,6 +197,9 @@ struct GfxPipeline::Surface {
     std::vector<TileMotion> motion;  // per tile, row order
     size_t lossy = 0;                // tiles with motion[i].lossy
     std::unique_ptr<RemoteFxEncoder> rfx;  // made on first use
+    // Row hashes of the last scroll search's area of the new picture: the shadow's rows once
+    // that frame is sent, so the next search over the same area does not hash them again.
+    RowHashes rows;
 
     ImageView shadow_view() const { return ImageView{shadow.data(), area.width, area.height,
                                                      area.width * 4}; }
@@ -384,7 +387,7 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
     const Rect box = damage.extents();
     if (!box.empty() && s.tiles.all_known(box) && !s.any_lossy(box)) {
         std::vector<SurfaceCopy> copies;
-        if (const auto copy = find_vertical_scroll(shadow, image, box))
+        if (const auto copy = find_vertical_scroll(shadow, image, box, 32, &s.rows))
             copies.push_back(*copy);
         else
             copies = find_horizontal_scrolls(shadow, image, box, TileDiff::kTile);
@@ -417,6 +420,8 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
             s.tiles.refresh(shadow, dst);
             m.gfx_surface_copies.add();
         }
+    } else {
+        s.rows.area = Rect{};  // the shadow changes without the rows being hashed
     }
 
     TileDiffStats stats;

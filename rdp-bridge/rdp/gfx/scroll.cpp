@@ -123,18 +123,30 @@ bool inside(const ImageView& before, const ImageView& after, const Rect& area) {
 }  // namespace
 
 std::optional<SurfaceCopy> find_vertical_scroll(const ImageView& before, const ImageView& after,
-                                                const Rect& area, int32_t min_rows) {
-    if (!inside(before, after, area) || area.height < 2 * min_rows)
+                                                const Rect& area, int32_t min_rows,
+                                                RowHashes* rows) {
+    if (!inside(before, after, area) || area.height < 2 * min_rows) {
+        if (rows)
+            rows->area = Rect{};
         return std::nullopt;
+    }
     const size_t bytes = size_t(area.width) * 4;
+    std::vector<uint64_t> old_rows = rows && rows->area == area && !rows->area.empty()
+                                         ? std::move(rows->rows)
+                                         : row_hashes(before, area);
+    std::vector<uint64_t> new_rows = row_hashes(after, area);
     const auto shift = find_shift(
-        row_hashes(before, area), row_hashes(after, area), min_rows, [&](int32_t y, int32_t from) {
+        old_rows, new_rows, min_rows, [&](int32_t y, int32_t from) {
             return std::memcmp(after.pixels + size_t(area.y + y) * size_t(after.stride) +
                                    size_t(area.x) * 4,
                                before.pixels + size_t(area.y + from) * size_t(before.stride) +
                                    size_t(area.x) * 4,
                                bytes) == 0;
         });
+    if (rows) {
+        rows->area = area;
+        rows->rows = std::move(new_rows);
+    }
     if (!shift)
         return std::nullopt;
     SurfaceCopy copy;

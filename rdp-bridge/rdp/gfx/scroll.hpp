@@ -23,8 +23,17 @@ struct SurfaceCopy {
 // `after` that equal the rows of `before` at that offset. Returns it when the band has at least
 // `min_rows` rows, and at least `min_rows` / 2 of them differ from the row they replace (so the
 // copy saves something).
+//
+// `rows`, when given, saves hashing `before` again: if it holds hashes of `area`'s rows of
+// `before` they are used, and it is left holding those of `after` (valid for the next call if
+// the caller makes `before` equal `after` over `area` meanwhile, as the pipeline's shadow does).
+struct RowHashes {
+    Rect area;
+    std::vector<uint64_t> rows;
+};
 std::optional<SurfaceCopy> find_vertical_scroll(const ImageView& before, const ImageView& after,
-                                                const Rect& area, int32_t min_rows = 32);
+                                                const Rect& area, int32_t min_rows = 32,
+                                                RowHashes* rows = nullptr);
 
 // The same for one horizontal move: columns instead of rows (a spreadsheet or a timeline
 // scrolled sideways, a text field panning).

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack
+#define XXH_INLINE_ALL  // one short call per tile row
 #include <xxhash.h>
 
 namespace deskpod {
@@ -11,14 +11,16 @@ namespace deskpod {
 namespace {
 
 uint64_t hash_tile(const ImageView& image, const Rect& r) {
-    XXH3_state_t state;
-    XXH3_64bits_reset(&state);
+    // Each row hashed on its own, seeded with the hash so far: XXH3's streaming API would copy
+    // every 256-byte tile row into its internal buffer first (measured: 10 % of deskpod's CPU
+    // on a scrolling terminal).
+    uint64_t h = uint64_t(r.width) << 32 | uint32_t(r.height);
     const size_t row_bytes = size_t(r.width) * 4;
     for (int32_t y = r.y; y < r.y + r.height; ++y) {
         const uint8_t* row = image.pixels + size_t(y) * size_t(image.stride) + size_t(r.x) * 4;
-        XXH3_64bits_update(&state, row, row_bytes);
+        h = XXH3_64bits_withSeed(row, row_bytes, h);
     }
-    return XXH3_64bits_digest(&state);
+    return h;
 }
 
 }  // namespace

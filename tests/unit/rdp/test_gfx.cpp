@@ -143,6 +143,23 @@ TEST(Scroll, FindsATerminalScrollingUp) {
     EXPECT_EQ(copy->dst_y, 0);
 }
 
+TEST(Scroll, RowHashesOfTheLastSearchServeTheNext) {
+    const Image first = noise(320, 240, 16);
+    const Image second = shifted_up(first, 14, 17);
+    const Image third = shifted_up(second, 14, 18);
+    const Rect area{0, 0, 320, 240};
+    RowHashes rows;
+    ASSERT_TRUE(find_vertical_scroll(first.view(), second.view(), area, 32, &rows));
+    EXPECT_EQ(rows.area, area);
+    // The next frame: the cached hashes of `second` stand in for hashing it again.
+    const auto copy = find_vertical_scroll(second.view(), third.view(), area, 32, &rows);
+    ASSERT_TRUE(copy.has_value());
+    EXPECT_EQ(copy->src, (Rect{0, 14, 320, 226}));
+    // Another area: recomputed, not reused.
+    EXPECT_TRUE(find_vertical_scroll(second.view(), third.view(), Rect{0, 0, 300, 240}, 32, &rows));
+    EXPECT_EQ(rows.area, (Rect{0, 0, 300, 240}));
+}
+
 TEST(Scroll, FindsAScrollDownInsideAnArea) {
     Image before = noise(400, 300, 3);
     Image after = before;
