@@ -28,6 +28,8 @@ namespace {
 // RemoteFX messages of at most this size: the dynamic channel fragments any size, and a
 // 1080p surface of moving tiles fits in a few.
 constexpr size_t kRemoteFxMessageBytes = 1 << 20;
+// Scrolls of fewer rows (or columns) than this are sent as pixels.
+constexpr int32_t kMinCopy = 32;
 // Narrower rectangles are sent uncompressed (see send_planar).
 constexpr int32_t kMinPlanarWidth = 3;
 
@@ -197,9 +199,11 @@ struct GfxPipeline::Surface {
     std::vector<TileMotion> motion;  // per tile, row order
     size_t lossy = 0;                // tiles with motion[i].lossy
     std::unique_ptr<RemoteFxEncoder> rfx;  // made on first use
-    // Row hashes of the last scroll search's area of the new picture: the shadow's rows once
-    // that frame is sent, so the next search over the same area does not hash them again.
-    RowHashes rows;
+    // Row hashes of the last scroll search's area (whole rows, and 64-column strips) of the
+    // new picture: the shadow's rows once that frame is sent, so the next search over the
+    // same area does not hash them again.
+    RowHashes box_rows;
+    std::vector<RowHashes> strip_rows;
 
     ImageView shadow_view() const { return ImageView{shadow.data(), area.width, area.height,
                                                      area.width * 4}; }
@@ -386,12 +390,8 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
     // shadow says, so no copy reads them.
     const Rect box = damage.extents();
     if (!box.empty() && s.tiles.all_known(box) && !s.any_lossy(box)) {
-        std::vector<SurfaceCopy> copies;
-        if (const auto copy = find_vertical_scroll(shadow, image, box, 32, &s.rows))
-            copies.push_back(*copy);
-        else
-            copies = find_horizontal_scrolls(shadow, image, box, TileDiff::kTile);
-        for (const SurfaceCopy& copy : copies) {
+        // Sends a copy and makes it on the client's picture too.
+        auto send_copy = [&](const SurfaceCopy& copy) {
             if (!frame.start())
                 return false;
             RDPGFX_SURFACE_TO_SURFACE_PDU pdu{};
@@ -403,9 +403,8 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
             pdu.destPts = &dest;
             if (channel_->SurfaceToSurface(channel_.get(), &pdu) != CHANNEL_RC_OK)
                 return false;
-            // The same copy on the client's picture. Source and destination overlap: rows
-            // go in the order that reads each before it is overwritten, and memmove handles
-            // the overlap within a row (a horizontal move).
+            // Source and destination overlap: rows go in the order that reads each before it
+            // is overwritten, and memmove handles the overlap within a row (a sideways move).
             const size_t row = size_t(copy.src.width) * 4;
             const Rect dst{copy.dst_x, copy.dst_y, copy.src.width, copy.src.height};
             const bool down = dst.y > copy.src.y;
@@ -419,9 +418,48 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
             }
             s.tiles.refresh(shadow, dst);
             m.gfx_surface_copies.add();
+            return true;
+        };
+        // Whole rows first (a terminal: its blank right half moves with the text on the
+        // left). What they leave above or below is searched again in 64-column strips, on the
+        // picture after that copy: a page scrolled under a scroll bar that stays moves
+        // everywhere but next to the bar's thumb. Without a whole-row move: strips over the
+        // whole area, and sideways band by band when they explain little of it.
+        if (const auto copy = find_vertical_scroll(shadow, image, box, kMinCopy, &s.box_rows)) {
+            if (!send_copy(*copy))
+                return false;
+            s.strip_rows.clear();  // not searched this frame: stale by the next
+            const Rect gaps[] = {
+                Rect{box.x, box.y, box.width, copy->dst_y - box.y},
+                Rect{box.x, copy->dst_y + copy->src.height, box.width,
+                     box.y + box.height - copy->dst_y - copy->src.height}};
+            for (const Rect& gap : gaps) {
+                // Short bands here: the rows left over are few, but each costs a row of tiles.
+                if (gap.height < kMinCopy / 2)
+                    continue;
+                for (const SurfaceCopy& c :
+                     find_vertical_scrolls(shadow, image, gap, TileDiff::kTile, kMinCopy / 4))
+                    if (!send_copy(c))
+                        return false;
+            }
+        } else {
+            auto copies =
+                find_vertical_scrolls(shadow, image, box, TileDiff::kTile, kMinCopy, &s.strip_rows);
+            int64_t covered = 0;
+            for (const SurfaceCopy& c : copies)
+                covered += c.src.area();
+            // Column hashes cost more than row hashes: only when no vertical move explains
+            // most of the area.
+            if (covered < box.area() / 2)
+                copies = find_horizontal_scrolls(shadow, image, box, TileDiff::kTile, kMinCopy);
+            for (const SurfaceCopy& c : copies)
+                if (!send_copy(c))
+                    return false;
         }
     } else {
-        s.rows.area = Rect{};  // the shadow changes without the rows being hashed
+        // The shadow changes without the rows being hashed.
+        s.box_rows.area = Rect{};
+        s.strip_rows.clear();
     }
 
     TileDiffStats stats;

@@ -184,6 +184,39 @@ std::optional<SurfaceCopy> find_horizontal_scroll(const ImageView& before,
     return copy;
 }
 
+std::vector<SurfaceCopy> find_vertical_scrolls(const ImageView& before, const ImageView& after,
+                                               const Rect& area, int32_t strip, int32_t min_rows,
+                                               std::vector<RowHashes>* rows) {
+    std::vector<SurfaceCopy> out;
+    if (area.empty() || strip <= 0)
+        return out;
+    for (int32_t x = area.x - area.x % strip; x < area.x + area.width; x += strip) {
+        const int32_t left = std::max(x, area.x);
+        const int32_t right = std::min(x + strip, area.x + area.width);
+        RowHashes* cache = nullptr;
+        if (rows) {
+            const auto index = size_t(x / strip);
+            if (rows->size() <= index)
+                rows->resize(index + 1);
+            cache = &(*rows)[index];
+        }
+        const auto copy = find_vertical_scroll(
+            before, after, Rect{left, area.y, right - left, area.height}, min_rows, cache);
+        if (!copy)
+            continue;
+        if (!out.empty()) {
+            SurfaceCopy& last = out.back();
+            if (last.src.y == copy->src.y && last.src.height == copy->src.height &&
+                last.dst_y == copy->dst_y && last.src.x + last.src.width == copy->src.x) {
+                last.src.width += copy->src.width;
+                continue;
+            }
+        }
+        out.push_back(*copy);
+    }
+    return out;
+}
+
 std::vector<SurfaceCopy> find_horizontal_scrolls(const ImageView& before, const ImageView& after,
                                                  const Rect& area, int32_t band,
                                                  int32_t min_columns) {

@@ -35,6 +35,15 @@ std::optional<SurfaceCopy> find_vertical_scroll(const ImageView& before, const I
                                                 const Rect& area, int32_t min_rows = 32,
                                                 RowHashes* rows = nullptr);
 
+// Vertical moves strip by strip (`strip` columns each, aligned to multiples of `strip`): a
+// page scrolled under a scroll bar, or next to a sidebar, moves in most strips while the bar
+// stays. Strips side by side that moved alike come back as one copy. `rows` keeps each
+// strip's row hashes between calls (see RowHashes).
+std::vector<SurfaceCopy> find_vertical_scrolls(const ImageView& before, const ImageView& after,
+                                               const Rect& area, int32_t strip = 64,
+                                               int32_t min_rows = 32,
+                                               std::vector<RowHashes>* rows = nullptr);
+
 // The same for one horizontal move: columns instead of rows (a spreadsheet or a timeline
 // scrolled sideways, a text field panning).
 std::optional<SurfaceCopy> find_horizontal_scroll(const ImageView& before,

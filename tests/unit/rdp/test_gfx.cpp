@@ -173,6 +173,24 @@ TEST(Scroll, FindsAScrollDownInsideAnArea) {
     EXPECT_EQ(copy->dst_y, 70);
 }
 
+TEST(Scroll, APageScrolledUnderAStillScrollBarIsCopiedStripByStrip) {
+    // 300 columns of page scrolled up by 4 rows; the last 20 columns (a scroll bar whose
+    // thumb stays put) keep their pixels, so no whole row of the area moved.
+    const Image before = noise(320, 256, 19);
+    Image after = shifted_up(before, 4, 20);
+    for (int32_t y = 0; y < 256; ++y)
+        std::memcpy(&after.px[size_t(y) * 320 + 300], &before.px[size_t(y) * 320 + 300], 20 * 4);
+    const Rect area{0, 0, 320, 256};
+    EXPECT_FALSE(find_vertical_scroll(before.view(), after.view(), area).has_value());
+    std::vector<RowHashes> rows;
+    const auto copies = find_vertical_scrolls(before.view(), after.view(), area, 64, 32, &rows);
+    // Strips 0-255 as one copy, then columns 256-299 of the last strip do not move whole.
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].src, (Rect{0, 4, 256, 252}));
+    EXPECT_EQ(copies[0].dst_y, 0);
+    EXPECT_EQ(rows.size(), 5u);
+}
+
 TEST(Scroll, NothingWhenNothingMovedOrEverythingChanged) {
     const Image a = noise(200, 200, 4);
     EXPECT_FALSE(find_vertical_scroll(a.view(), a.view(), Rect{0, 0, 200, 200}).has_value());
