@@ -15,6 +15,7 @@ only what changed.
 - Photo-like content in motion goes as RemoteFX (lossy); once it stops, those tiles are sent
   again losslessly and the client ends with exactly the desktop's pixels.
 - A window panned sideways is a horizontal SurfaceToSurface copy.
+- A browser page scrolled under its scroll bar is copied (strips beside the bar) and exact.
 """
 import re
 import shlex
@@ -198,6 +199,30 @@ class GfxTest(H.IntegrationTest):
         print(f"12 pans: {operations(server, 'surface_to_surface') - copies_before:.0f} copies, "
               f"{(planar_bytes(server) - planar_before) / 1024:.0f} KiB planar; "
               f"client vs desktop: {diff}")
+
+    def test_a_browser_page_scrolling_under_its_scroll_bar_is_copied(self):
+        # Chromium on deskpod's Wayland, a long page that scrolls itself 4 px every 33 ms for
+        # 3 s once it has loaded (after the client connected), then stays.
+        page = self.workdir / "scroll.html"
+        page.write_text(
+            "<!doctype html><meta charset=utf-8><body style='font:16px sans-serif;"
+            "max-width:50em;margin:2em auto'><script>let h='';"
+            "for(let s=1;s<=200;s++){h+=`<h2>Section ${s}</h2><p>`;"
+            "for(let i=0;i<60;i++)h+=`word${(s*7+i*13)%97} `;h+='</p>';}"
+            "document.body.innerHTML=h;setTimeout(()=>{const t=setInterval("
+            "()=>window.scrollBy(0,4),33);setTimeout(()=>clearInterval(t),3000);},6000);"
+            "</script>")
+        server = self.start_server(
+            f"{shlex.quote(str(H.config.CHROMIUM))} --ozone-platform=wayland --no-sandbox "
+            f"--no-first-run --disable-gpu --user-data-dir={shlex.quote(str(self.workdir))}/prof "
+            f"--kiosk --app=file://{page}")
+        client = self.gfx_client(server, "browser")
+        H.wait_until(lambda: operations(server, "surface_to_surface") > 30, 60,
+                     "the page's scroll to be sent as SurfaceToSurface copies")
+        diff = self.assert_client_matches_desktop(server, client, "browser", max_differing=0.0,
+                                                  max_mean=0.0, timeout=40)
+        print(f"browser scroll: {operations(server, 'surface_to_surface'):.0f} copies, "
+              f"{planar_bytes(server) / 1024:.0f} KiB planar in all; client vs desktop: {diff}")
 
     def test_resize_recreates_the_surface(self):
         server = self.start_server(H.solid_session("7a3b2c"), size="1024x768")
