@@ -224,6 +224,10 @@ std::string Metrics::render_prometheus() const {
         fmt::format_to(std::back_inserter(out), "deskpod_rdp_gfx_bytes_total{{codec=\"{}\"}} {}\n",
                        label, c->value());
     }
+    counter(out, "deskpod_rdp_tiles_unchanged_total",
+            "Damaged 64x64 tiles not sent to RDP clients without the graphics pipeline, because "
+            "the client had their pixels already.",
+            rdp_tiles_unchanged);
     gauge(out, "deskpod_rdp_gfx_surfaces",
           "Graphics pipeline surfaces the RDP clients have now (one per monitor per client).",
           gfx_surfaces);

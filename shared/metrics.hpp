@@ -126,6 +126,8 @@ struct Metrics {
     Gauge rdp_handshakes;
     // Graphics pipeline tiles by what was sent for them, and the bytes each codec produced.
     Counter gfx_tiles_unchanged;  // the client had them: nothing sent
+    // The same for RDP clients without the pipeline (surface bits and bitmaps).
+    Counter rdp_tiles_unchanged;
     Counter gfx_solid_tiles;      // SolidFill
     Counter gfx_planar_tiles;     // encoded losslessly (planar)
     Counter gfx_remotefx_tiles;   // encoded lossily (RemoteFX), photographic content in motion

@@ -33,6 +33,25 @@ SURFACE_BITS_COMMAND surface_bits(UINT16 cmd_type, const Rect& dest, UINT32 code
 }
 }  // namespace
 
+// ---- tiles the client has -------------------------------------------------------------------
+
+Region ChangedTiles::filter(const Region& damage, const ImageView& image) {
+    if (image.width != width_ || image.height != height_) {
+        tiles_.reset(image.width, image.height);
+        width_ = image.width;
+        height_ = image.height;
+    }
+    TileDiffStats stats;
+    Region out;
+    for (const TileChange& c : tiles_.changes(damage, image, &stats)) {
+        Region part = damage;
+        part.clip(c.rect);
+        out.add(part);
+    }
+    metrics().rdp_tiles_unchanged.add(stats.unchanged);
+    return out;
+}
+
 // ---- surface bits --------------------------------------------------------------------------
 
 SurfaceBitsSender::SurfaceBitsSender(rdpContext* context) : context_(context) {}
@@ -48,8 +67,11 @@ const char* SurfaceBitsSender::name() const {
     return codec_ == Codec::remotefx ? "RemoteFX" : "NSCodec";
 }
 
-FrameSender::Result SurfaceBitsSender::send(const Region& damage, const ImageView& image,
+FrameSender::Result SurfaceBitsSender::send(const Region& all_damage, const ImageView& image,
                                             uint32_t frame_id) {
+    const Region damage = changed_.filter(all_damage, image);
+    if (damage.empty())
+        return Result::nothing;
     rdpContext* context = context_;
     rdpSettings* s = context->settings;
     rdpUpdate* update = context->update;
@@ -113,7 +135,11 @@ BitmapSender::BitmapSender(rdpContext* context) : context_(context) {}
 
 BitmapSender::~BitmapSender() = default;
 
-FrameSender::Result BitmapSender::send(const Region& damage, const ImageView& image, uint32_t) {
+FrameSender::Result BitmapSender::send(const Region& all_damage, const ImageView& image,
+                                       uint32_t) {
+    const Region damage = changed_.filter(all_damage, image);
+    if (damage.empty())
+        return Result::nothing;
     rdpContext* context = context_;
     rdpSettings* s = context->settings;
     const uint32_t bpp = freerdp_settings_get_uint32(s, FreeRDP_ColorDepth);

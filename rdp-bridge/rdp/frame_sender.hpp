@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "rdp-bridge/image/image_view.hpp"
+#include "rdp-bridge/rdp/gfx/tile_diff.hpp"
 #include "shared/geometry.hpp"
 
 typedef struct rdp_context rdpContext;
@@ -32,6 +33,22 @@ class FrameSender {
     // Sends the pixels of `damage` (inside the client's desktop) from `image` as frame
     // `frame_id`.
     virtual Result send(const Region& damage, const ImageView& image, uint32_t frame_id) = 0;
+    // The client's picture of `area` can no longer be trusted (it asked for it again, or was
+    // reactivated): what the sender believes the client has there is dropped, so the next
+    // frames send it whole.
+    virtual void forget(const Rect& area) = 0;
+};
+
+// The damage of a frame without the 64x64 tiles whose pixels the client already has (for the
+// senders without the graphics pipeline, which does this and more itself).
+class ChangedTiles {
+  public:
+    Region filter(const Region& damage, const ImageView& image);
+    void forget(const Rect& area) { tiles_.invalidate(area); }
+
+  private:
+    TileDiff tiles_;
+    int32_t width_ = 0, height_ = 0;
 };
 
 // Surface bits commands: RemoteFX or NSCodec, between frame markers when the client
@@ -52,9 +69,11 @@ class SurfaceBitsSender final : public FrameSender {
     const char* name() const override;
     bool acknowledged() const override { return acknowledged_; }
     Result send(const Region& damage, const ImageView& image, uint32_t frame_id) override;
+    void forget(const Rect& area) override { changed_.forget(area); }
 
   private:
     rdpContext* const context_;
+    ChangedTiles changed_;
     Codec codec_ = Codec::remotefx;
     bool acknowledged_ = false;
     // Made on first use and kept across reactivations.
@@ -74,9 +93,11 @@ class BitmapSender final : public FrameSender {
     const char* name() const override { return "bitmap"; }
     bool acknowledged() const override { return false; }
     Result send(const Region& damage, const ImageView& image, uint32_t frame_id) override;
+    void forget(const Rect& area) override { changed_.forget(area); }
 
   private:
     rdpContext* const context_;
+    ChangedTiles changed_;
     std::unique_ptr<BitmapEncoder> encoder_;  // made on first use
 };
 

@@ -246,6 +246,8 @@ bool RdpPeer::handle_activate() {
     set_phase(waits_for_size() ? PeerPhase::awaiting_size : PeerPhase::active);
     const size_t max_request = freerdp_settings_get_uint32(s, FreeRDP_MultifragMaxRequestSize);
     state_->sender = &choose_sender(*state_, peer_->context);
+    // A (re)activated client starts from a blank picture: everything goes again.
+    state_->sender->forget(server_.desktop().bounds());
     if (state_->gfx && state_->gfx->ready())
         state_->sender = state_->gfx.get();  // a reactivation keeps the pipeline
     pacer_.forget_in_flight();

@@ -55,18 +55,27 @@ void RdpPeer::handle_frame_ack(uint32_t frame_id) {
 }
 
 void RdpPeer::handle_refresh(const std::vector<Rect>& areas) {
+    // The client asks for pixels again: whatever the sender believes it has there is stale.
     if (areas.empty()) {
+        if (state_->sender)
+            state_->sender->forget(server_.desktop().bounds());
         invalidate_all();
         return;
     }
-    for (const Rect& r : areas)
+    for (const Rect& r : areas) {
+        if (state_->sender)
+            state_->sender->forget(r);
         pacer_.add(r);
+    }
 }
 
 void RdpPeer::handle_suppress_output(bool allow) {
     output_suppressed_ = !allow;
-    if (allow)
+    if (allow) {
+        if (state_->sender)
+            state_->sender->forget(server_.desktop().bounds());
         invalidate_all();
+    }
 }
 
 void RdpPeer::invalidate_all() {

@@ -12,6 +12,7 @@ only what changed.
   "unchanged" tile counter rises while the solid and planar counters stay put.
 - A resize while the pipeline runs re-creates the surface (ResetGraphics) and the client
   shows the new size.
+- Without the pipeline (RemoteFX surface bits), unchanged tiles are skipped as well.
 - Photo-like content in motion goes as RemoteFX (lossy); once it stops, those tiles are sent
   again losslessly and the client ends with exactly the desktop's pixels.
 - A window panned sideways is a horizontal SurfaceToSurface copy.
@@ -90,6 +91,31 @@ class GfxTest(H.IntegrationTest):
         self.assertEqual(self.pipeline_lines(server), [])
         # xfreerdp /gfx offers no RemoteFX surface bits: planar bitmaps it is.
         self.assertRegex(server.proc.output(), r"activated \d+x\d+ codec bitmap")
+
+    def test_without_the_pipeline_unchanged_tiles_are_skipped_too(self):
+        # RemoteFX surface bits (the pipeline off) and an app that commits the same pixels
+        # every frame: after the first picture, nothing more goes to the client.
+        server = self.start_server(
+            f"{shlex.quote(str(H.TEST_CLIENT))} --color 2b6e4f --repaint",
+            extra=["--rdp-gfx", "off"])
+        client = self.connect(server, name="rfx-repaint", codec="rfx")
+        self.assert_client_matches_desktop(server, client, "rfx-repaint", expect_color="2b6e4f")
+        self.assertRegex(server.proc.output(), r"activated \d+x\d+ codec RemoteFX")
+
+        def figures():
+            m = server.metrics()
+            return (H.metric_value(m, "deskpod_frames_captured_total"),
+                    H.metric_value(m, "deskpod_rdp_tiles_unchanged_total"),
+                    H.metric_value(m, "deskpod_frames_sent_total", {"protocol": "rdp"}))
+        captured0, unchanged0, sent0 = figures()
+        time.sleep(3)
+        captured1, unchanged1, sent1 = figures()
+        print(f"3 s of identical repaints over RemoteFX: {captured1 - captured0:.0f} frames "
+              f"captured, {unchanged1 - unchanged0:.0f} tiles skipped, {sent1 - sent0:.0f} "
+              "frames sent")
+        self.assertGreater(captured1 - captured0, 10, "the app did not keep repainting")
+        self.assertGreater(unchanged1 - unchanged0, 0)
+        self.assertEqual(sent1 - sent0, 0, "frames the client already had were sent again")
 
     def test_terminal_scroll_is_copied_and_stays_exact(self):
         # 400 lines at about 40 a second, after the client had time to connect; then still.

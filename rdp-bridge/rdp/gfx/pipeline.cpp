@@ -347,6 +347,13 @@ bool GfxPipeline::reset(int32_t width, int32_t height, const MonitorLayout& moni
 
 // ---- frames --------------------------------------------------------------------------------
 
+void GfxPipeline::forget(const Rect& area) {
+    for (const auto& s : surfaces_) {
+        const Rect& a = s->area;
+        s->tiles.invalidate(Rect{area.x - a.x, area.y - a.y, area.width, area.height});
+    }
+}
+
 FrameSender::Result GfxPipeline::send(const Region& damage, const ImageView& image,
                                       uint32_t frame_id) {
     if (surfaces_.empty())

@@ -73,6 +73,7 @@ class GfxPipeline final : public FrameSender {
     const char* name() const override { return "gfx planar+remotefx"; }
     bool acknowledged() const override { return acknowledged_; }
     Result send(const Region& damage, const ImageView& image, uint32_t frame_id) override;
+    void forget(const Rect& area) override;
 
     // ---- FreeRDP's channel thread ----
     unsigned caps_advertised(const GfxCaps* offered, size_t count);
