@@ -62,7 +62,8 @@ class GfxTest(H.IntegrationTest):
 
     def test_every_pipeline_request_gets_the_pipeline_and_exact_pixels(self):
         server = self.start_server(TERMINAL)
-        variants = [("gfx", ["/gfx"]), ("gfx-rfx", ["/gfx:RFX"]),
+        # No codec flags at all: xfreerdp 2.11 then asks for the pipeline as mstsc does.
+        variants = [("default", []), ("gfx", ["/gfx"]), ("gfx-rfx", ["/gfx:RFX"]),
                     ("gfx-avc420", ["/gfx:AVC420"])]
         for n, (tag, flags) in enumerate(variants, start=1):
             with self.subTest(flags=flags):
