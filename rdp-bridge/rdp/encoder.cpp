@@ -44,10 +44,25 @@ std::vector<Rect> split_into_tiles(const Rect& rect, int32_t tile) {
 
 // ---- RemoteFX ------------------------------------------------------------------------------
 
-RemoteFxEncoder::RemoteFxEncoder(bool headers_in_every_message)
+RemoteFxEncoder::RemoteFxEncoder(bool headers_in_every_message, uint32_t quant_step)
     : context_(rfx_context_new(TRUE)), headers_in_every_message_(headers_in_every_message) {
     if (!context_)
         throw std::runtime_error("rfx_context_new failed");
+    if (quant_step > 0) {
+        // FreeRDP's defaults (rfx.c), one quantisation set for Y, Cb and Cr; the context frees
+        // the array (it would have malloc'ed its own on first use).
+        constexpr uint32_t kDefaults[10] = {6, 6, 6, 6, 7, 7, 8, 8, 8, 9};
+        auto* quants = static_cast<UINT32*>(malloc(sizeof(kDefaults)));
+        if (!quants) {
+            rfx_context_free(context_);
+            throw std::bad_alloc();
+        }
+        for (size_t i = 0; i < 10; ++i)
+            quants[i] = std::min<uint32_t>(15, kDefaults[i] + quant_step);
+        context_->quants = quants;
+        context_->numQuant = 1;
+        context_->quantIdxY = context_->quantIdxCb = context_->quantIdxCr = 0;
+    }
     // RLGR3 is what Windows servers use for surface bits; RLGR1 is for the GFX progressive codec.
     context_->mode = RLGR3;
     rfx_context_set_pixel_format(context_, kDesktopFormat);

@@ -25,7 +25,10 @@ class RemoteFxEncoder {
     // surfaces and reset it with each ResetGraphics, so each of its messages carries the
     // header blocks (sync, versions, channels, context: about 50 bytes). Surface bits
     // streams send them once.
-    explicit RemoteFxEncoder(bool headers_in_every_message = false);
+    //
+    // `quant_step`: added to every one of FreeRDP's default quantisation values (6..9 per
+    // band), capped at 15; larger values give fewer bytes and a blurrier picture.
+    explicit RemoteFxEncoder(bool headers_in_every_message = false, uint32_t quant_step = 0);
     ~RemoteFxEncoder();
     RemoteFxEncoder(const RemoteFxEncoder&) = delete;
     RemoteFxEncoder& operator=(const RemoteFxEncoder&) = delete;

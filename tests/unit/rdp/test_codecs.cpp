@@ -88,6 +88,33 @@ TEST(RdpCodecs, RemoteFxRoundTrip) {
     EXPECT_LE(max_difference(image, decoded, rects[0]), 24);
 }
 
+TEST(RdpCodecs, RemoteFxForThePipelineIsCoarserAndSelfContained) {
+    const TestImage image(256, 192);
+    const std::vector<Rect> rects = {Rect{0, 0, 256, 192}};
+    RemoteFxEncoder fine;
+    RemoteFxEncoder coarse(true, 2);  // as the graphics pipeline makes it for moving tiles
+    std::vector<std::vector<uint8_t>> a, b;
+    ASSERT_TRUE(fine.encode(image.view(), rects, 0x3F0000, a));
+    ASSERT_TRUE(coarse.encode(image.view(), rects, 0x3F0000, b));
+    ASSERT_EQ(a.size(), 1u);
+    ASSERT_EQ(b.size(), 1u);
+    EXPECT_LT(b[0].size(), a[0].size());
+    // Every message carries its header blocks: a fresh decoder (a new surface on the client
+    // after ResetGraphics) decodes the second message without having seen the first.
+    ASSERT_TRUE(coarse.encode(image.view(), rects, 0x3F0000, b));
+    RFX_CONTEXT* decoder = rfx_context_new(FALSE);
+    ASSERT_NE(decoder, nullptr);
+    std::vector<uint8_t> decoded(image.pixels.size(), 0);
+    REGION16 invalid;
+    region16_init(&invalid);
+    ASSERT_TRUE(rfx_process_message(decoder, b[0].data(), UINT32(b[0].size()), 0, 0,
+                                    decoded.data(), PIXEL_FORMAT_BGRX32, UINT32(image.width * 4),
+                                    UINT32(image.height), &invalid));
+    region16_uninit(&invalid);
+    rfx_context_free(decoder);
+    EXPECT_LE(max_difference(image, decoded, rects[0]), 48);
+}
+
 TEST(RdpCodecs, RemoteFxSplitsLargeUpdates) {
     // Noise does not compress, so a full 512x512 frame cannot fit one 16 KB request.
     TestImage image(512, 512);
