@@ -6,6 +6,7 @@
 #include <X11/Xutil.h>
 #include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +27,8 @@ const char kUsage[] =
     "  --color RRGGBB      ball colour (default ffcc33)\n"
     "  --width N --height N window size (default: the screen's)\n"
     "  --frames N          exit after N frames (default: run until killed)\n"
+    "  --stop-after N      after N frames keep the last picture until killed (for tests that\n"
+    "                      compare a still picture)\n"
     "  --help              this text\n"
     "\n"
     "Each frame paints the old ball's square with the background and the new ball over it,\n"
@@ -65,7 +68,7 @@ void sleep_until_ns(int64_t t) {
 
 int main(int argc, char** argv) {
     int fps = 30, radius = 24, dx = 5, dy = 3, width = 0, height = 0;
-    long frames = -1;
+    long frames = -1, stop_after = -1;
     unsigned long background = 0x336699, colour = 0xffcc33;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -101,6 +104,8 @@ int main(int argc, char** argv) {
             height = std::atoi(need());
         } else if (a == "--frames") {
             frames = std::atol(need());
+        } else if (a == "--stop-after") {
+            stop_after = std::atol(need());
         } else {
             std::fprintf(stderr, "deskpod-ball: unknown option %s\n%s", a.c_str(), kUsage);
             return 1;
@@ -154,6 +159,10 @@ int main(int argc, char** argv) {
     const int64_t period = 1000000000 / fps;
     const int64_t start = now_ns();
     for (long frame = 0; !g_stop && (frames < 0 || frame < frames); ++frame) {
+        if (stop_after >= 0 && frame >= stop_after) {
+            pause();  // until a signal; the window keeps its last picture
+            continue;
+        }
         // Expose events (the window was covered) repaint the background; the ball follows.
         while (XPending(display)) {
             XEvent event;
