@@ -1,6 +1,7 @@
 #include "rdp-bridge/guac/display.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 
 #define XXH_INLINE_ALL  // one short call per rectangle
@@ -207,18 +208,72 @@ bool DisplayEncoder::try_scroll(const ImageView& image, const Rect& box, std::st
     const std::optional<SurfaceCopy> move = find_vertical_scroll(shadow, image, box, kMinCopyRows);
     if (!move)
         return false;
-    const Rect& src = move->src;
-    out += instruction("copy", 0, src.x, src.y, src.width, src.height, kCompositeSrc, 0,
-                       move->dst_x, move->dst_y);
+    // The search keeps to rows that moved unchanged. Rows next to the band may have moved and
+    // changed a little (a terminal's cursor leaving the line that scrolled): copying them too
+    // pays when it leaves fewer pixels to send than not copying them. What still differs
+    // is sent after the copy like any other change, so the result stays exact.
+    const int32_t dy = move->dst_y - move->src.y;
+    const size_t stride = size_t(width_) * 4, row_bytes = size_t(box.width) * 4;
+    struct Span {
+        int32_t lo = INT32_MAX, hi = INT32_MIN;  // differing columns, inclusive; none: lo > hi
+    };
+    auto span = [&](const uint8_t* a, const uint8_t* b) {
+        Span d;
+        for (int32_t x = 0; x < box.width; ++x) {
+            uint32_t p, q;
+            std::memcpy(&p, a + size_t(x) * 4, 4);
+            std::memcpy(&q, b + size_t(x) * 4, 4);
+            if (((p ^ q) & 0x00FFFFFF) != 0) {
+                d.lo = std::min(d.lo, x);
+                d.hi = x;
+            }
+        }
+        return d;
+    };
+    // How many rows from `start` on (going `step`) to add to the band.
+    auto extension = [&](int32_t start, int32_t step) {
+        std::vector<Span> copied, kept;
+        for (int32_t y = start; int32_t(copied.size()) < kCell; y += step) {
+            const int32_t from = y - dy;
+            if (y < box.y || y >= box.y + box.height || from < box.y || from >= box.y + box.height)
+                break;
+            const uint8_t* now =
+                image.pixels + size_t(y) * size_t(image.stride) + size_t(box.x) * 4;
+            copied.push_back(span(now, shadow_.data() + size_t(from) * stride + size_t(box.x) * 4));
+            kept.push_back(span(now, shadow_.data() + size_t(y) * stride + size_t(box.x) * 4));
+        }
+        const size_t n = copied.size();
+        // The cost of what is left: the differing columns' extent summed over rows (separate
+        // changes then go out as separate rectangles, as changed_rects.hpp finds them).
+        auto width = [](const Span& d) { return d.lo > d.hi ? 0 : int64_t(d.hi - d.lo + 1); };
+        int64_t cost = 0;
+        for (const Span& d : kept)
+            cost += width(d);
+        size_t best = 0;
+        int64_t best_cost = cost;
+        for (size_t rows = 1; rows <= n; ++rows) {
+            cost += width(copied[rows - 1]) - width(kept[rows - 1]);
+            if (cost < best_cost) {
+                best_cost = cost;
+                best = rows;
+            }
+        }
+        return int32_t(best);
+    };
+    int32_t top = move->dst_y, bottom = move->dst_y + move->src.height;
+    bottom += extension(bottom, 1);
+    top -= extension(top - 1, -1);
+    const Rect src{box.x, top - dy, box.width, bottom - top};
+    out +=
+        instruction("copy", 0, src.x, src.y, src.width, src.height, kCompositeSrc, 0, box.x, top);
     ++stats.copies;
     // The client now shows the moved band at its new place; so does the shadow.
-    const size_t stride = size_t(width_) * 4, row_bytes = size_t(src.width) * 4;
     std::vector<uint8_t> band(row_bytes * size_t(src.height));
     for (int k = 0; k < src.height; ++k)
         std::memcpy(band.data() + size_t(k) * row_bytes,
                     shadow_.data() + size_t(src.y + k) * stride + size_t(src.x) * 4, row_bytes);
     for (int k = 0; k < src.height; ++k)
-        std::memcpy(shadow_.data() + size_t(move->dst_y + k) * stride + size_t(move->dst_x) * 4,
+        std::memcpy(shadow_.data() + size_t(top + k) * stride + size_t(box.x) * 4,
                     band.data() + size_t(k) * row_bytes, row_bytes);
     return true;
 }

@@ -296,6 +296,39 @@ TEST(GuacDisplay, ScrolledContentIsCopied) {
     EXPECT_EQ(png_size(only(all, "blob")[0]), std::make_pair(320, 17));
 }
 
+TEST(GuacDisplay, AScrollAlsoCopiesLinesThatChangedALittle) {
+    // A terminal: 13-pixel lines of text-like noise, the cursor a block after the last line.
+    Image img(320, 260);
+    std::mt19937 rng(5);
+    img.fill(Rect{0, 0, 320, 260}, 0xFFFFFFFF);
+    auto line = [&](int row) { noise(img, Rect{2, row * 13 + 2, 200, 9}, rng); };
+    for (int row = 0; row < 19; ++row)
+        line(row);
+    img.fill(Rect{202, 18 * 13, 6, 13}, 0xFF000000);  // the cursor, on the last line
+    DisplayEncoder enc(ImageFormats{});
+    Canvas canvas(320, 260);
+    std::string out;
+    enc.encode(img.view(), Region(Rect{0, 0, 320, 260}), out);
+    canvas.apply(parse(out));
+    // Scroll by a line: the cursor leaves the line that moved and starts the new empty one.
+    std::memmove(img.px.data(), img.px.data() + size_t(13) * 320 * 4, size_t(260 - 13) * 320 * 4);
+    img.fill(Rect{0, 260 - 13, 320, 13}, 0xFFFFFFFF);
+    img.fill(Rect{202, 17 * 13, 6, 13}, 0xFFFFFFFF);
+    img.fill(Rect{2, 18 * 13, 6, 13}, 0xFF000000);
+    out.clear();
+    enc.encode(img.view(), Region(Rect{0, 0, 320, 260}), out);
+    const auto all = parse(out);
+    const auto copies = only(all, "copy");
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].args[8], "0");  // every line moved, the one with the cursor too
+    EXPECT_GE(std::stoi(copies[0].args[4]), 18 * 13);
+    // What is left is the two cursor cells, as fills; no line of text is sent again.
+    EXPECT_TRUE(only(all, "img").empty());
+    EXPECT_EQ(only(all, "cfill").size(), 2u);
+    canvas.apply(all);
+    EXPECT_EQ(canvas.differences(img), 0u);
+}
+
 TEST(GuacDisplay, CodecChoice) {
     Image text(256, 256);
     text.fill(Rect{10, 10, 100, 12}, 0xFF000000);
