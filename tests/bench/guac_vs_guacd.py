@@ -111,7 +111,8 @@ def workload_argv(name: str, ball: str, workdir: Path, lines: float) -> list[str
         return [ball, "--fps", "30"]
     printer = workdir / "printer.py"
     printer.write_text(PRINTER)
-    return ["xterm", "-geometry", "100x40+0+0", "-e", "python3", str(printer), str(lines)]
+    # -maximized: the whole screen in Xvnc (no window manager), as deskpod maximizes windows.
+    return ["xterm", "-maximized", "-e", "python3", str(printer), str(lines)]
 
 
 def measure(wire: GuacWire, duration: float, encoder_pids, xserver_pids) -> dict:
