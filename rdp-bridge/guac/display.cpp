@@ -206,14 +206,21 @@ bool DisplayEncoder::try_scroll(const ImageView& image, const Rect& box, std::st
                                 EncodeStats& stats) {
     const ImageView shadow = shadow_view();
     const std::optional<SurfaceCopy> move = find_vertical_scroll(shadow, image, box, kMinCopyRows);
-    if (!move)
-        return false;
+    if (!move) {
+        // Sideways (a wide table or a timeline panned): the same search over columns.
+        const std::optional<SurfaceCopy> pan =
+            find_horizontal_scroll(shadow, image, box, kMinCopyRows);
+        if (!pan)
+            return false;
+        copy_within(pan->src, pan->dst_x, pan->dst_y, out, stats);
+        return true;
+    }
     // The search keeps to rows that moved unchanged. Rows next to the band may have moved and
     // changed a little (a terminal's cursor leaving the line that scrolled): copying them too
     // pays when it leaves fewer pixels to send than not copying them. What still differs
     // is sent after the copy like any other change, so the result stays exact.
     const int32_t dy = move->dst_y - move->src.y;
-    const size_t stride = size_t(width_) * 4, row_bytes = size_t(box.width) * 4;
+    const size_t stride = size_t(width_) * 4;
     struct Span {
         int32_t lo = INT32_MAX, hi = INT32_MIN;  // differing columns, inclusive; none: lo > hi
     };
@@ -263,19 +270,24 @@ bool DisplayEncoder::try_scroll(const ImageView& image, const Rect& box, std::st
     int32_t top = move->dst_y, bottom = move->dst_y + move->src.height;
     bottom += extension(bottom, 1);
     top -= extension(top - 1, -1);
-    const Rect src{box.x, top - dy, box.width, bottom - top};
+    copy_within(Rect{box.x, top - dy, box.width, bottom - top}, box.x, top, out, stats);
+    return true;
+}
+
+void DisplayEncoder::copy_within(const Rect& src, int32_t dst_x, int32_t dst_y, std::string& out,
+                                 EncodeStats& stats) {
     out +=
-        instruction("copy", 0, src.x, src.y, src.width, src.height, kCompositeSrc, 0, box.x, top);
+        instruction("copy", 0, src.x, src.y, src.width, src.height, kCompositeSrc, 0, dst_x, dst_y);
     ++stats.copies;
     // The client now shows the moved band at its new place; so does the shadow.
+    const size_t stride = size_t(width_) * 4, row_bytes = size_t(src.width) * 4;
     std::vector<uint8_t> band(row_bytes * size_t(src.height));
     for (int k = 0; k < src.height; ++k)
         std::memcpy(band.data() + size_t(k) * row_bytes,
                     shadow_.data() + size_t(src.y + k) * stride + size_t(src.x) * 4, row_bytes);
     for (int k = 0; k < src.height; ++k)
-        std::memcpy(shadow_.data() + size_t(top + k) * stride + size_t(box.x) * 4,
+        std::memcpy(shadow_.data() + size_t(dst_y + k) * stride + size_t(dst_x) * 4,
                     band.data() + size_t(k) * row_bytes, row_bytes);
-    return true;
 }
 
 void DisplayEncoder::refine(Clock::time_point now, std::string& out, EncodeStats& stats) {

@@ -2,7 +2,8 @@
 // what the client shows, so damage that did not really change pixels costs nothing, and per
 // frame:
 // 1. a vertical move inside the damaged area (scrolling; the search is the RDP graphics
-//    pipeline's, rdp/gfx/scroll.hpp) becomes one `copy` the client makes itself;
+//    pipeline's, rdp/gfx/scroll.hpp), or else a horizontal one, becomes one `copy` the
+//    client makes itself;
 // 2. what is left changed is found as exact rectangles (changed_rects.hpp: 64x64 cells shrunk
 //    to their differing pixels, neighbours merged);
 // 3. each rectangle goes out as the cheapest exact form that fits: one colour as `rect` +
@@ -109,6 +110,9 @@ class DisplayEncoder {
 
     ImageView shadow_view() const;
     bool try_scroll(const ImageView& image, const Rect& box, std::string& out, EncodeStats& stats);
+    // `copy` within the visible layer, and the same move in the shadow.
+    void copy_within(const Rect& src, int32_t dst_x, int32_t dst_y, std::string& out,
+                     EncodeStats& stats);
     // Sends `rect` of `image` in its cheapest exact form (or lossy when `hot` and photo-like).
     void send_rect(const ImageView& image, const Rect& rect, bool hot, std::string& out,
                    EncodeStats& stats);

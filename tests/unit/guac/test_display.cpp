@@ -329,6 +329,36 @@ TEST(GuacDisplay, AScrollAlsoCopiesLinesThatChangedALittle) {
     EXPECT_EQ(canvas.differences(img), 0u);
 }
 
+TEST(GuacDisplay, SidewaysPansAreCopiedToo) {
+    Image img(400, 200);
+    std::mt19937 rng(6);
+    for (int x = 0; x < img.w; ++x)
+        img.fill(Rect{x, 0, 1, 200}, 0xFF000000 | (rng() & 0xFFFFFF));
+    DisplayEncoder enc(ImageFormats{});
+    Canvas canvas(400, 200);
+    std::string out;
+    enc.encode(img.view(), Region(Rect{0, 0, 400, 200}), out);
+    canvas.apply(parse(out));
+    // Pan left by 24 columns; new columns on the right.
+    for (int y = 0; y < img.h; ++y)
+        std::memmove(&img.px[size_t(y) * 400 * 4], &img.px[(size_t(y) * 400 + 24) * 4],
+                     size_t(400 - 24) * 4);
+    for (int x = 400 - 24; x < 400; ++x)
+        img.fill(Rect{x, 0, 1, 200}, 0xFF000000 | (rng() & 0xFFFFFF));
+    out.clear();
+    enc.encode(img.view(), Region(Rect{0, 0, 400, 200}), out);
+    const auto all = parse(out);
+    const auto copies = only(all, "copy");
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].args[1], "24");  // source x
+    EXPECT_EQ(copies[0].args[7], "0");   // destination x
+    const auto imgs = only(all, "img");
+    ASSERT_EQ(imgs.size(), 1u);
+    EXPECT_EQ(png_size(only(all, "blob")[0]), std::make_pair(24, 200));
+    canvas.apply(all);
+    EXPECT_EQ(canvas.differences(img), 0u);
+}
+
 TEST(GuacDisplay, CodecChoice) {
     Image text(256, 256);
     text.fill(Rect{10, 10, 100, 12}, 0xFF000000);
