@@ -27,7 +27,6 @@ import collections
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
