@@ -5,6 +5,9 @@
 #include <turbojpeg.h>
 #include <webp/encode.h>
 
+#include <algorithm>
+#include <cstring>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 
@@ -16,10 +19,89 @@ const uint8_t* origin(const ImageView& image, const Rect& rect) {
     return image.pixels + size_t(rect.y) * size_t(image.stride) + size_t(rect.x) * 4;
 }
 
+// Up to 256 distinct colours by open addressing (a colour never has the top byte set, so that
+// marks empty slots), with the last colour cached: runs of one colour are the common case.
+class Palette {
+  public:
+    static constexpr size_t kMax = 256;
+
+    Palette() { std::fill(std::begin(keys_), std::end(keys_), kEmpty); }
+
+    // The colour's index, adding it; -1 once more than kMax colours were seen.
+    int index_of(uint32_t colour) {
+        if (colour == last_colour_)
+            return last_index_;
+        size_t slot = (colour * 2654435761u) >> (32 - kBits);
+        while (keys_[slot] != kEmpty && keys_[slot] != colour)
+            slot = (slot + 1) & (kSlots - 1);
+        if (keys_[slot] == kEmpty) {
+            if (count_ == kMax)
+                return -1;
+            keys_[slot] = colour;
+            indices_[slot] = uint8_t(count_);
+            colours_[count_++] = colour;
+        }
+        last_colour_ = colour;
+        last_index_ = indices_[slot];
+        return last_index_;
+    }
+    size_t size() const { return count_; }
+    const uint32_t* colours() const { return colours_; }
+
+  private:
+    static constexpr int kBits = 10;
+    static constexpr size_t kSlots = size_t(1) << kBits;
+    static constexpr uint32_t kEmpty = 0xFF000000;
+    uint32_t keys_[kSlots];
+    uint8_t indices_[kSlots];
+    uint32_t colours_[kMax];
+    size_t count_ = 0;
+    uint32_t last_colour_ = kEmpty;
+    int last_index_ = 0;
+};
+
+uint32_t pixel_at(const uint8_t* row, int x) {
+    uint32_t p;
+    std::memcpy(&p, row + size_t(x) * 4, 4);
+    return p & 0x00FFFFFF;
+}
+
+// zlib level for palette PNGs: they are small (one byte per pixel before packing), so
+// compressing harder costs little time and a third of their bytes.
+constexpr int kPaletteLevel = 6;
+
 }  // namespace
 
+size_t count_colours(const ImageView& image, const Rect& rect, size_t limit) {
+    Palette palette;
+    limit = std::min(limit, Palette::kMax);
+    for (int y = rect.y; y < rect.y + rect.height; ++y) {
+        const uint8_t* row = image.pixels + size_t(y) * size_t(image.stride);
+        for (int x = rect.x; x < rect.x + rect.width; ++x) {
+            if (palette.index_of(pixel_at(row, x)) < 0 || palette.size() > limit)
+                return limit + 1;
+        }
+    }
+    return palette.size();
+}
+
 Bytes encode_png(const ImageView& image, const Rect& rect) {
-    return encode_png_bgrx(origin(image, rect), rect.width, rect.height, size_t(image.stride));
+    Palette palette;
+    thread_local std::vector<uint8_t> indices;
+    indices.resize(size_t(rect.width) * size_t(rect.height));
+    uint8_t* out = indices.data();
+    for (int y = rect.y; y < rect.y + rect.height; ++y) {
+        const uint8_t* row = image.pixels + size_t(y) * size_t(image.stride);
+        for (int x = rect.x; x < rect.x + rect.width; ++x) {
+            const int index = palette.index_of(pixel_at(row, x));
+            if (index < 0)
+                return encode_png_bgrx(origin(image, rect), rect.width, rect.height,
+                                       size_t(image.stride));
+            *out++ = uint8_t(index);
+        }
+    }
+    return encode_png_indexed(indices.data(), rect.width, rect.height, palette.colours(),
+                              int(palette.size()), kPaletteLevel);
 }
 
 Bytes encode_jpeg(const ImageView& image, const Rect& rect, int quality) {

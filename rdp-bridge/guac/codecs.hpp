@@ -14,8 +14,13 @@ namespace deskpod::guac {
 
 using Bytes = std::vector<uint8_t>;
 
-// Lossless, for text and UI (png_encoder.hpp says how it is tuned).
+// Lossless, for text and UI: a palette PNG when `rect` has at most 256 colours (text, flat UI:
+// several times smaller), else 8-bit RGB (png_encoder.hpp says how each is tuned).
 Bytes encode_png(const ImageView& image, const Rect& rect);
+
+// How many distinct colours (ignoring the X byte) `rect` has, counting up to `limit`: a result
+// above `limit` means "more than limit" (counting stops there, so photos cost little).
+size_t count_colours(const ImageView& image, const Rect& rect, size_t limit);
 // Lossy, for video-like and photographic regions.
 Bytes encode_jpeg(const ImageView& image, const Rect& rect, int quality);
 Bytes encode_webp(const ImageView& image, const Rect& rect, int quality);

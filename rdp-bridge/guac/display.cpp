@@ -1,11 +1,17 @@
 #include "rdp-bridge/guac/display.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
-#include <unordered_map>
 
+#define XXH_INLINE_ALL  // one short call per rectangle
+#include <xxhash.h>
+
+#include "rdp-bridge/guac/changed_rects.hpp"
 #include "rdp-bridge/guac/codecs.hpp"
 #include "rdp-bridge/guac/parser.hpp"
+#include "rdp-bridge/rdp/gfx/scroll.hpp"
+#include "rdp-bridge/rdp/gfx/tile_diff.hpp"
 
 namespace deskpod::guac {
 
@@ -16,24 +22,26 @@ namespace {
 constexpr size_t kBlobBytes = 6048;
 // Quality of lossy regions: what guacd uses for JPEG; text in a hot region stays readable.
 constexpr int kLossyQuality = 80;
-// Photo-like: more distinct colours in a sample than UI and text ever have.
-constexpr size_t kPhotoColours = 160;
-constexpr int64_t kPhotoMinArea = 128 * 128;
 // Streams cycle through a few indices; a client frees each at `end`.
 constexpr int kStreamCount = 64;
 
-uint64_t hash_row(const uint8_t* p, size_t bytes) {
-    // FNV-1a over 8-byte words: enough to find candidate moves, which memcmp then confirms.
-    uint64_t h = 1469598103934665603ull;
-    size_t i = 0;
-    for (; i + 8 <= bytes; i += 8) {
-        uint64_t w;
-        std::memcpy(&w, p + i, 8);
-        h = (h ^ w) * 1099511628211ull;
-    }
-    for (; i < bytes; ++i)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return h;
+// The content of `rect` with its size: equal keys, equal pixels (64-bit XXH3, as the RDP
+// pipeline's tile cache; the X byte is part of the hash, which only costs a miss).
+uint64_t content_key(const ImageView& image, const Rect& rect) {
+    XXH3_state_t state;
+    XXH3_64bits_reset_withSeed(&state,
+                               (uint64_t(uint32_t(rect.width)) << 32) | uint32_t(rect.height));
+    for (int32_t y = rect.y; y < rect.y + rect.height; ++y)
+        XXH3_64bits_update(&state,
+                           image.pixels + size_t(y) * size_t(image.stride) + size_t(rect.x) * 4,
+                           size_t(rect.width) * 4);
+    return XXH3_64bits_digest(&state);
+}
+
+bool intersects(const Region& region, const Rect& rect) {
+    Region part = region;
+    part.clip(rect);
+    return !part.empty();
 }
 
 }  // namespace
@@ -60,6 +68,8 @@ void append_image_stream(std::string& out, int stream, int mask, int layer,
     out += instruction("end", stream);
 }
 
+DisplayEncoder::DisplayEncoder(ImageFormats formats) : formats_(formats) {}
+
 void DisplayEncoder::reset(int32_t width, int32_t height) {
     width_ = width;
     height_ = height;
@@ -67,33 +77,52 @@ void DisplayEncoder::reset(int32_t width, int32_t height) {
     rows_ = (height + kCell - 1) / kCell;
     shadow_.assign(size_t(width) * size_t(height) * 4, 0);
     cells_.assign(size_t(cols_) * size_t(rows_), Cell{});
+    lossy_.clear();
+}
+
+ImageView DisplayEncoder::shadow_view() const {
+    return ImageView{shadow_.data(), width_, height_, width_ * 4};
+}
+
+template <typename F>
+void DisplayEncoder::for_each_cell(const Rect& rect, F&& f) {
+    for (int cy = rect.y / kCell; cy <= (rect.y + rect.height - 1) / kCell; ++cy)
+        for (int cx = rect.x / kCell; cx <= (rect.x + rect.width - 1) / kCell; ++cx)
+            f(cx, cy, cells_[size_t(cy * cols_ + cx)]);
+}
+
+template <typename F>
+void DisplayEncoder::for_each_cell(const Rect& rect, F&& f) const {
+    for (int cy = rect.y / kCell; cy <= (rect.y + rect.height - 1) / kCell; ++cy)
+        for (int cx = rect.x / kCell; cx <= (rect.x + rect.width - 1) / kCell; ++cx)
+            f(cx, cy, cells_[size_t(cy * cols_ + cx)]);
 }
 
 Codec DisplayEncoder::choose_codec(const ImageView& image, const Rect& rect, bool hot) const {
     const bool lossy_ok = formats_.jpeg || formats_.webp;
-    if (!lossy_ok)
+    // Lossy pays only where PNG is expensive and exactness is soon restored: content with
+    // more colours than a palette holds (photos, video, gradients) that keeps changing. Text
+    // and flat colours stay exact even when they change every frame: their palette PNGs are
+    // small, and lossy ones would be both larger and blurred.
+    if (!lossy_ok || !hot || rect.area() < kLossyMinArea)
+        return Codec::png;
+    if (count_colours(image, rect, kPhotoColours) <= kPhotoColours)
         return Codec::png;
     // JPEG first: libjpeg-turbo is about ten times faster than libwebp for the same size,
     // and hot regions are by definition re-encoded often.
-    const Codec lossy = formats_.jpeg ? Codec::jpeg : Codec::webp;
-    if (hot)
-        return lossy;
-    if (rect.area() < kPhotoMinArea)
-        return Codec::png;
-    // Sample a grid of pixels; UI and text use few colours, photos and video many.
-    std::unordered_map<uint32_t, bool> seen;
-    seen.reserve(kPhotoColours * 2);
-    const int step = 5;
-    for (int y = rect.y; y < rect.y + rect.height; y += step) {
-        const auto* row =
-            reinterpret_cast<const uint32_t*>(image.pixels + size_t(y) * image.stride);
-        for (int x = rect.x; x < rect.x + rect.width; x += step) {
-            seen.emplace(row[x] & 0xFFFFFF, true);
-            if (seen.size() >= kPhotoColours)
-                return lossy;
-        }
+    return formats_.jpeg ? Codec::jpeg : Codec::webp;
+}
+
+std::optional<DisplayEncoder::Clock::time_point> DisplayEncoder::refine_due() const {
+    std::optional<Clock::time_point> due;
+    for (const Rect& r : lossy_.rects()) {
+        Clock::time_point last{};
+        for_each_cell(r,
+                      [&](int, int, const Cell& cell) { last = std::max(last, cell.last_change); });
+        if (!due || last + kSettle < *due)
+            due = last + kSettle;
     }
-    return Codec::png;
+    return due;
 }
 
 void DisplayEncoder::send_image(const ImageView& image, const Rect& rect, Codec codec,
@@ -122,174 +151,230 @@ void DisplayEncoder::send_image(const ImageView& image, const Rect& rect, Codec 
     ++stats.rects;
 }
 
-bool DisplayEncoder::detect_scroll(const ImageView& image, const Rect& box, std::string& out,
-                                   EncodeStats& stats) {
-    const size_t row_bytes = size_t(box.width) * 4;
-    const size_t stride = size_t(width_) * 4;
-    auto new_row = [&](int y) {
-        return image.pixels + size_t(y) * image.stride + size_t(box.x) * 4;
-    };
-    auto old_row = [&](int y) { return shadow_.data() + size_t(y) * stride + size_t(box.x) * 4; };
-
-    // Old rows by hash; rows that repeat (blank lines) cannot tell a move apart.
-    std::unordered_map<uint64_t, int> old_rows;
-    old_rows.reserve(size_t(box.height) * 2);
-    for (int y = box.y; y < box.y + box.height; ++y) {
-        const auto [it, inserted] = old_rows.emplace(hash_row(old_row(y), row_bytes), y);
-        if (!inserted)
-            it->second = -1;
+void DisplayEncoder::send_rect(const ImageView& image, const Rect& rect, bool hot, std::string& out,
+                               EncodeStats& stats) {
+    uint32_t colour = 0;
+    if (uniform_tile(image, rect, colour)) {
+        out += instruction("rect", 0, rect.x, rect.y, rect.width, rect.height);
+        out += instruction("cfill", kCompositeOver, 0, (colour >> 16) & 0xFF, (colour >> 8) & 0xFF,
+                           colour & 0xFF, 255);
+        ++stats.fills;
+        lossy_.subtract(Region(rect));
+        return;
     }
-    std::unordered_map<int, int> votes;  // dy (old y - new y) -> rows agreeing
-    for (int y = box.y; y < box.y + box.height; ++y) {
-        const auto it = old_rows.find(hash_row(new_row(y), row_bytes));
-        if (it == old_rows.end() || it->second < 0 || it->second == y)
-            continue;
-        ++votes[it->second - y];
-    }
-    int best_dy = 0, best_votes = 0;
-    for (const auto& [dy, n] : votes) {
-        if (n > best_votes)
-            best_dy = dy, best_votes = n;
-    }
-    if (best_votes < kMinCopyRows / 4)
-        return false;
-
-    // The longest band of rows that really moved by best_dy.
-    int run_start = 0, run_len = 0, best_start = 0, best_len = 0;
-    for (int y = box.y; y < box.y + box.height; ++y) {
-        const int src = y + best_dy;
-        const bool same = src >= box.y && src < box.y + box.height &&
-                          std::memcmp(new_row(y), old_row(src), row_bytes) == 0;
-        if (same) {
-            if (run_len == 0)
-                run_start = y;
-            if (++run_len > best_len)
-                best_start = run_start, best_len = run_len;
-        } else {
-            run_len = 0;
+    const bool cacheable = rect.area() >= kCacheMinArea && rect.area() <= kCacheMaxArea;
+    uint64_t key = 0;
+    if (cacheable) {
+        key = content_key(image, rect);
+        if (const uint16_t slot = cache_.find(key)) {
+            out += instruction("copy", kFirstCacheLayer - (slot - 1), 0, 0, rect.width, rect.height,
+                               kCompositeSrc, 0, rect.x, rect.y);
+            ++stats.cache_hits;
+            lossy_.subtract(Region(rect));
+            return;
         }
     }
-    if (best_len < kMinCopyRows)
-        return false;
+    const Codec codec = choose_codec(image, rect, hot);
+    send_image(image, rect, codec, out, stats);
+    if (codec != Codec::png) {
+        lossy_.add(rect);
+        return;
+    }
+    lossy_.subtract(Region(rect));
+    if (!cacheable)
+        return;
+    // Content seen once is likely new (a line of text); seen twice, it comes back (a moving
+    // sprite, a blinking cursor, a window shown again): keep it where the client can copy it.
+    if (seen_.insert(key).second) {
+        seen_order_.push_back(key);
+        if (seen_order_.size() > kSeenEntries) {
+            seen_.erase(seen_order_.front());
+            seen_order_.pop_front();
+        }
+        return;
+    }
+    bool evicted = false;
+    const uint16_t slot = cache_.insert(key, evicted);
+    const int layer = kFirstCacheLayer - (slot - 1);
+    out += instruction("size", layer, rect.width, rect.height);
+    out +=
+        instruction("copy", 0, rect.x, rect.y, rect.width, rect.height, kCompositeSrc, layer, 0, 0);
+    ++stats.cached;
+}
 
-    out += instruction("copy", 0, box.x, best_start + best_dy, box.width, best_len, kCompositeSrc,
-                       0, box.x, best_start);
-    ++stats.copies;
-    // The client now shows the moved band at its new place; so does the shadow.
-    std::vector<uint8_t> band(row_bytes * size_t(best_len));
-    for (int k = 0; k < best_len; ++k)
-        std::memcpy(band.data() + size_t(k) * row_bytes, old_row(best_start + best_dy + k),
-                    row_bytes);
-    for (int k = 0; k < best_len; ++k)
-        std::memcpy(shadow_.data() + size_t(best_start + k) * stride + size_t(box.x) * 4,
-                    band.data() + size_t(k) * row_bytes, row_bytes);
+bool DisplayEncoder::try_scroll(const ImageView& image, const Rect& box, std::string& out,
+                                EncodeStats& stats) {
+    const ImageView shadow = shadow_view();
+    const std::optional<SurfaceCopy> move = find_vertical_scroll(shadow, image, box, kMinCopyRows);
+    if (!move) {
+        // Sideways (a wide table or a timeline panned): the same search over columns.
+        const std::optional<SurfaceCopy> pan =
+            find_horizontal_scroll(shadow, image, box, kMinCopyRows);
+        if (!pan)
+            return false;
+        copy_within(pan->src, pan->dst_x, pan->dst_y, out, stats);
+        return true;
+    }
+    // The search keeps to rows that moved unchanged. Rows next to the band may have moved and
+    // changed a little (a terminal's cursor leaving the line that scrolled): copying them too
+    // pays when it leaves fewer pixels to send than not copying them. What still differs
+    // is sent after the copy like any other change, so the result stays exact.
+    const int32_t dy = move->dst_y - move->src.y;
+    const size_t stride = size_t(width_) * 4;
+    struct Span {
+        int32_t lo = INT32_MAX, hi = INT32_MIN;  // differing columns, inclusive; none: lo > hi
+    };
+    auto span = [&](const uint8_t* a, const uint8_t* b) {
+        Span d;
+        for (int32_t x = 0; x < box.width; ++x) {
+            uint32_t p, q;
+            std::memcpy(&p, a + size_t(x) * 4, 4);
+            std::memcpy(&q, b + size_t(x) * 4, 4);
+            if (((p ^ q) & 0x00FFFFFF) != 0) {
+                d.lo = std::min(d.lo, x);
+                d.hi = x;
+            }
+        }
+        return d;
+    };
+    // How many rows from `start` on (going `step`) to add to the band.
+    auto extension = [&](int32_t start, int32_t step) {
+        std::vector<Span> copied, kept;
+        for (int32_t y = start; int32_t(copied.size()) < kCell; y += step) {
+            const int32_t from = y - dy;
+            if (y < box.y || y >= box.y + box.height || from < box.y || from >= box.y + box.height)
+                break;
+            const uint8_t* now =
+                image.pixels + size_t(y) * size_t(image.stride) + size_t(box.x) * 4;
+            copied.push_back(span(now, shadow_.data() + size_t(from) * stride + size_t(box.x) * 4));
+            kept.push_back(span(now, shadow_.data() + size_t(y) * stride + size_t(box.x) * 4));
+        }
+        const size_t n = copied.size();
+        // The cost of what is left: the differing columns' extent summed over rows (separate
+        // changes then go out as separate rectangles, as changed_rects.hpp finds them).
+        auto width = [](const Span& d) { return d.lo > d.hi ? 0 : int64_t(d.hi - d.lo + 1); };
+        int64_t cost = 0;
+        for (const Span& d : kept)
+            cost += width(d);
+        size_t best = 0;
+        int64_t best_cost = cost;
+        for (size_t rows = 1; rows <= n; ++rows) {
+            cost += width(copied[rows - 1]) - width(kept[rows - 1]);
+            if (cost < best_cost) {
+                best_cost = cost;
+                best = rows;
+            }
+        }
+        return int32_t(best);
+    };
+    int32_t top = move->dst_y, bottom = move->dst_y + move->src.height;
+    bottom += extension(bottom, 1);
+    top -= extension(top - 1, -1);
+    copy_within(Rect{box.x, top - dy, box.width, bottom - top}, box.x, top, out, stats);
     return true;
 }
 
+void DisplayEncoder::copy_within(const Rect& src, int32_t dst_x, int32_t dst_y, std::string& out,
+                                 EncodeStats& stats) {
+    out +=
+        instruction("copy", 0, src.x, src.y, src.width, src.height, kCompositeSrc, 0, dst_x, dst_y);
+    ++stats.copies;
+    // The client now shows the moved band at its new place; so does the shadow.
+    const size_t stride = size_t(width_) * 4, row_bytes = size_t(src.width) * 4;
+    std::vector<uint8_t> band(row_bytes * size_t(src.height));
+    for (int k = 0; k < src.height; ++k)
+        std::memcpy(band.data() + size_t(k) * row_bytes,
+                    shadow_.data() + size_t(src.y + k) * stride + size_t(src.x) * 4, row_bytes);
+    for (int k = 0; k < src.height; ++k)
+        std::memcpy(shadow_.data() + size_t(dst_y + k) * stride + size_t(dst_x) * 4,
+                    band.data() + size_t(k) * row_bytes, row_bytes);
+}
+
+void DisplayEncoder::refine(Clock::time_point now, std::string& out, EncodeStats& stats) {
+    if (lossy_.empty())
+        return;
+    const ImageView shadow = shadow_view();
+    for (const Rect& r : lossy_.rects()) {
+        bool settled = true;
+        for_each_cell(r, [&](int, int, const Cell& cell) {
+            settled = settled && now - cell.last_change >= kSettle;
+        });
+        if (!settled)
+            continue;
+        send_image(shadow, r, Codec::png, out, stats);
+        lossy_.subtract(Region(r));
+        ++stats.refined;
+    }
+}
+
 EncodeStats DisplayEncoder::encode(const ImageView& image, const Region& damage_in,
-                                   std::string& out, std::chrono::steady_clock::time_point now) {
+                                   std::string& out, Clock::time_point now) {
     EncodeStats stats;
     if (image.width != width_ || image.height != height_)
         reset(image.width, image.height);
     Region damage = damage_in;
     damage.clip(Rect{0, 0, width_, height_});
-    if (damage.empty())
-        return stats;
     const size_t before = out.size();
 
-    // Scrolling: only worth a look when a tall area changed and the client has it all.
-    const Rect box = damage.extents();
-    if (box.height >= 2 * kMinCopyRows && box.width >= kCell) {
-        bool all_valid = true;
-        for (int cy = box.y / kCell; all_valid && cy <= (box.y + box.height - 1) / kCell; ++cy)
-            for (int cx = box.x / kCell; cx <= (box.x + box.width - 1) / kCell; ++cx)
-                if (!cells_[size_t(cy * cols_ + cx)].valid) {
-                    all_valid = false;
-                    break;
-                }
-        if (all_valid)
-            detect_scroll(image, box, out, stats);
-    }
+    if (!damage.empty()) {
+        // Scrolling: only worth a look when a tall area changed, the client has all of it,
+        // and none of it is lossy (a copy of an approximation would spread it).
+        const Rect box = damage.extents();
+        if (box.height >= 2 * kMinCopyRows && box.width >= kCell && !intersects(lossy_, box)) {
+            bool all_valid = true;
+            for_each_cell(box,
+                          [&](int, int, const Cell& cell) { all_valid = all_valid && cell.valid; });
+            if (all_valid)
+                try_scroll(image, box, out, stats);
+        }
 
-    // Cells touched by damage whose pixels differ from the shadow.
-    std::vector<uint8_t> changed(cells_.size(), 0);  // 0 no, 1 lossless, 2 hot
-    const size_t stride = size_t(width_) * 4;
-    for (const Rect& r : damage.rects()) {
-        for (int cy = r.y / kCell; cy <= (r.y + r.height - 1) / kCell; ++cy) {
-            for (int cx = r.x / kCell; cx <= (r.x + r.width - 1) / kCell; ++cx) {
+        // The changed part of each touched cell, and how often each cell changes.
+        const ImageView shadow = shadow_view();
+        std::vector<uint8_t> state(cells_.size(), 0);  // 0 not looked at, 1 same, 2 changed, 3 hot
+        std::vector<Rect> boxes;
+        std::vector<int> changed_cells;
+        for (const Rect& r : damage.rects()) {
+            for_each_cell(r, [&](int cx, int cy, Cell& cell) {
                 const size_t index = size_t(cy * cols_ + cx);
-                if (changed[index])
-                    continue;
-                Cell& cell = cells_[index];
-                const int x0 = cx * kCell, y0 = cy * kCell;
-                const int w = std::min(kCell, width_ - x0), h = std::min(kCell, height_ - y0);
-                bool differs = !cell.valid;
-                for (int y = y0; !differs && y < y0 + h; ++y) {
-                    differs = std::memcmp(image.pixels + size_t(y) * image.stride + size_t(x0) * 4,
-                                          shadow_.data() + size_t(y) * stride + size_t(x0) * 4,
-                                          size_t(w) * 4) != 0;
-                }
-                if (!differs)
-                    continue;
+                if (state[index])
+                    return;
+                state[index] = 1;
+                const Rect area{cx * kCell, cy * kCell, std::min(kCell, width_ - cx * kCell),
+                                std::min(kCell, height_ - cy * kCell)};
+                const Rect changed = cell.valid ? changed_bounds(shadow, image, area) : area;
+                if (changed.empty())
+                    return;
                 cell.streak = (cell.valid && now - cell.last_change < kHotGap)
                                   ? uint16_t(std::min(cell.streak + 1, 1000))
                                   : 1;
                 cell.last_change = now;
                 cell.valid = true;
-                changed[index] = cell.streak >= kHotChanges ? 2 : 1;
+                state[index] = cell.streak >= kHotChanges ? 3 : 2;
+                boxes.push_back(changed);
+                changed_cells.push_back(int(index));
                 ++stats.cells_changed;
-            }
-        }
-    }
-
-    // Merge: horizontal runs of equally classified cells, then stack runs with the same span.
-    struct Run {
-        int x0, x1, y0, y1;  // in cells, inclusive-exclusive
-        uint8_t kind;
-    };
-    std::vector<Run> open, done;
-    for (int cy = 0; cy < rows_; ++cy) {
-        std::vector<Run> row_runs;
-        for (int cx = 0; cx < cols_;) {
-            const uint8_t kind = changed[size_t(cy * cols_ + cx)];
-            if (!kind) {
-                ++cx;
-                continue;
-            }
-            int end = cx + 1;
-            while (end < cols_ && changed[size_t(cy * cols_ + end)] == kind)
-                ++end;
-            row_runs.push_back(Run{cx, end, cy, cy + 1, kind});
-            cx = end;
-        }
-        std::vector<Run> next_open;
-        for (Run& r : row_runs) {
-            auto match = std::find_if(open.begin(), open.end(), [&](const Run& o) {
-                return o.x0 == r.x0 && o.x1 == r.x1 && o.kind == r.kind && o.y1 == cy;
             });
-            if (match != open.end()) {
-                match->y1 = cy + 1;
-                next_open.push_back(*match);
-                open.erase(match);
-            } else {
-                next_open.push_back(r);
-            }
         }
-        done.insert(done.end(), open.begin(), open.end());
-        open = std::move(next_open);
-    }
-    done.insert(done.end(), open.begin(), open.end());
 
-    for (const Run& run : done) {
-        Rect rect{run.x0 * kCell, run.y0 * kCell, 0, 0};
-        rect.width = std::min(run.x1 * kCell, width_) - rect.x;
-        rect.height = std::min(run.y1 * kCell, height_) - rect.y;
-        send_image(image, rect, choose_codec(image, rect, run.kind == 2), out, stats);
-        for (int y = rect.y; y < rect.y + rect.height; ++y)
-            std::memcpy(shadow_.data() + size_t(y) * stride + size_t(rect.x) * 4,
-                        image.pixels + size_t(y) * image.stride + size_t(rect.x) * 4,
-                        size_t(rect.width) * 4);
+        for (const Rect& rect : merge_rects(std::move(boxes), kMergeSlack)) {
+            bool hot = false;
+            for_each_cell(rect, [&](int cx, int cy, const Cell&) {
+                hot = hot || state[size_t(cy * cols_ + cx)] == 3;
+            });
+            send_rect(image, rect, hot, out, stats);
+        }
+        // Outside the boxes the cells already equal the desktop (but for X bytes).
+        const size_t stride = size_t(width_) * 4;
+        for (const int index : changed_cells) {
+            const int x0 = (index % cols_) * kCell, y0 = (index / cols_) * kCell;
+            const int w = std::min(kCell, width_ - x0), h = std::min(kCell, height_ - y0);
+            for (int y = y0; y < y0 + h; ++y)
+                std::memcpy(shadow_.data() + size_t(y) * stride + size_t(x0) * 4,
+                            image.pixels + size_t(y) * size_t(image.stride) + size_t(x0) * 4,
+                            size_t(w) * 4);
+        }
     }
+    refine(now, out, stats);
     stats.bytes = out.size() - before;
     return stats;
 }

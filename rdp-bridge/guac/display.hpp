@@ -1,19 +1,30 @@
-// Turns desktop damage into Guacamole drawing instructions for one client, libguac-style:
-// - keeps a shadow of what the client shows, so damage that did not really change pixels
-//   costs nothing, and compares in 64x64 cells;
-// - finds content that moved vertically (scrolling) and sends it as one `copy`;
-// - merges changed cells into rectangles and encodes each as PNG (text, UI) or, when the
-//   client accepts them, JPEG/WebP (cells that change often, photo-like content);
-// - writes `img` streams (`img`, `blob`s, `end`) into a string the caller sends.
-// Network thread only; one per Guacamole user.
+// Turns desktop damage into Guacamole drawing instructions for one client. It keeps a shadow of
+// what the client shows, so damage that did not really change pixels costs nothing, and per
+// frame:
+// 1. a vertical move inside the damaged area (scrolling; the search is the RDP graphics
+//    pipeline's, rdp/gfx/scroll.hpp), or else a horizontal one, becomes one `copy` the
+//    client makes itself;
+// 2. what is left changed is found as exact rectangles (changed_rects.hpp: 64x64 cells shrunk
+//    to their differing pixels, neighbours merged);
+// 3. each rectangle goes out as the cheapest exact form that fits: one colour as `rect` +
+//    `cfill`; content the client holds in one of its off-screen buffers (it was seen before)
+//    as a `copy` from there; few colours (text, UI, flat drawing) as a palette PNG however
+//    often it changes; many colours that change often (video, photos moving) as JPEG or WebP
+//    when the client accepts them, sent again as PNG once they have been still for kSettle.
+// Everything but a lossy image leaves the client's picture equal to the desktop's pixels.
+// Writes into a string the caller sends. Network thread only; one per Guacamole user.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "rdp-bridge/image/image_view.hpp"
+#include "rdp-bridge/rdp/gfx/tile_cache.hpp"
 #include "shared/geometry.hpp"
 
 namespace deskpod::guac {
@@ -29,54 +40,100 @@ enum class Codec { png, jpeg, webp };
 
 struct EncodeStats {
     size_t cells_changed = 0;
-    size_t rects = 0;
+    size_t rects = 0;  // images sent (png + jpeg + webp)
     size_t png = 0, jpeg = 0, webp = 0;
-    size_t copies = 0;
+    size_t fills = 0;       // one-colour rectangles (`rect` + `cfill`)
+    size_t copies = 0;      // scrolls (`copy` within the visible layer)
+    size_t cache_hits = 0;  // rectangles copied from an off-screen buffer
+    size_t cached = 0;      // rectangles stored into an off-screen buffer
+    size_t refined = 0;     // lossy areas sent again losslessly
     size_t bytes = 0;
 };
 
 class DisplayEncoder {
   public:
+    using Clock = std::chrono::steady_clock;
     static constexpr int kCell = 64;
 
-    explicit DisplayEncoder(ImageFormats formats) : formats_(formats) {}
+    explicit DisplayEncoder(ImageFormats formats);
 
     // The client's layer is (re)sized to width x height and its content is unknown: the next
-    // encode sends every damaged cell.
+    // encode sends every damaged cell. The off-screen buffers survive: they are the client's.
     void reset(int32_t width, int32_t height);
 
     // Appends the instructions that bring the client's default layer up to date with `image`
-    // inside `damage`. `now` drives the change-frequency heuristic.
-    EncodeStats encode(
-        const ImageView& image, const Region& damage, std::string& out,
-        std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+    // inside `damage`, and refines lossy areas that have settled by `now`. `now` also drives
+    // the change-frequency heuristic.
+    EncodeStats encode(const ImageView& image, const Region& damage, std::string& out,
+                       Clock::time_point now = Clock::now());
 
-    // Which codec a changed rectangle gets (exposed for tests).
+    // Which codec a changed rectangle gets (exposed for tests): PNG unless it changes often
+    // (`hot`), is not small, has more colours than a palette holds, and the client takes a
+    // lossy format.
     Codec choose_codec(const ImageView& image, const Rect& rect, bool hot) const;
+
+    // Where the client shows a lossy approximation today.
+    const Region& lossy() const { return lossy_; }
+    // When the first lossy area will have been still for kSettle (the caller then encodes
+    // again, damage or not, so that it is refined); nothing when no area is lossy.
+    std::optional<Clock::time_point> refine_due() const;
 
     // Moves of at least this many rows are sent as `copy`.
     static constexpr int kMinCopyRows = 32;
     // A cell that changed this many times, each within kHotGap of the previous, is "hot".
     static constexpr int kHotChanges = 4;
     static constexpr std::chrono::milliseconds kHotGap{500};
+    // A lossy area unchanged for this long is sent again as PNG.
+    static constexpr std::chrono::milliseconds kSettle{300};
+    // Two changed boxes merge when their bounding box wastes at most this many pixels: about
+    // what a separate image costs in headers.
+    static constexpr int64_t kMergeSlack = 1024;
+    // Lossy only from this area on, and for more colours than a PNG palette holds.
+    static constexpr int64_t kLossyMinArea = 32 * 32;
+    static constexpr size_t kPhotoColours = 256;
+    // Off-screen buffers: content seen twice is kept in one (buffer layers -2, -3, ...; -1 is
+    // the cursor) and sent as a copy from there the next times. Bounded: kCacheEntries
+    // buffers of at most kCacheMaxArea pixels each (4 MB of client memory).
+    static constexpr size_t kCacheEntries = 64;
+    static constexpr int64_t kCacheMinArea = 16 * 16;
+    static constexpr int64_t kCacheMaxArea = 128 * 128;
+    static constexpr int kFirstCacheLayer = -2;
+    // How many rectangles' content hashes are remembered to recognise a second sighting.
+    static constexpr size_t kSeenEntries = 4096;
 
   private:
     struct Cell {
         bool valid = false;   // the shadow holds what the client shows
         uint16_t streak = 0;  // consecutive changes, each soon after the previous
-        std::chrono::steady_clock::time_point last_change{};
+        Clock::time_point last_change{};
     };
 
-    bool detect_scroll(const ImageView& image, const Rect& box, std::string& out,
-                       EncodeStats& stats);
+    ImageView shadow_view() const;
+    bool try_scroll(const ImageView& image, const Rect& box, std::string& out, EncodeStats& stats);
+    // `copy` within the visible layer, and the same move in the shadow.
+    void copy_within(const Rect& src, int32_t dst_x, int32_t dst_y, std::string& out,
+                     EncodeStats& stats);
+    // Sends `rect` of `image` in its cheapest exact form (or lossy when `hot` and photo-like).
+    void send_rect(const ImageView& image, const Rect& rect, bool hot, std::string& out,
+                   EncodeStats& stats);
     void send_image(const ImageView& image, const Rect& rect, Codec codec, std::string& out,
                     EncodeStats& stats);
+    void refine(Clock::time_point now, std::string& out, EncodeStats& stats);
+    // The cells `rect` touches.
+    template <typename F>
+    void for_each_cell(const Rect& rect, F&& f);
+    template <typename F>
+    void for_each_cell(const Rect& rect, F&& f) const;
 
     ImageFormats formats_;
     int32_t width_ = 0, height_ = 0;
     int32_t cols_ = 0, rows_ = 0;
     std::vector<uint8_t> shadow_;  // XRGB8888, width_ * 4 stride
     std::vector<Cell> cells_;
+    Region lossy_;
+    TileCache cache_{kCacheEntries};
+    std::unordered_set<uint64_t> seen_;
+    std::deque<uint64_t> seen_order_;
     int next_stream_ = 0;
 };
 

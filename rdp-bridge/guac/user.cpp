@@ -35,7 +35,8 @@ User::User(Host& host, Transport& transport, Protocol protocol, std::string log_
       pacer_(host.io, kMaxFramesInFlight, [this] { flush(); }),
       deadline_(host.io),
       ticker_(host.io),
-      resize_timer_(host.io) {
+      resize_timer_(host.io),
+      refine_timer_(host.io) {
     last_sent_ = last_received_ = Clock::now();
 }
 
@@ -283,6 +284,7 @@ void User::stop() {
     deadline_.cancel();
     ticker_.cancel();
     resize_timer_.cancel();
+    refine_timer_.cancel();
     if (clipboard_registered_) {
         clipboard_registered_ = false;
         host_.clipboard->remove_client(this);
@@ -403,6 +405,7 @@ void User::flush() {
         return;
     }
     const auto since = pacer_.take().captured_at;
+    schedule_refine();
     if (out.empty())
         return;
     uint64_t ts = std::max(now_ms(), last_sync_ + 1);
@@ -416,10 +419,28 @@ void User::flush() {
     if (since != Clock::time_point{})
         metrics().capture_to_send_seconds[protocol_].observe(
             std::chrono::duration<double>(Clock::now() - since).count());
-    log_.debug("frame {}: {} cells, {} rects (png {}, jpeg {}, webp {}), {} copies, {} bytes", ts,
-               stats.cells_changed, stats.rects, stats.png, stats.jpeg, stats.webp, stats.copies,
-               out.size());
+    log_.debug(
+        "frame {}: {} cells, {} images (png {}, jpeg {}, webp {}), {} fills, {} scroll copies, "
+        "{} from buffers, {} kept, {} refined, {} bytes",
+        ts, stats.cells_changed, stats.rects, stats.png, stats.jpeg, stats.webp, stats.fills,
+        stats.copies, stats.cache_hits, stats.cached, stats.refined, out.size());
     send(std::move(out));
+}
+
+void User::schedule_refine() {
+    const std::optional<Clock::time_point> due = display_->refine_due();
+    if (!due) {
+        refine_timer_.cancel();
+        return;
+    }
+    // No polling: the timer wakes once, when the earliest lossy area has been still long
+    // enough; the frame it causes refines it (and re-arms the timer for the others).
+    refine_timer_.expires_at(*due);
+    refine_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec || stopped_ || !display_ || display_->lossy().empty())
+            return;
+        pacer_.add(display_->lossy().extents());
+    });
 }
 
 }  // namespace deskpod::guac

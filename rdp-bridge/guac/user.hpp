@@ -111,6 +111,8 @@ class User final : public Viewer, public ClipboardClient {
     void send(std::string data);
     void send_cursor();
     void flush();
+    // Arms refine_timer_ for when the display's lossy areas will have settled.
+    void schedule_refine();
     void tick();
     void push_input(DesktopRequest event);
     // The clipboard, in user_clipboard.cpp.
@@ -138,6 +140,7 @@ class User final : public Viewer, public ClipboardClient {
     boost::asio::steady_timer deadline_;  // handshake timeout
     boost::asio::steady_timer ticker_;    // keep-alive and receive timeout
     boost::asio::steady_timer resize_timer_;
+    boost::asio::steady_timer refine_timer_;  // lossy areas that settle are sent again losslessly
     int32_t wanted_w_ = 0, wanted_h_ = 0;
     double scale_ = 1.0;  // from the handshake's dpi
     // The client's clipboard: the stream being received, and the last complete text.

@@ -47,6 +47,43 @@ Bytes write_png(int width, int height, bool bgrx, const uint8_t* first_row, size
 
 }  // namespace
 
+Bytes encode_png_indexed(const uint8_t* indices, int width, int height, const uint32_t* palette,
+                         int colours, int level) {
+    if (colours < 1 || colours > 256)
+        throw std::runtime_error("PNG palette needs 1 to 256 colours");
+    const int depth = colours <= 2 ? 1 : colours <= 4 ? 2 : colours <= 16 ? 4 : 8;
+    Bytes out;
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+    if (!png)
+        throw std::runtime_error("png_create_write_struct failed");
+    png_infop info = png_create_info_struct(png);
+    if (!info || setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, info ? &info : nullptr);
+        throw std::runtime_error("PNG encoding failed");
+    }
+    png_set_write_fn(png, &out, png_write_to_vector, png_flush_nothing);
+    png_set_compression_level(png, level);
+    // Palette rows compress best unfiltered (filters predict smooth colour, not indices).
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
+    png_set_IHDR(png, info, png_uint_32(width), png_uint_32(height), depth, PNG_COLOR_TYPE_PALETTE,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_BASE, PNG_FILTER_TYPE_BASE);
+    png_color entries[256];
+    for (int i = 0; i < colours; ++i) {
+        entries[i].red = png_byte(palette[i] >> 16);
+        entries[i].green = png_byte(palette[i] >> 8);
+        entries[i].blue = png_byte(palette[i]);
+    }
+    png_set_PLTE(png, info, entries, colours);
+    png_write_info(png, info);
+    if (depth < 8)
+        png_set_packing(png);  // one index per input byte; libpng packs them
+    for (int y = 0; y < height; ++y)
+        png_write_row(png, const_cast<png_bytep>(indices + size_t(y) * size_t(width)));
+    png_write_end(png, nullptr);
+    png_destroy_write_struct(&png, &info);
+    return out;
+}
+
 Bytes encode_png_bgrx(const uint8_t* first_row, int width, int height, size_t stride) {
     return write_png(width, height, true, first_row, stride);
 }

@@ -261,7 +261,7 @@ class GuacWire:
 
 
 def guac_handshake(test, wire: GuacWire, width=800, height=600, version="VERSION_1_5_0",
-                   dpi=96) -> str:
+                   dpi=96, images=("image/png", "image/jpeg")) -> str:
     """The 1.5.0 handshake for the rdp protocol, checked with `test`'s assertions; returns the
     connection id from `ready`."""
     wire.send("select", "rdp")
@@ -269,7 +269,7 @@ def guac_handshake(test, wire: GuacWire, width=800, height=600, version="VERSION
     test.assertEqual(args[0], "args")
     test.assertEqual(args[1], "VERSION_1_5_0")
     for ins in (("size", width, height, dpi), ("audio",), ("video",),
-                ("image", "image/png", "image/jpeg"), ("timezone", "UTC")):
+                ("image", *images), ("timezone", "UTC")):
         wire.send(*ins)
     wire.send("connect", version, *([""] * (len(args) - 2)))
     ready = wire.read()

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
+#include <png.h>
+#include <turbojpeg.h>
 
 #include <cstring>
+#include <map>
 #include <random>
 
 #include "rdp-bridge/guac/codecs.hpp"
@@ -44,31 +47,223 @@ std::vector<Instruction> only(const std::vector<Instruction>& all, const std::st
 
 using Clock = std::chrono::steady_clock;
 
+// What a Guacamole client does with the instructions the encoder writes: layers (0 visible,
+// negative ones off-screen buffers), `img` streams (PNG and JPEG decoded), `copy`, `rect` +
+// `cfill`. The tests replay each frame onto it and compare its layer 0 with the desktop.
+struct Canvas {
+    struct Layer {
+        int w = 0, h = 0;
+        std::vector<uint32_t> px;  // 0x00RRGGBB
+        uint32_t& at(int x, int y) { return px[size_t(y) * size_t(w) + size_t(x)]; }
+    };
+    struct Stream {
+        int layer = 0, x = 0, y = 0;
+        std::string mimetype, data;
+    };
+    std::map<int, Layer> layers;
+    std::map<std::string, Stream> streams;
+    Rect path;
+    std::map<std::string, int> counts;  // mimetypes and opcodes seen
+
+    Canvas(int w, int h) { resize(0, w, h); }
+    void resize(int layer, int w, int h) {
+        Layer next{w, h, std::vector<uint32_t>(size_t(w) * size_t(h), 0)};
+        Layer& old = layers[layer];
+        for (int y = 0; y < std::min(h, old.h); ++y)
+            for (int x = 0; x < std::min(w, old.w); ++x)
+                next.at(x, y) = old.at(x, y);
+        old = std::move(next);
+    }
+    static int num(const std::string& s) { return std::stoi(s); }
+    void draw(Stream& s) {
+        std::string bytes;
+        ASSERT_TRUE(base64_decode(s.data, bytes));
+        std::vector<uint32_t> px;
+        int w = 0, h = 0;
+        if (s.mimetype == "image/png") {
+            png_image image{};
+            image.version = PNG_IMAGE_VERSION;
+            ASSERT_TRUE(png_image_begin_read_from_memory(&image, bytes.data(), bytes.size()));
+            image.format = PNG_FORMAT_BGRA;
+            w = int(image.width), h = int(image.height);
+            px.resize(size_t(w) * size_t(h));
+            ASSERT_TRUE(png_image_finish_read(&image, nullptr, px.data(), 0, nullptr));
+        } else if (s.mimetype == "image/jpeg") {
+            tjhandle tj = tjInitDecompress();
+            int sub = 0, cs = 0;
+            ASSERT_EQ(tjDecompressHeader3(tj, reinterpret_cast<const uint8_t*>(bytes.data()),
+                                          bytes.size(), &w, &h, &sub, &cs),
+                      0);
+            px.resize(size_t(w) * size_t(h));
+            ASSERT_EQ(
+                tjDecompress2(tj, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(),
+                              reinterpret_cast<uint8_t*>(px.data()), w, 0, h, TJPF_BGRX, 0),
+                0);
+            tjDestroy(tj);
+        } else {
+            FAIL() << "unexpected mimetype " << s.mimetype;
+        }
+        Layer& l = layers[s.layer];
+        ASSERT_LE(s.x + w, l.w);
+        ASSERT_LE(s.y + h, l.h);
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x)
+                l.at(s.x + x, s.y + y) = px[size_t(y) * size_t(w) + size_t(x)] & 0xFFFFFF;
+    }
+    void apply(const std::vector<Instruction>& all) {
+        for (const Instruction& in : all) {
+            const auto& a = in.args;
+            ++counts[in.opcode];
+            if (in.opcode == "size") {
+                resize(num(a[0]), num(a[1]), num(a[2]));
+            } else if (in.opcode == "img") {
+                streams[a[0]] = Stream{num(a[2]), num(a[4]), num(a[5]), a[3], ""};
+                ++counts[a[3]];
+            } else if (in.opcode == "blob") {
+                streams.at(a[0]).data += a[1];
+            } else if (in.opcode == "end") {
+                draw(streams.at(a[0]));
+                streams.erase(a[0]);
+            } else if (in.opcode == "copy") {
+                Layer& src = layers.at(num(a[0]));
+                const int sx = num(a[1]), sy = num(a[2]), w = num(a[3]), h = num(a[4]);
+                const int dx = num(a[7]), dy = num(a[8]);
+                std::vector<uint32_t> band;
+                for (int y = 0; y < h; ++y)
+                    for (int x = 0; x < w; ++x)
+                        band.push_back(src.at(sx + x, sy + y));
+                Layer& dst = layers.at(num(a[6]));
+                ASSERT_LE(dx + w, dst.w);
+                ASSERT_LE(dy + h, dst.h);
+                for (int y = 0; y < h; ++y)
+                    for (int x = 0; x < w; ++x)
+                        dst.at(dx + x, dy + y) = band[size_t(y) * size_t(w) + size_t(x)];
+            } else if (in.opcode == "rect") {
+                path = Rect{num(a[1]), num(a[2]), num(a[3]), num(a[4])};
+            } else if (in.opcode == "cfill") {
+                Layer& l = layers.at(num(a[1]));
+                const uint32_t c =
+                    uint32_t(num(a[2])) << 16 | uint32_t(num(a[3])) << 8 | uint32_t(num(a[4]));
+                for (int y = path.y; y < path.y + path.height; ++y)
+                    for (int x = path.x; x < path.x + path.width; ++x)
+                        l.at(x, y) = c;
+            }
+        }
+    }
+    // Pixels of layer 0 that differ from `img` (ignoring the X byte).
+    size_t differences(const Image& img) {
+        Layer& l = layers.at(0);
+        size_t n = 0;
+        for (int y = 0; y < img.h; ++y)
+            for (int x = 0; x < img.w; ++x) {
+                uint32_t p;
+                std::memcpy(&p, &img.px[(size_t(y) * size_t(img.w) + size_t(x)) * 4], 4);
+                n += (p & 0xFFFFFF) != l.at(x, y);
+            }
+        return n;
+    }
+};
+
+// A filled disc, as XFillArc draws one.
+void disc(Image& img, int cx, int cy, int r, uint32_t colour) {
+    for (int y = cy - r; y < cy + r; ++y)
+        for (int x = cx - r; x < cx + r; ++x)
+            if ((x - cx) * (x - cx) + (y - cy) * (y - cy) < r * r)
+                img.fill(Rect{x, y, 1, 1}, colour);
+}
+
+void noise(Image& img, const Rect& r, std::mt19937& rng) {
+    for (int y = r.y; y < r.y + r.height; ++y)
+        for (int x = r.x; x < r.x + r.width; ++x)
+            img.fill(Rect{x, y, 1, 1}, 0xFF000000 | (rng() & 0xFFFFFF));
+}
+
+// Width and height of a PNG, from its IHDR.
+std::pair<int, int> png_size(const Instruction& blob) {
+    std::string bytes;
+    EXPECT_TRUE(base64_decode(blob.args[1], bytes));
+    auto be32 = [&](size_t at) {
+        return int(uint8_t(bytes[at])) << 24 | int(uint8_t(bytes[at + 1])) << 16 |
+               int(uint8_t(bytes[at + 2])) << 8 | int(uint8_t(bytes[at + 3]));
+    };
+    return {be32(16), be32(20)};
+}
+
 }  // namespace
 
 TEST(GuacDisplay, FirstFrameCoversEverythingThenOnlyChanges) {
     Image img(200, 130);
+    img.fill(Rect{10, 10, 50, 20}, 0xFF112233);
     DisplayEncoder enc(ImageFormats{});
     std::string out;
     enc.encode(img.view(), Region(Rect{0, 0, 200, 130}), out);
     auto imgs = only(parse(out), "img");
-    ASSERT_EQ(imgs.size(), 1u);  // 4x3 cells of one kind merge into one rectangle
+    ASSERT_EQ(imgs.size(), 1u);  // the changed cells merge into one rectangle
     EXPECT_EQ(imgs[0].args[3], "image/png");
 
     // Damage without a pixel change sends nothing.
     out.clear();
     enc.encode(img.view(), Region(Rect{0, 0, 200, 130}), out);
     EXPECT_TRUE(out.empty());
+}
 
-    // One changed pixel: exactly its cell.
-    img.fill(Rect{70, 70, 1, 1}, 0xFFFF0000);
+TEST(GuacDisplay, OnlyTheExactChangedRectangleIsSent) {
+    Image img(256, 192);
+    DisplayEncoder enc(ImageFormats{true, true, true});
+    std::string out;
+    enc.encode(img.view(), Region(Rect{0, 0, 256, 192}), out);
+    // Two colours inside one cell, damage reported for much more: the image is 7x3 at 70,71.
+    img.fill(Rect{70, 71, 7, 3}, 0xFFFF0000);
+    img.fill(Rect{72, 72, 2, 1}, 0xFF00FF00);
     out.clear();
-    const EncodeStats stats = enc.encode(img.view(), Region(Rect{70, 70, 1, 1}), out);
+    const EncodeStats stats = enc.encode(img.view(), Region(Rect{0, 0, 256, 192}), out);
     EXPECT_EQ(stats.cells_changed, 1u);
-    imgs = only(parse(out), "img");
+    const auto all = parse(out);
+    const auto imgs = only(all, "img");
     ASSERT_EQ(imgs.size(), 1u);
-    EXPECT_EQ(imgs[0].args[4], "64");
-    EXPECT_EQ(imgs[0].args[5], "64");
+    EXPECT_EQ(imgs[0].args[4], "70");
+    EXPECT_EQ(imgs[0].args[5], "71");
+    EXPECT_EQ(png_size(only(all, "blob")[0]), std::make_pair(7, 3));
+}
+
+TEST(GuacDisplay, OneColourIsAFillNotAnImage) {
+    Image img(256, 192);
+    DisplayEncoder enc(ImageFormats{true, true, true});
+    std::string out;
+    enc.encode(img.view(), Region(Rect{0, 0, 256, 192}), out);
+    img.fill(Rect{50, 40, 100, 70}, 0xFF123456);  // across four cells
+    out.clear();
+    const EncodeStats stats = enc.encode(img.view(), Region(Rect{0, 0, 256, 192}), out);
+    const auto all = parse(out);
+    EXPECT_TRUE(only(all, "img").empty());
+    ASSERT_EQ(only(all, "rect").size(), 1u);
+    EXPECT_EQ(only(all, "rect")[0].args, (std::vector<std::string>{"0", "50", "40", "100", "70"}));
+    const auto fill = only(all, "cfill");
+    ASSERT_EQ(fill.size(), 1u);
+    EXPECT_EQ(fill[0].args[2], "18");  // 0x12
+    EXPECT_EQ(fill[0].args[3], "52");  // 0x34
+    EXPECT_EQ(fill[0].args[4], "86");  // 0x56
+    EXPECT_EQ(stats.fills, 1u);
+}
+
+TEST(GuacDisplay, ChangesAcrossACellBorderMergeIntoOneRectangle) {
+    Image img(256, 192);
+    DisplayEncoder enc(ImageFormats{});
+    std::string out;
+    enc.encode(img.view(), Region(Rect{0, 0, 256, 192}), out);
+    disc(img, 64, 64, 20, 0xFFFFCC33);  // a quarter in each of four cells
+    out.clear();
+    const EncodeStats stats = enc.encode(img.view(), Region(Rect{0, 0, 256, 192}), out);
+    EXPECT_EQ(stats.cells_changed, 4u);
+    const auto all = parse(out);
+    ASSERT_EQ(only(all, "img").size(), 1u);
+    EXPECT_EQ(png_size(only(all, "blob")[0]), std::make_pair(39, 39));
+    // ...but changes far apart stay apart.
+    img.fill(Rect{5, 5, 3, 3}, 0xFF000000);
+    img.fill(Rect{200, 150, 3, 3}, 0xFF000000);
+    out.clear();
+    enc.encode(img.view(), Region(Rect{0, 0, 256, 192}), out);
+    EXPECT_EQ(only(parse(out), "rect").size(), 2u);
 }
 
 TEST(GuacDisplay, ScrolledContentIsCopied) {
@@ -94,6 +289,74 @@ TEST(GuacDisplay, ScrolledContentIsCopied) {
     EXPECT_EQ(copies[0].args[4], "383");  // rows moved
     EXPECT_EQ(copies[0].args[8], "0");    // destination y
     EXPECT_EQ(stats.cells_changed, 10u);  // the two cell rows the new lines touch
+    // Only the new rows are sent, as one image.
+    const auto imgs = only(all, "img");
+    ASSERT_EQ(imgs.size(), 1u);
+    EXPECT_EQ(imgs[0].args[5], "383");
+    EXPECT_EQ(png_size(only(all, "blob")[0]), std::make_pair(320, 17));
+}
+
+TEST(GuacDisplay, AScrollAlsoCopiesLinesThatChangedALittle) {
+    // A terminal: 13-pixel lines of text-like noise, the cursor a block after the last line.
+    Image img(320, 260);
+    std::mt19937 rng(5);
+    img.fill(Rect{0, 0, 320, 260}, 0xFFFFFFFF);
+    auto line = [&](int row) { noise(img, Rect{2, row * 13 + 2, 200, 9}, rng); };
+    for (int row = 0; row < 19; ++row)
+        line(row);
+    img.fill(Rect{202, 18 * 13, 6, 13}, 0xFF000000);  // the cursor, on the last line
+    DisplayEncoder enc(ImageFormats{});
+    Canvas canvas(320, 260);
+    std::string out;
+    enc.encode(img.view(), Region(Rect{0, 0, 320, 260}), out);
+    canvas.apply(parse(out));
+    // Scroll by a line: the cursor leaves the line that moved and starts the new empty one.
+    std::memmove(img.px.data(), img.px.data() + size_t(13) * 320 * 4, size_t(260 - 13) * 320 * 4);
+    img.fill(Rect{0, 260 - 13, 320, 13}, 0xFFFFFFFF);
+    img.fill(Rect{202, 17 * 13, 6, 13}, 0xFFFFFFFF);
+    img.fill(Rect{2, 18 * 13, 6, 13}, 0xFF000000);
+    out.clear();
+    enc.encode(img.view(), Region(Rect{0, 0, 320, 260}), out);
+    const auto all = parse(out);
+    const auto copies = only(all, "copy");
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].args[8], "0");  // every line moved, the one with the cursor too
+    EXPECT_GE(std::stoi(copies[0].args[4]), 18 * 13);
+    // What is left is the two cursor cells, as fills; no line of text is sent again.
+    EXPECT_TRUE(only(all, "img").empty());
+    EXPECT_EQ(only(all, "cfill").size(), 2u);
+    canvas.apply(all);
+    EXPECT_EQ(canvas.differences(img), 0u);
+}
+
+TEST(GuacDisplay, SidewaysPansAreCopiedToo) {
+    Image img(400, 200);
+    std::mt19937 rng(6);
+    for (int x = 0; x < img.w; ++x)
+        img.fill(Rect{x, 0, 1, 200}, 0xFF000000 | (rng() & 0xFFFFFF));
+    DisplayEncoder enc(ImageFormats{});
+    Canvas canvas(400, 200);
+    std::string out;
+    enc.encode(img.view(), Region(Rect{0, 0, 400, 200}), out);
+    canvas.apply(parse(out));
+    // Pan left by 24 columns; new columns on the right.
+    for (int y = 0; y < img.h; ++y)
+        std::memmove(&img.px[size_t(y) * 400 * 4], &img.px[(size_t(y) * 400 + 24) * 4],
+                     size_t(400 - 24) * 4);
+    for (int x = 400 - 24; x < 400; ++x)
+        img.fill(Rect{x, 0, 1, 200}, 0xFF000000 | (rng() & 0xFFFFFF));
+    out.clear();
+    enc.encode(img.view(), Region(Rect{0, 0, 400, 200}), out);
+    const auto all = parse(out);
+    const auto copies = only(all, "copy");
+    ASSERT_EQ(copies.size(), 1u);
+    EXPECT_EQ(copies[0].args[1], "24");  // source x
+    EXPECT_EQ(copies[0].args[7], "0");   // destination x
+    const auto imgs = only(all, "img");
+    ASSERT_EQ(imgs.size(), 1u);
+    EXPECT_EQ(png_size(only(all, "blob")[0]), std::make_pair(24, 200));
+    canvas.apply(all);
+    EXPECT_EQ(canvas.differences(img), 0u);
 }
 
 TEST(GuacDisplay, CodecChoice) {
@@ -108,30 +371,138 @@ TEST(GuacDisplay, CodecChoice) {
     EXPECT_EQ(png_only.choose_codec(photo.view(), Rect{0, 0, 256, 256}, true), Codec::png);
 
     const DisplayEncoder jpeg(ImageFormats{true, true, false});
-    EXPECT_EQ(jpeg.choose_codec(text.view(), Rect{0, 0, 256, 256}, false), Codec::png);
-    EXPECT_EQ(jpeg.choose_codec(photo.view(), Rect{0, 0, 256, 256}, false), Codec::jpeg);
-    EXPECT_EQ(jpeg.choose_codec(text.view(), Rect{0, 0, 64, 64}, true), Codec::jpeg);
+    // Flat colours and text stay lossless however often they change.
+    EXPECT_EQ(jpeg.choose_codec(text.view(), Rect{0, 0, 256, 256}, true), Codec::png);
+    // Photographic content is lossy only while it changes often, and not when small.
+    EXPECT_EQ(jpeg.choose_codec(photo.view(), Rect{0, 0, 256, 256}, true), Codec::jpeg);
+    EXPECT_EQ(jpeg.choose_codec(photo.view(), Rect{0, 0, 256, 256}, false), Codec::png);
+    EXPECT_EQ(jpeg.choose_codec(photo.view(), Rect{0, 0, 16, 16}, true), Codec::png);
 
     const DisplayEncoder webp(ImageFormats{true, false, true});
-    EXPECT_EQ(webp.choose_codec(photo.view(), Rect{0, 0, 256, 256}, false), Codec::webp);
+    EXPECT_EQ(webp.choose_codec(photo.view(), Rect{0, 0, 256, 256}, true), Codec::webp);
 }
 
-TEST(GuacDisplay, OftenChangingCellsTurnLossy) {
-    Image img(128, 128);
+TEST(GuacDisplay, FlatContentThatChangesOftenStaysPng) {
+    // The ball: a flat disc moving on a flat background, every 33 ms.
+    Image img(320, 240);
+    DisplayEncoder enc(ImageFormats{true, true, true});
+    std::string out;
+    auto t = Clock::now();
+    enc.encode(img.view(), Region(Rect{0, 0, 320, 240}), out, t);
+    Canvas canvas(320, 240);
+    canvas.apply(parse(out));
+    size_t hits = 0, images = 0;
+    for (int k = 0; k < 40; ++k) {
+        img.fill(Rect{0, 0, 320, 240}, 0xFF202020);
+        disc(img, 30 + 5 * k, 30 + 3 * k, 20, 0xFFFFCC33);
+        t += std::chrono::milliseconds(33);
+        out.clear();
+        const EncodeStats stats = enc.encode(img.view(), Region(Rect{0, 0, 320, 240}), out, t);
+        EXPECT_EQ(stats.jpeg + stats.webp, 0u) << "frame " << k;
+        hits += stats.cache_hits;
+        images += stats.rects;
+        canvas.apply(parse(out));
+        ASSERT_EQ(canvas.differences(img), 0u) << "frame " << k;
+    }
+    // The same picture moving: after it was seen twice it comes from an off-screen buffer.
+    EXPECT_GE(hits, 35u);
+    EXPECT_LE(images, 4u);
+    EXPECT_TRUE(enc.lossy().empty());
+    EXPECT_FALSE(enc.refine_due());
+}
+
+TEST(GuacDisplay, PhotosThatChangeOftenTurnLossyAndAreRefinedWhenTheySettle) {
+    Image img(256, 256);
     DisplayEncoder enc(ImageFormats{true, true, false});
     std::string out;
     auto t = Clock::now();
-    enc.encode(img.view(), Region(Rect{0, 0, 128, 128}), out, t);
-    std::string last;
-    for (int k = 0; k < 6; ++k) {
-        img.fill(Rect{0, 0, 64, 64}, 0xFF000000 + uint32_t(k) * 40);
+    enc.encode(img.view(), Region(Rect{0, 0, 256, 256}), out, t);
+    Canvas canvas(256, 256);
+    canvas.apply(parse(out));
+    std::mt19937 rng(3);
+    const Rect video{32, 32, 128, 96};
+    EncodeStats last;
+    for (int k = 0; k < 8; ++k) {
+        noise(img, video, rng);
         t += std::chrono::milliseconds(40);
-        last.clear();
-        enc.encode(img.view(), Region(Rect{0, 0, 64, 64}), last, t);
+        out.clear();
+        last = enc.encode(img.view(), Region(video), out, t);
+        canvas.apply(parse(out));
     }
-    const auto imgs = only(parse(last), "img");
-    ASSERT_EQ(imgs.size(), 1u);
-    EXPECT_EQ(imgs[0].args[3], "image/jpeg");
+    EXPECT_EQ(last.jpeg, 1u);
+    EXPECT_EQ(last.png, 0u);
+    EXPECT_GT(canvas.differences(img), 0u);  // lossy
+    ASSERT_TRUE(enc.refine_due());
+    EXPECT_EQ(*enc.refine_due(), t + DisplayEncoder::kSettle);
+    EXPECT_FALSE(enc.lossy().empty());
+
+    // Before the area settled nothing is refined; once it has, it is sent as PNG, exactly.
+    out.clear();
+    enc.encode(img.view(), Region(), out, t + DisplayEncoder::kSettle / 2);
+    EXPECT_TRUE(out.empty());
+    out.clear();
+    const EncodeStats refined = enc.encode(img.view(), Region(video), out, *enc.refine_due());
+    EXPECT_GE(refined.refined, 1u);
+    EXPECT_EQ(refined.jpeg, 0u);
+    canvas.apply(parse(out));
+    EXPECT_EQ(canvas.differences(img), 0u);
+    EXPECT_TRUE(enc.lossy().empty());
+    EXPECT_FALSE(enc.refine_due());
+}
+
+TEST(GuacDisplay, ReplayedInstructionsReproduceTheDesktop) {
+    // A mixed session: a terminal that scrolls, a moving sprite, random edits and fills, a
+    // photo; the client's picture must equal the desktop after every lossless frame.
+    Image img(384, 320);
+    std::mt19937 rng(4);
+    for (int y = 0; y < 200; y += 10)
+        noise(img, Rect{8, y, int(rng() % 300) + 8, 6}, rng);
+    DisplayEncoder enc(ImageFormats{true, false, false});
+    Canvas canvas(384, 320);
+    auto t = Clock::now();
+    std::string out;
+    enc.encode(img.view(), Region(Rect{0, 0, 384, 320}), out, t);
+    canvas.apply(parse(out));
+    ASSERT_EQ(canvas.differences(img), 0u);
+    for (int k = 0; k < 60; ++k) {
+        Region damage;
+        switch (rng() % 4) {
+            case 0: {  // scroll the top 200 rows up by one 10-row line
+                std::memmove(img.px.data(), img.px.data() + size_t(10) * 384 * 4,
+                             size_t(190) * 384 * 4);
+                img.fill(Rect{0, 190, 384, 10}, 0xFF202020);
+                noise(img, Rect{8, 192, int(rng() % 300) + 8, 6}, rng);
+                damage.add(Rect{0, 0, 384, 200});
+                break;
+            }
+            case 1: {  // the sprite moves
+                img.fill(Rect{0, 200, 384, 120}, 0xFF202020);
+                disc(img, 40 + (k * 7) % 300, 260, 18, 0xFFFFCC33);
+                damage.add(Rect{0, 200, 384, 120});
+                break;
+            }
+            case 2: {  // a few pixels anywhere
+                for (int n = 0; n < 5; ++n) {
+                    const Rect r{int(rng() % 380), int(rng() % 316), 4, 4};
+                    img.fill(r, 0xFF000000 | (rng() & 0xFFFFFF));
+                    damage.add(r);
+                }
+                break;
+            }
+            default: {  // a flat box
+                const Rect r{int(rng() % 300), int(rng() % 250), 80, 60};
+                img.fill(r, 0xFF000000 | (rng() & 0xFFFFFF));
+                damage.add(r);
+            }
+        }
+        t += std::chrono::milliseconds(20);
+        out.clear();
+        enc.encode(img.view(), damage, out, t);
+        canvas.apply(parse(out));
+        ASSERT_EQ(canvas.differences(img), 0u) << "frame " << k;
+    }
+    EXPECT_GT(canvas.counts["copy"], 0);
+    EXPECT_GT(canvas.counts["cfill"], 0);
 }
 
 TEST(GuacDisplay, EncodersProduceTheirFormats) {
