@@ -79,7 +79,13 @@ class StalledRdpClientTest(H.IntegrationTest):
 
     def answers_read(self) -> float:
         """Desktop clipboard reads done for RDP clients (the stalled one is the only reader)."""
-        return H.metric_value(self.server.metrics(), "deskpod_clipboard_transfers_total",
+        try:
+            metrics = self.server.metrics()
+        except OSError as e:  # socket.timeout included
+            raise AssertionError(f"deskpod's /metrics did not answer ({e}): its network "
+                                 "thread is held, e.g. by a write waiting for the stalled "
+                                 "client") from None
+        return H.metric_value(metrics, "deskpod_clipboard_transfers_total",
                               {"protocol": "rdp", "direction": "to_client"}) or 0
 
     def cursor_changes(self) -> int:
