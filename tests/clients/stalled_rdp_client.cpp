@@ -1,5 +1,5 @@
 // deskpod-stalled-rdp-client: an RDP client that stops reading and keeps sending, for the
-// tests of deskpod's per-viewer output budget (tests/integration/test_stalled_rdp_client.py).
+// tests of deskpod's per-viewer output budget (tests/integration/test_stalled_rdp.py).
 //
 // It is a real FreeRDP 2 client (libfreerdp2: NLA, the "cliprdr" static channel, the GDI): it
 // connects, reads until the server's clipboard channel has said Monitor Ready, answers with
