@@ -215,7 +215,14 @@ bool RdpPeer::setup() {
         freerdp_settings_set_uint32(s, FreeRDP_LargePointerFlag, 0x0003) &&
         freerdp_settings_set_uint32(s, FreeRDP_FrameAcknowledge, kMaxFramesInFlight) &&
         freerdp_settings_set_uint32(s, FreeRDP_DesktopWidth, uint32_t(server_.desktop().width())) &&
-        freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight, uint32_t(server_.desktop().height()));
+        freerdp_settings_set_uint32(s, FreeRDP_DesktopHeight,
+                                    uint32_t(server_.desktop().height())) &&
+        // FreeRDP's default waits inside every write until its output buffer is flushed to the
+        // socket, so a client that stops reading would hold the network thread (every viewer,
+        // HTTP) until it read again or left. Writes are buffered instead; the peer watches the
+        // socket and, while it is blocked, keeps only what it must (frames, cursor, clipboard
+        // wait: docs/security.md, "Viewers that stop reading").
+        freerdp_settings_set_bool(s, FreeRDP_WaitForOutputBufferFlush, FALSE);
     if (!ok)
         return false;
 

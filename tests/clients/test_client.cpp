@@ -44,6 +44,10 @@ const char kUsage[] =
     "  --events-out FILE    append one line per pointer event to FILE:\n"
     "                         'button <linux-code> pressed|released <x> <y>'\n"
     "                         'axis vertical|horizontal <value> <discrete>'\n"
+    "  --cursors            set its own pointer image: a 96x96 one (opaque noise, so it does\n"
+    "                       not compress) over the window's left half, another over its\n"
+    "                       right half; each crossing of the middle changes it (with\n"
+    "                       --events-out: one 'cursor left|right' line per change)\n"
     "  --ready-out FILE     append '<width>x<height> scale <n>' (surface size and buffer scale)\n"
     "                       to FILE each time a buffer of a new size or scale has been\n"
     "                       committed (the first line means: mapped and drawn). The client\n"
@@ -84,6 +88,7 @@ struct Client {
     FILE* keys_out = nullptr;
     FILE* events_out = nullptr;
     FILE* ready_out = nullptr;
+    bool cursors = false;
 
     // Globals
     wl_display* display = nullptr;
@@ -120,6 +125,12 @@ struct Client {
     xkb_state* state = nullptr;
     double pointer_x = 0;
     double pointer_y = 0;
+
+    // --cursors: one cursor surface, a buffer per half of the window
+    wl_surface* cursor_surface = nullptr;
+    Buffer cursor_images[2];
+    uint32_t enter_serial = 0;
+    int cursor_half = -1;  // the image shown: 0 left, 1 right, -1 none yet
 };
 
 void die(const char* what) {
@@ -336,16 +347,73 @@ const wl_keyboard_listener kKeyboardListener = {kb_keymap, kb_enter,     kb_leav
 
 // ---- pointer -------------------------------------------------------------------------------
 
-void ptr_enter(void* data, wl_pointer*, uint32_t, wl_surface*, wl_fixed_t x, wl_fixed_t y) {
+constexpr int kCursorSize = 96;  // the largest pointer every RDP client takes
+
+// Opaque noise around `base`, so that an RDP peer's bulk compression cannot shrink it.
+Buffer make_cursor_image(Client& c, uint32_t base, uint32_t seed) {
+    Buffer b;
+    b.width = b.height = kCursorSize;
+    b.size = size_t(kCursorSize) * kCursorSize * 4;
+    const int fd = memfd_create("deskpod-test-cursor", MFD_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, off_t(b.size)) != 0)
+        die("cannot create shm memory");
+    b.data = mmap(nullptr, b.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (b.data == MAP_FAILED)
+        die("mmap failed");
+    auto* px = static_cast<uint32_t*>(b.data);
+    uint32_t state = seed;
+    for (int i = 0; i < kCursorSize * kCursorSize; ++i) {
+        state ^= state << 13;  // xorshift32
+        state ^= state >> 17;
+        state ^= state << 5;
+        px[i] = 0xff000000u | ((base ^ state) & 0xffffff);
+    }
+    wl_shm_pool* pool = wl_shm_create_pool(c.shm, fd, int32_t(b.size));
+    b.buffer = wl_shm_pool_create_buffer(pool, 0, kCursorSize, kCursorSize, kCursorSize * 4,
+                                         WL_SHM_FORMAT_ARGB8888);
+    wl_shm_pool_destroy(pool);
+    close(fd);
+    return b;
+}
+
+// Shows the image of the half the pointer is in; a new image is a commit of the cursor
+// surface, which the compositor publishes as a cursor change.
+void update_cursor(Client& c, bool entered) {
+    if (!c.cursors || !c.pointer)
+        return;
+    if (!c.cursor_surface) {
+        c.cursor_surface = wl_compositor_create_surface(c.compositor);
+        c.cursor_images[0] = make_cursor_image(c, 0xd02020, 0x9e3779b9u);
+        c.cursor_images[1] = make_cursor_image(c, 0x2040d0, 0x7f4a7c15u);
+    }
+    const int half = c.pointer_x * 2 < c.width ? 0 : 1;
+    if (entered)
+        wl_pointer_set_cursor(c.pointer, c.enter_serial, c.cursor_surface, 0, 0);
+    if (half == c.cursor_half && !entered)
+        return;
+    c.cursor_half = half;
+    wl_surface_attach(c.cursor_surface, c.cursor_images[half].buffer, 0, 0);
+    wl_surface_damage_buffer(c.cursor_surface, 0, 0, kCursorSize, kCursorSize);
+    wl_surface_commit(c.cursor_surface);
+    if (c.events_out) {
+        std::fprintf(c.events_out, "cursor %s\n", half == 0 ? "left" : "right");
+        std::fflush(c.events_out);
+    }
+}
+
+void ptr_enter(void* data, wl_pointer*, uint32_t serial, wl_surface*, wl_fixed_t x, wl_fixed_t y) {
     auto& c = *static_cast<Client*>(data);
+    c.enter_serial = serial;
     c.pointer_x = wl_fixed_to_double(x);
     c.pointer_y = wl_fixed_to_double(y);
+    update_cursor(c, true);
 }
 void ptr_leave(void*, wl_pointer*, uint32_t, wl_surface*) {}
 void ptr_motion(void* data, wl_pointer*, uint32_t, wl_fixed_t x, wl_fixed_t y) {
     auto& c = *static_cast<Client*>(data);
     c.pointer_x = wl_fixed_to_double(x);
     c.pointer_y = wl_fixed_to_double(y);
+    update_cursor(c, false);
 }
 void ptr_button(void* data, wl_pointer*, uint32_t, uint32_t, uint32_t button, uint32_t state) {
     auto& c = *static_cast<Client*>(data);
@@ -514,6 +582,8 @@ void parse_args(Client& c, int argc, char** argv) {
             c.keys_out = open_out(value());
         } else if (arg == "--events-out") {
             c.events_out = open_out(value());
+        } else if (arg == "--cursors") {
+            c.cursors = true;
         } else if (arg == "--ready-out") {
             c.ready_out = open_out(value());
         } else {
@@ -591,6 +661,10 @@ int main(int argc, char** argv) {
 
     for (Buffer& b : c.buffers)
         destroy_buffer(b);
+    for (Buffer& b : c.cursor_images)
+        destroy_buffer(b);
+    if (c.cursor_surface)
+        wl_surface_destroy(c.cursor_surface);
     for (Output* o : c.outputs) {
         wl_output_destroy(o->output);
         delete o;

@@ -9,6 +9,8 @@ screenshots) is kept under $DESKPOD_TEST_ARTIFACTS/<test id>/.
 Environment (set by tests/integration/meson.build; defaults allow running a module by hand):
   DESKPOD_BIN            the deskpod executable
   DESKPOD_TEST_CLIENT    tests/clients/deskpod-test-client
+  DESKPOD_STALLED_RDP_CLIENT  tests/clients/deskpod-stalled-rdp-client (an RDP client that
+                         stops reading)
   DESKPOD_SOURCE_ROOT    the repository (for scripts/xvfb-start.sh)
   DESKPOD_TEST_ARTIFACTS where failing tests leave their logs and screenshots
   DESKPOD_IT_SERVER      "deskpod" (default) or "weston": run the server-agnostic tests against
@@ -26,17 +28,19 @@ Modules (`import harness`, `from harness import X` and `harness.X` see all publi
   net        free_port, http_get, tcp_open, connect_from, still_open, metric_value
   images     image_size, raw_rgb, compare_images (Diff), color_fraction, parse_rgb
   xservers   Xvfb
-  clients    RdpClient, run_auth_only, CODEC_FLAGS (xfreerdp); Browser, browser_missing,
-             wait_picture_matches (headless Chromium); GuacWire, guac_handshake (guacd protocol)
+  clients    RdpClient, run_auth_only, CODEC_FLAGS (xfreerdp); StalledRdpClient (an RDP
+             client that stops reading); Browser, browser_missing, wait_picture_matches
+             (headless Chromium); GuacWire, guac_handshake (guacd protocol)
   servers    Server, Deskpod, WestonRdp, solid_session
   testcase   IntegrationTest, SharedDeskpodTest, needs_deskpod, running_on_ci
 """
 
 from . import config
-from .clients import (CODEC_FLAGS, Browser, GuacWire, RdpClient, browser_missing, enc,
-                      guac_handshake, run_auth_only, wait_picture_matches)
+from .clients import (CODEC_FLAGS, Browser, GuacWire, RdpClient, StalledRdpClient,
+                      browser_missing, enc, guac_handshake, run_auth_only, wait_picture_matches)
 from .config import (ARTIFACTS, BROWSER_DRIVER, CHROMIUM, DESKPOD_BIN, HERE, NODE_MODULES,
-                     PASSWORD, SERVER_KIND, SOURCE_ROOT, TEST_CLIENT, USER, XVFB_START)
+                     PASSWORD, SERVER_KIND, SOURCE_ROOT, STALLED_RDP_CLIENT, TEST_CLIENT, USER,
+                     XVFB_START)
 from .images import Diff, color_fraction, compare_images, image_size, parse_rgb, raw_rgb
 from .net import connect_from, free_port, http_get, metric_value, still_open, tcp_open
 from .processes import (Proc, SanitizerReport, Stack, check_no_sanitizer_report, log,
@@ -51,7 +55,7 @@ __all__ = [
     "config",
     # config
     "ARTIFACTS", "BROWSER_DRIVER", "CHROMIUM", "DESKPOD_BIN", "HERE", "NODE_MODULES", "PASSWORD",
-    "SERVER_KIND", "SOURCE_ROOT", "TEST_CLIENT", "USER", "XVFB_START",
+    "SERVER_KIND", "SOURCE_ROOT", "STALLED_RDP_CLIENT", "TEST_CLIENT", "USER", "XVFB_START",
     # processes
     "Proc", "SanitizerReport", "Stack", "check_no_sanitizer_report", "log", "sanitizer_env",
     "sanitizer_reports", "tail", "wait_until",
@@ -62,8 +66,8 @@ __all__ = [
     # xservers
     "Xvfb",
     # clients
-    "CODEC_FLAGS", "Browser", "GuacWire", "RdpClient", "browser_missing", "enc",
-    "guac_handshake", "run_auth_only", "wait_picture_matches",
+    "CODEC_FLAGS", "Browser", "GuacWire", "RdpClient", "StalledRdpClient", "browser_missing",
+    "enc", "guac_handshake", "run_auth_only", "wait_picture_matches",
     # servers
     "Deskpod", "Server", "WestonRdp", "make_runtime_dir", "solid_session",
     # testcase

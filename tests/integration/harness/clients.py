@@ -1,6 +1,6 @@
 """The clients the tests connect with: xfreerdp (RdpClient, run_auth_only) in a private Xvfb,
-headless Chromium behind js/browser_driver.mjs (Browser), and a raw guacd-protocol client
-(GuacWire)."""
+an RDP client that stops reading (StalledRdpClient), headless Chromium behind
+js/browser_driver.mjs (Browser), and a raw guacd-protocol client (GuacWire)."""
 
 from __future__ import annotations
 
@@ -111,6 +111,38 @@ def run_auth_only(workdir: Path, stack: Stack, name: str, port: int, password: s
     except subprocess.TimeoutExpired:
         raise AssertionError(f"xfreerdp +auth-only did not finish within {timeout}s") from None
     return code, proc.output()
+
+
+class StalledRdpClient:
+    """tests/clients/deskpod-stalled-rdp-client: logs in with NLA, opens the clipboard channel,
+    then never reads again while it sends what it is told (`clip N`, `move N MS`)."""
+
+    def __init__(self, stack: Stack, workdir: Path, name: str, port: int,
+                 size: str = "1024x768", password: str = PASSWORD, user: str = USER):
+        if not config.STALLED_RDP_CLIENT.exists():
+            raise AssertionError(f"{config.STALLED_RDP_CLIENT} not found (build the tests)")
+        self.name = name
+        env = dict(os.environ)
+        # FreeRDP keeps known hosts and its config under $HOME: keep it per test.
+        env["HOME"] = str(workdir / f"{name}-home")
+        Path(env["HOME"]).mkdir(exist_ok=True)
+        self.proc = Proc(name, [config.STALLED_RDP_CLIENT, "--port", str(port), "--user", user,
+                                "--password", password, "--size", size],
+                         workdir / f"{name}.log", env=env, stdin=subprocess.PIPE)
+        stack.push(self.proc.stop)
+        self.wait_for("stopped reading", 60)
+
+    def wait_for(self, line: str, timeout: float):
+        def seen():
+            assert self.proc.alive(), (f"{self.name} exited with {self.proc.popen.returncode}:\n"
+                                       f"{tail(self.proc.output())}")
+            return line in self.proc.output().splitlines()
+
+        wait_until(seen, timeout, f"{self.name} to print {line!r}")
+
+    def command(self, line: str):
+        self.proc.popen.stdin.write(f"{line}\n".encode())
+        self.proc.popen.stdin.flush()
 
 
 # ---------------------------------------------------------------------------------------------

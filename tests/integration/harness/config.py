@@ -15,6 +15,10 @@ DESKPOD_BIN = Path(os.environ.get("DESKPOD_BIN", SOURCE_ROOT / "build" / "deskpo
 TEST_CLIENT = Path(
     os.environ.get("DESKPOD_TEST_CLIENT", DESKPOD_BIN.parent / "tests/clients/deskpod-test-client")
 )
+STALLED_RDP_CLIENT = Path(
+    os.environ.get("DESKPOD_STALLED_RDP_CLIENT",
+                   DESKPOD_BIN.parent / "tests/clients/deskpod-stalled-rdp-client")
+)
 ARTIFACTS = Path(
     os.environ.get("DESKPOD_TEST_ARTIFACTS", DESKPOD_BIN.parent / "meson-logs" / "integration")
 )

@@ -75,7 +75,7 @@ class Proc:
     """A child in its own process group, output to a log file; stop() ends the whole group."""
 
     def __init__(self, name: str, argv: list[str], log_path: Path, env: dict | None = None,
-                 cwd: Path | None = None):
+                 cwd: Path | None = None, stdin=subprocess.DEVNULL):
         self.name = name
         self.argv = [str(a) for a in argv]
         self.log_path = log_path
@@ -84,7 +84,7 @@ class Proc:
         self._log.flush()
         log(f"start {name}: {shlex.join(self.argv)}")
         self.popen = subprocess.Popen(self.argv, stdout=self._log, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, env=env, cwd=cwd,
+                                      stdin=stdin, env=env, cwd=cwd,
                                       start_new_session=True)
         self.pid = self.popen.pid
         self.started = time.monotonic()
@@ -112,6 +112,9 @@ class Proc:
             os.killpg(self.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.popen.wait(5)
+        if self.popen.stdin:
+            with contextlib.suppress(OSError):
+                self.popen.stdin.close()
         self._log.close()
         return self.popen.returncode
 
