@@ -128,17 +128,17 @@ struct Metrics {
     Counter gfx_tiles_unchanged;  // the client had them: nothing sent
     // The same for RDP clients without the pipeline (surface bits and bitmaps).
     Counter rdp_tiles_unchanged;
-    Counter gfx_solid_tiles;      // SolidFill
-    Counter gfx_planar_tiles;     // encoded losslessly (planar)
-    Counter gfx_remotefx_tiles;   // encoded lossily (RemoteFX), photographic content in motion
-    Counter gfx_refined_tiles;    // lossy tiles sent again losslessly once they stopped changing
+    Counter gfx_solid_tiles;     // SolidFill
+    Counter gfx_planar_tiles;    // encoded losslessly (planar)
+    Counter gfx_remotefx_tiles;  // encoded lossily (RemoteFX), photographic content in motion
+    Counter gfx_refined_tiles;   // lossy tiles sent again losslessly once they stopped changing
     Counter gfx_planar_bytes;
     Counter gfx_remotefx_bytes;
     Counter gfx_surface_commands;  // surface command PDUs (one per planar tile or RemoteFX message)
-    Counter gfx_solid_fills;     // SolidFill PDUs (each with the tiles of one colour)
-    Counter gfx_surface_copies;  // SurfaceToSurface PDUs (scrolls)
-    Counter gfx_cache_hits;      // CacheToSurface PDUs (a tile the client had cached)
-    Gauge gfx_surfaces;          // graphics pipeline surfaces (one per monitor per client)
+    Counter gfx_solid_fills;       // SolidFill PDUs (each with the tiles of one colour)
+    Counter gfx_surface_copies;    // SurfaceToSurface PDUs (scrolls)
+    Counter gfx_cache_hits;        // CacheToSurface PDUs (a tile the client had cached)
+    Gauge gfx_surfaces;            // graphics pipeline surfaces (one per monitor per client)
     std::array<Counter, 2> rdp_handshakes_refused;  // [HandshakeLimit]
     // Connect-to-first-frame of RDP connections, by phase.
     std::array<Histogram, kConnectPhaseCount> rdp_connect_phase_seconds;  // [ConnectPhase]

@@ -135,8 +135,7 @@ BitmapSender::BitmapSender(rdpContext* context) : context_(context) {}
 
 BitmapSender::~BitmapSender() = default;
 
-FrameSender::Result BitmapSender::send(const Region& all_damage, const ImageView& image,
-                                       uint32_t) {
+FrameSender::Result BitmapSender::send(const Region& all_damage, const ImageView& image, uint32_t) {
     const Region damage = changed_.filter(all_damage, image);
     if (damage.empty())
         return Result::nothing;

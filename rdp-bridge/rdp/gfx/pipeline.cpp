@@ -200,8 +200,8 @@ struct GfxPipeline::Surface {
     // scrolls are found against it and SurfaceToSurface copies exact pixels (lossy tiles hold
     // the exact pixels here; they are marked in `motion` and never used as a copy's source).
     std::vector<uint8_t> shadow;
-    std::vector<TileMotion> motion;  // per tile, row order
-    size_t lossy = 0;                // tiles with motion[i].lossy
+    std::vector<TileMotion> motion;        // per tile, row order
+    size_t lossy = 0;                      // tiles with motion[i].lossy
     std::unique_ptr<RemoteFxEncoder> rfx;  // made on first use
     // Row hashes of the last scroll search's area (whole rows, and 64-column strips) of the
     // new picture: the shadow's rows once that frame is sent, so the next search over the
@@ -209,8 +209,9 @@ struct GfxPipeline::Surface {
     RowHashes box_rows;
     std::vector<RowHashes> strip_rows;
 
-    ImageView shadow_view() const { return ImageView{shadow.data(), area.width, area.height,
-                                                     area.width * 4}; }
+    ImageView shadow_view() const {
+        return ImageView{shadow.data(), area.width, area.height, area.width * 4};
+    }
     size_t tile_index(const Rect& tile) const {
         return size_t(tile.y / TileDiff::kTile) * size_t(tiles.columns()) +
                size_t(tile.x / TileDiff::kTile);
@@ -422,7 +423,8 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
             for (int32_t i = 0; i < copy.src.height; ++i) {
                 const int32_t k = down ? copy.src.height - 1 - i : i;
                 std::memmove(
-                    s.shadow.data() + (size_t(dst.y + k) * size_t(s.area.width) + size_t(dst.x)) * 4,
+                    s.shadow.data() +
+                        (size_t(dst.y + k) * size_t(s.area.width) + size_t(dst.x)) * 4,
                     s.shadow.data() +
                         (size_t(copy.src.y + k) * size_t(s.area.width) + size_t(copy.src.x)) * 4,
                     row);
@@ -440,10 +442,9 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
             if (!send_copy(*copy))
                 return false;
             s.strip_rows.clear();  // not searched this frame: stale by the next
-            const Rect gaps[] = {
-                Rect{box.x, box.y, box.width, copy->dst_y - box.y},
-                Rect{box.x, copy->dst_y + copy->src.height, box.width,
-                     box.y + box.height - copy->dst_y - copy->src.height}};
+            const Rect gaps[] = {Rect{box.x, box.y, box.width, copy->dst_y - box.y},
+                                 Rect{box.x, copy->dst_y + copy->src.height, box.width,
+                                      box.y + box.height - copy->dst_y - copy->src.height}};
             for (const Rect& gap : gaps) {
                 // Short bands here: the rows left over are few, but each costs a row of tiles.
                 if (gap.height < kMinCopy / 2)
@@ -504,13 +505,13 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
         const TileChange& c = changes[k];
         const bool exact = c.was_known && !s.motion[s.tile_index(c.rect)].lossy;
         dirty[k] = exact && c.kind == TileChange::Kind::pixels ? changed_box(shadow, image, c.rect)
-                                                                : c.rect;
+                                                               : c.rect;
     }
     for (const TileChange& c : changes)
         s.copy_to_shadow(image, c.rect);
 
     std::map<uint32_t, std::vector<RECTANGLE_16>> fills;  // uniform tiles, batched by colour
-    std::vector<Rect> lossy;                               // photographic tiles in motion
+    std::vector<Rect> lossy;                              // photographic tiles in motion
     for (size_t k = 0; k < changes.size(); ++k) {
         const TileChange& c = changes[k];
         const size_t index = s.tile_index(c.rect);
@@ -604,10 +605,9 @@ bool GfxPipeline::send_planar(Surface& s, const Rect& rect, const ImageView& ima
         // on some heights, its decoder on all): those few pixels go uncompressed, top-down.
         encoded_.resize(row * size_t(rect.height));
         for (int32_t y = 0; y < rect.height; ++y) {
-            std::memcpy(encoded_.data() + size_t(y) * row,
-                        image.pixels + size_t(rect.y + y) * size_t(image.stride) +
-                            size_t(rect.x) * 4,
-                        row);
+            std::memcpy(
+                encoded_.data() + size_t(y) * row,
+                image.pixels + size_t(rect.y + y) * size_t(image.stride) + size_t(rect.x) * 4, row);
         }
     } else {
         // FreeRDP's planar encoder writes rows bottom-up, as bitmap updates want them; the
@@ -615,10 +615,9 @@ bool GfxPipeline::send_planar(Surface& s, const Rect& rect, const ImageView& ima
         // of the rectangle with its rows reversed.
         flipped_.resize(row * size_t(rect.height));
         for (int32_t y = 0; y < rect.height; ++y) {
-            std::memcpy(flipped_.data() + size_t(rect.height - 1 - y) * row,
-                        image.pixels + size_t(rect.y + y) * size_t(image.stride) +
-                            size_t(rect.x) * 4,
-                        row);
+            std::memcpy(
+                flipped_.data() + size_t(rect.height - 1 - y) * row,
+                image.pixels + size_t(rect.y + y) * size_t(image.stride) + size_t(rect.x) * 4, row);
         }
         const ImageView flipped{flipped_.data(), rect.width, rect.height, int32_t(row)};
         if (!planar_->encode(flipped, Rect{0, 0, rect.width, rect.height}, 32, encoded_))

@@ -83,8 +83,7 @@ class GfxPipeline final : public FrameSender {
     struct Surface;
     class Frame;
     bool delete_surfaces();
-    bool send_surface(Surface& surface, const Region& damage, const ImageView& image,
-                      Frame& frame);
+    bool send_surface(Surface& surface, const Region& damage, const ImageView& image, Frame& frame);
     // Encodes `rect` losslessly; with `cache_tile`, the whole tile (which holds `rect` and
     // is exactly `hash` once drawn) then goes into the client's cache.
     bool send_planar(Surface& surface, const Rect& rect, const ImageView& image, uint64_t hash,

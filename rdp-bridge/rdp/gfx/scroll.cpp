@@ -135,14 +135,13 @@ std::optional<SurfaceCopy> find_vertical_scroll(const ImageView& before, const I
                                          ? std::move(rows->rows)
                                          : row_hashes(before, area);
     std::vector<uint64_t> new_rows = row_hashes(after, area);
-    const auto shift = find_shift(
-        old_rows, new_rows, min_rows, [&](int32_t y, int32_t from) {
-            return std::memcmp(after.pixels + size_t(area.y + y) * size_t(after.stride) +
-                                   size_t(area.x) * 4,
-                               before.pixels + size_t(area.y + from) * size_t(before.stride) +
-                                   size_t(area.x) * 4,
-                               bytes) == 0;
-        });
+    const auto shift = find_shift(old_rows, new_rows, min_rows, [&](int32_t y, int32_t from) {
+        return std::memcmp(
+                   after.pixels + size_t(area.y + y) * size_t(after.stride) + size_t(area.x) * 4,
+                   before.pixels + size_t(area.y + from) * size_t(before.stride) +
+                       size_t(area.x) * 4,
+                   bytes) == 0;
+    });
     if (rows) {
         rows->area = area;
         rows->rows = std::move(new_rows);
@@ -156,9 +155,8 @@ std::optional<SurfaceCopy> find_vertical_scroll(const ImageView& before, const I
     return copy;
 }
 
-std::optional<SurfaceCopy> find_horizontal_scroll(const ImageView& before,
-                                                  const ImageView& after, const Rect& area,
-                                                  int32_t min_columns) {
+std::optional<SurfaceCopy> find_horizontal_scroll(const ImageView& before, const ImageView& after,
+                                                  const Rect& area, int32_t min_columns) {
     if (!inside(before, after, area) || area.width < 2 * min_columns)
         return std::nullopt;
     auto pixel = [](const ImageView& image, int32_t x, int32_t y) {
@@ -166,15 +164,15 @@ std::optional<SurfaceCopy> find_horizontal_scroll(const ImageView& before,
         std::memcpy(&p, image.pixels + size_t(y) * size_t(image.stride) + size_t(x) * 4, 4);
         return p & 0xFFFFFFu;
     };
-    const auto shift = find_shift(column_hashes(before, area), column_hashes(after, area),
-                                  min_columns, [&](int32_t x, int32_t from) {
-                                      for (int32_t y = area.y; y < area.y + area.height; ++y) {
-                                          if (pixel(after, area.x + x, y) !=
-                                              pixel(before, area.x + from, y))
-                                              return false;
-                                      }
-                                      return true;
-                                  });
+    const auto shift =
+        find_shift(column_hashes(before, area), column_hashes(after, area), min_columns,
+                   [&](int32_t x, int32_t from) {
+                       for (int32_t y = area.y; y < area.y + area.height; ++y) {
+                           if (pixel(after, area.x + x, y) != pixel(before, area.x + from, y))
+                               return false;
+                       }
+                       return true;
+                   });
     if (!shift)
         return std::nullopt;
     SurfaceCopy copy;

@@ -46,9 +46,8 @@ std::vector<SurfaceCopy> find_vertical_scrolls(const ImageView& before, const Im
 
 // The same for one horizontal move: columns instead of rows (a spreadsheet or a timeline
 // scrolled sideways, a text field panning).
-std::optional<SurfaceCopy> find_horizontal_scroll(const ImageView& before,
-                                                  const ImageView& after, const Rect& area,
-                                                  int32_t min_columns = 32);
+std::optional<SurfaceCopy> find_horizontal_scroll(const ImageView& before, const ImageView& after,
+                                                  const Rect& area, int32_t min_columns = 32);
 
 // Horizontal moves band by band (`band` rows each, aligned to multiples of `band`): an app
 // that pans its lines over several frames (a terminal redrawing line by line) shifts only some

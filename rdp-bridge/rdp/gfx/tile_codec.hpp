@@ -19,8 +19,8 @@ enum class TileCodec { planar, remotefx };
 struct TileMotion {
     using Clock = std::chrono::steady_clock;
     Clock::time_point last_change{};
-    uint16_t streak = 0;  // changes in a row, each within kMotionGap of the one before
-    bool lossy = false;   // the client shows a lossy approximation of the tile's pixels
+    uint16_t streak = 0;    // changes in a row, each within kMotionGap of the one before
+    bool lossy = false;     // the client shows a lossy approximation of the tile's pixels
     bool refining = false;  // lossy and settled: its lossless copy was asked for
 
     // A change by pixels (not a refinement): extends or restarts the streak.

@@ -15,8 +15,8 @@ struct TileChange {
     enum class Kind { solid, pixels };
     Rect rect;  // a grid tile, clipped to the surface
     Kind kind = Kind::pixels;
-    uint32_t color = 0;  // XRGB8888 for solid tiles
-    uint64_t hash = 0;   // of the tile's pixels (with its size: equal hashes, equal tiles)
+    uint32_t color = 0;      // XRGB8888 for solid tiles
+    uint64_t hash = 0;       // of the tile's pixels (with its size: equal hashes, equal tiles)
     bool was_known = false;  // the client had this tile's previous content
 };
 

@@ -107,8 +107,8 @@ TEST(RdpCodecs, RemoteFxForThePipelineIsCoarserAndSelfContained) {
     std::vector<uint8_t> decoded(image.pixels.size(), 0);
     REGION16 invalid;
     region16_init(&invalid);
-    ASSERT_TRUE(rfx_process_message(decoder, b[0].data(), UINT32(b[0].size()), 0, 0,
-                                    decoded.data(), PIXEL_FORMAT_BGRX32, UINT32(image.width * 4),
+    ASSERT_TRUE(rfx_process_message(decoder, b[0].data(), UINT32(b[0].size()), 0, 0, decoded.data(),
+                                    PIXEL_FORMAT_BGRX32, UINT32(image.width * 4),
                                     UINT32(image.height), &invalid));
     region16_uninit(&invalid);
     rfx_context_free(decoder);

@@ -125,9 +125,9 @@ TEST(TileDiff, ChangedBoxIsTheSmallestRectangleHoldingEveryChange) {
     Image after = before;
     const Rect tile{64, 64, 64, 64};
     EXPECT_TRUE(changed_box(before.view(), after.view(), tile).empty());
-    after.set(70, 120, 0xff000000);   // two new rows at the bottom would look like this
+    after.set(70, 120, 0xff000000);  // two new rows at the bottom would look like this
     after.set(100, 125, 0xffffffff);
-    after.set(10, 10, 0xff123456);    // outside the tile: not its business
+    after.set(10, 10, 0xff123456);  // outside the tile: not its business
     EXPECT_EQ(changed_box(before.view(), after.view(), tile), (Rect{70, 120, 31, 6}));
     const auto all = changed_box(noise(128, 128, 13).view(), before.view(), tile);
     EXPECT_EQ(all, tile);
@@ -243,7 +243,6 @@ TEST(Scroll, HorizontalBandStopsWhereAColumnDiffers) {
     const Image same = noise(300, 100, 9);
     EXPECT_FALSE(find_horizontal_scroll(before.view(), same.view(), area).has_value());
 }
-
 
 TEST(Scroll, HorizontalPansOfSomeBandsAreFoundBandByBand) {
     // A terminal that has redrawn its first 150 rows panned by 12 columns, the rest not yet.
