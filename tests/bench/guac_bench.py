@@ -15,7 +15,6 @@ terminal scroll (foot scrolling a long text), idle. Not pass/fail. Example:
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import shutil
 import sys
@@ -29,9 +28,6 @@ import harness as H  # noqa: E402
 from harness import GuacWire  # noqa: E402
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def workloads(test_client: str) -> dict[str, str]:
@@ -65,7 +61,7 @@ def run(name: str, session: str, size: str, duration: float, images: list[str]) 
         time.sleep(1)
         wire.buf = ""
         frames, nbytes = 0, 0
-        cpu0, t0 = cpu_seconds(server.proc.popen.pid), time.monotonic()
+        cpu0, t0 = H.cpu_seconds(server.proc.popen.pid), time.monotonic()
         while time.monotonic() - t0 < duration:
             wire.sock.settimeout(0.2)
             try:
@@ -79,7 +75,7 @@ def run(name: str, session: str, size: str, duration: float, images: list[str]) 
                     frames += 1
                     wire.send("sync", ins[1])
         elapsed = time.monotonic() - t0
-        cpu = cpu_seconds(server.proc.popen.pid) - cpu0
+        cpu = H.cpu_seconds(server.proc.popen.pid) - cpu0
         return {"workload": name, "fps": frames / elapsed,
                 "cpu_ms": 1000 * cpu / frames if frames else 0.0,
                 "kb": nbytes / frames / 1024 if frames else 0.0,

@@ -49,12 +49,6 @@ for i in itertools.count(1):
 '''
 
 
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def processes() -> dict[int, tuple[int, str]]:
@@ -117,7 +111,7 @@ def workload_argv(name: str, ball: str, workdir: Path, lines: float) -> list[str
 def measure(wire: GuacWire, duration: float, encoder_pids, xserver_pids) -> dict:
     counts = collections.Counter()
     syncs, nbytes = 0, 0
-    cpu = lambda pids: sum(cpu_seconds(p) for p in pids())  # noqa: E731
+    cpu = lambda pids: sum(H.cpu_seconds(p) for p in pids())  # noqa: E731
     enc0, x0, t0 = cpu(encoder_pids), cpu(xserver_pids), time.monotonic()
     raw = b""
     while time.monotonic() - t0 < duration:

@@ -148,17 +148,8 @@ def samplers(workload: str, xvfb, window: str, size: str) -> list[RowSampler]:
     return out
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    # fields[0] is state (field 3); utime is field 14, stime field 15.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def client_bytes(port: int) -> int:
@@ -284,13 +275,13 @@ def run_one(server_kind: str, workload: str, args, workdir: Path) -> dict:
         rows = samplers(workload, xvfb, client.window, args.size)
         for r in rows:
             r.start()
-        p0, c0, b0 = len(paints(client.proc.log_path)), cpu_seconds(server.proc.pid), \
+        p0, c0, b0 = len(paints(client.proc.log_path)), H.cpu_seconds(server.proc.pid), \
             client_bytes(server.rdp_port)
         m0 = metric_sum(server, "deskpod_frames_sent_total")
         t0 = time.monotonic()
         time.sleep(args.duration)
         m1 = metric_sum(server, "deskpod_frames_sent_total")
-        p1, c1, b1 = len(paints(client.proc.log_path)), cpu_seconds(server.proc.pid), \
+        p1, c1, b1 = len(paints(client.proc.log_path)), H.cpu_seconds(server.proc.pid), \
             client_bytes(server.rdp_port)
         elapsed = time.monotonic() - t0
         # A frame changes at least one of the sampled rows; the busiest row counts them.
@@ -299,7 +290,7 @@ def run_one(server_kind: str, workload: str, args, workdir: Path) -> dict:
         frames = p1 - p0
         result.update(
             frames=frames, seconds=elapsed, fps=frames / elapsed, cpu_s=c1 - c0,
-            bytes=b1 - b0, rss_mb=rss_mb(server.proc.pid),
+            bytes=b1 - b0, rss_mb=H.rss_mb(server.proc.pid),
             cpu_ms_per_frame=(c1 - c0) * 1000 / frames if frames else float("nan"),
             kb_per_frame=(b1 - b0) / 1024 / frames if frames else float("nan"),
             server_fps=(m1 - m0) / elapsed if m0 is not None and m1 is not None else None,

@@ -26,12 +26,6 @@ COPIES = 16
 RSS_BOUND_MB = 64
 
 
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
 
 
 def marked_text(k: int) -> bytes:
@@ -122,12 +116,12 @@ class SlowViewerTest(H.IntegrationTest):
         self.copy(0)
         H.wait_until(lambda: self.transfers_to_guac() >= 1, 30, "the first copy to be read")
         time.sleep(1)
-        base = rss_mb(pid)
+        base = H.rss_mb(pid)
         for k in range(1, COPIES + 1):
             self.copy(k)
             H.wait_until(lambda: self.transfers_to_guac() >= k + 1, 30,
                          f"copy {k} to be read for the viewer")
-        peak = rss_mb(pid)
+        peak = H.rss_mb(pid)
         print(f"deskpod RSS {base:.0f} MB after the first copy, {peak:.0f} MB after "
               f"{COPIES} more copies of {COPY_MB} MB to a viewer that does not read")
         self.assertLess(peak - base, RSS_BOUND_MB,

@@ -40,12 +40,6 @@ CURSOR_RSS_BOUND_MB = 24
 MIN_CURSOR_CHANGES = 1500
 
 
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
 
 
 @H.needs_deskpod
@@ -112,13 +106,13 @@ class StalledRdpClientTest(H.IntegrationTest):
 
         # Clipboard: one request at a time, the next once deskpod has read the desktop's answer
         # to this one (and answered, or held the answer).
-        base = rss_mb(pid)
+        base = H.rss_mb(pid)
         for k in range(1, REQUESTS + 1):
             stalled.command("clip 1")
             H.wait_until(lambda: self.answers_read() >= k, 60,
                          f"deskpod to read the desktop clipboard for request {k}")
         time.sleep(1)  # the last answer reaches FreeRDP's output buffer, if it is queued
-        after_clipboard = rss_mb(pid)
+        after_clipboard = H.rss_mb(pid)
         print(f"deskpod RSS {base:.0f} MB before, {after_clipboard:.0f} MB after {REQUESTS} "
               f"requests for {COPY_MB * 2} MiB answers from a client that does not read")
         self.assertTrue(self.server.alive(), "deskpod exited")
@@ -128,7 +122,7 @@ class StalledRdpClientTest(H.IntegrationTest):
         self.viewer_paints_new_window("22aa44")
 
         # Cursor: every move crosses the window's middle, so every move changes the cursor.
-        before = rss_mb(pid)
+        before = H.rss_mb(pid)
         changes_before = self.cursor_changes()
         stalled.command(f"move {MOVES} {MOVE_INTERVAL_MS}")
         stalled.wait_for(f"sent move {MOVES}", 120)
@@ -142,7 +136,7 @@ class StalledRdpClientTest(H.IntegrationTest):
             return done
         H.wait_until(settled, 60, "the cursor changes to settle", interval=1.0)
         changes = self.cursor_changes() - changes_before
-        after_cursor = rss_mb(pid)
+        after_cursor = H.rss_mb(pid)
         print(f"deskpod RSS {before:.0f} MB before, {after_cursor:.0f} MB after {changes} "
               "cursor changes a client that does not read never received")
         self.assertGreaterEqual(changes, MIN_CURSOR_CHANGES,

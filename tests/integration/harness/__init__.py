@@ -43,8 +43,8 @@ from .config import (ARTIFACTS, BROWSER_DRIVER, CHROMIUM, DESKPOD_BIN, HERE, NOD
                      XVFB_START)
 from .images import Diff, color_fraction, compare_images, image_size, parse_rgb, raw_rgb
 from .net import connect_from, free_port, http_get, metric_value, still_open, tcp_open
-from .processes import (Proc, SanitizerReport, Stack, check_no_sanitizer_report, log,
-                        sanitizer_env, sanitizer_reports, tail, wait_until)
+from .processes import (Proc, SanitizerReport, Stack, check_no_sanitizer_report, cpu_seconds, log,
+                        rss_mb, sanitizer_env, sanitizer_reports, tail, wait_until)
 from .servers import Deskpod, Server, WestonRdp, make_runtime_dir, solid_session
 # Importing testcase installs the CI rule (a skipped test fails under CI=true).
 from .testcase import (IntegrationTest, SharedDeskpodTest, _fail_skips_on_ci, needs_deskpod,
@@ -57,7 +57,8 @@ __all__ = [
     "ARTIFACTS", "BROWSER_DRIVER", "CHROMIUM", "DESKPOD_BIN", "HERE", "NODE_MODULES", "PASSWORD",
     "SERVER_KIND", "SOURCE_ROOT", "STALLED_RDP_CLIENT", "TEST_CLIENT", "USER", "XVFB_START",
     # processes
-    "Proc", "SanitizerReport", "Stack", "check_no_sanitizer_report", "log", "sanitizer_env",
+    "Proc", "SanitizerReport", "Stack", "check_no_sanitizer_report", "cpu_seconds", "log",
+    "rss_mb", "sanitizer_env",
     "sanitizer_reports", "tail", "wait_until",
     # net
     "connect_from", "free_port", "http_get", "metric_value", "still_open", "tcp_open",
