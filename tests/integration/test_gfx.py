@@ -211,6 +211,8 @@ class GfxTest(H.IntegrationTest):
             "foot sh -c 'seq -w 1 40000 | paste -sd \" \" | fold -w 900 > wide.txt; "
             "exec less -S -#6 wide.txt'")
         client = self.gfx_client(server, "pan")
+        # less shows a screen of text (without it the desktop would be empty and match).
+        H.wait_until(lambda: planar_bytes(server) > 100_000, 30, "less to show the text")
         self.assert_client_matches_desktop(server, client, "pan-before", max_differing=0.0,
                                            max_mean=0.0)
         copies_before = operations(server, "surface_to_surface")
