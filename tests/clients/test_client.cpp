@@ -44,6 +44,7 @@ const char kUsage[] =
     "  --events-out FILE    append one line per pointer event to FILE:\n"
     "                         'button <linux-code> pressed|released <x> <y>'\n"
     "                         'axis vertical|horizontal <value> <discrete>'\n"
+    "                       and one per keyboard focus change: 'keyboard enter|leave'\n"
     "  --cursors            set its own pointer image: a 96x96 one (opaque noise, so it does\n"
     "                       not compress) over the window's left half, another over its\n"
     "                       right half; each crossing of the middle changes it (with\n"
@@ -318,8 +319,17 @@ void kb_keymap(void* data, wl_keyboard*, uint32_t format, int32_t fd, uint32_t s
     c.state = xkb_state_new(keymap);
 }
 
-void kb_enter(void*, wl_keyboard*, uint32_t, wl_surface*, wl_array*) {}
-void kb_leave(void*, wl_keyboard*, uint32_t, wl_surface*) {}
+void kb_focus_event(void* data, const char* what) {
+    auto& c = *static_cast<Client*>(data);
+    if (!c.events_out)
+        return;
+    std::fprintf(c.events_out, "keyboard %s\n", what);
+    std::fflush(c.events_out);
+}
+void kb_enter(void* data, wl_keyboard*, uint32_t, wl_surface*, wl_array*) {
+    kb_focus_event(data, "enter");
+}
+void kb_leave(void* data, wl_keyboard*, uint32_t, wl_surface*) { kb_focus_event(data, "leave"); }
 
 void kb_key(void* data, wl_keyboard*, uint32_t, uint32_t, uint32_t key, uint32_t state) {
     auto& c = *static_cast<Client*>(data);

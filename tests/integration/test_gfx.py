@@ -136,25 +136,43 @@ class GfxTest(H.IntegrationTest):
     def test_content_that_comes_back_is_served_from_the_cache(self):
         # A terminal switching between two screens of text every 0.7 s (like switching
         # between two windows): after the first round, both come from the client's cache.
-        server = self.start_server(
-            "foot sh -c 'sleep 3; for round in 1 2 3 4 5 6 7 8 9; do "
-            "clear; seq 1 3000 | paste -sd \" \" | fold -w 140 | head -50; sleep 0.7; "
-            "clear; seq 7000 9000 | paste -sd \" \" | fold -w 140 | head -50; sleep 0.7; "
-            "done; exec sleep infinity'")
+        # The script starts switching when the test says so (once the client is connected) and
+        # logs each switch, so the figures below count switches, whatever the machine's speed.
+        go, shown, stop = (self.workdir / n for n in ("go", "shown", "stop"))
+        script = self.workdir / "switch.sh"
+        script.write_text(
+            f"while [ ! -e {go} ]; do sleep 0.1; done\n"
+            f"while [ ! -e {stop} ]; do\n"
+            "  for first in 1 7000; do\n"
+            "    clear; seq $first $((first + 2000)) | paste -sd ' ' | fold -w 140 | head -50\n"
+            f"    echo $first >> {shown}; sleep 0.7\n"
+            "  done\n"
+            "done\n"
+            "exec sleep infinity\n")
+        server = self.start_server(f"foot sh {shlex.quote(str(script))}")
         client = self.gfx_client(server, "cache")
+        self.assert_client_matches_desktop(server, client, "cache-start")
+
+        def switches() -> int:
+            return len(shown.read_text().splitlines()) if shown.exists() else 0
 
         def figures():
             return operations(server, "cache_to_surface"), planar_bytes(server)
-        H.wait_until(lambda: figures()[1] > 0, 30, "the first screens to be sent")
-        time.sleep(3.5)  # the first rounds: both screens sent and cached
+        start_hits, start_bytes = figures()
+        go.touch()
+        # The first round: both screens sent (and cached); the third switch shows the first
+        # screen again, so it waits until the second screen's tiles have gone out.
+        H.wait_until(lambda: switches() >= 3, 30, "the first round of switches")
         hits_before, bytes_before = figures()
-        time.sleep(4.2)  # six more switches
+        H.wait_until(lambda: switches() >= 9, 60, "six more switches")
         hits_after, bytes_after = figures()
-        print(f"first rounds: {bytes_before / 1024:.0f} KiB planar, {hits_before:.0f} cache "
-              f"hits; the next 4.2 s: {(bytes_after - bytes_before) / 1024:.0f} KiB planar, "
-              f"{hits_after - hits_before:.0f} cache hits")
+        stop.touch()
+        first = bytes_before - start_bytes
+        print(f"first round: {first / 1024:.0f} KiB planar, {hits_before - start_hits:.0f} "
+              f"cache hits; the next six switches: {(bytes_after - bytes_before) / 1024:.0f} "
+              f"KiB planar, {hits_after - hits_before:.0f} cache hits")
         self.assertGreater(hits_after - hits_before, 100, "switches were not served from the cache")
-        self.assertLess(bytes_after - bytes_before, 0.25 * bytes_before,
+        self.assertLess(bytes_after - bytes_before, 0.25 * first,
                         "switching back cost as much as the first time")
         # When the switching stops, the client shows exactly the desktop's pixels.
         self.assert_client_matches_desktop(server, client, "cache", max_differing=0.0,

@@ -28,8 +28,10 @@ class GuacTest(IntegrationTest):
 
     def test_raw_protocol_handshake_frames_keys_and_errors(self):
         keys = self.workdir / "keys.txt"
+        events = self.workdir / "events.txt"
         server = self.start(
-            f"{shlex.quote(str(TEST_CLIENT))} --color 446688 --keys-out {shlex.quote(str(keys))}")
+            f"{shlex.quote(str(TEST_CLIENT))} --color 446688 --keys-out {shlex.quote(str(keys))}"
+            f" --events-out {shlex.quote(str(events))}")
         wire = GuacWire(self.guac_port)
         connection_id = guac_handshake(self, wire)
         # The first frame: the layer size, images, and a sync the client acknowledges.
@@ -37,7 +39,10 @@ class GuacTest(IntegrationTest):
         wire.until("sync", on_each=lambda i: seen.setdefault(i[0], i))
         self.assertIn("img", seen)
         self.assertEqual(seen["size"][1], "0")
-        # Keysyms typed through the keymap reach the app ("Hi!" needs shift).
+        # Keysyms typed through the keymap reach the app ("Hi!" needs shift), once it has the
+        # keyboard (the first frame can come before the app's window is mapped and focused).
+        wait_until(lambda: events.exists() and "keyboard enter" in events.read_text(), 20,
+                   "the app to get keyboard focus")
         for ch in "Hi!":
             wire.send("key", ord(ch), 1)
             wire.send("key", ord(ch), 0)

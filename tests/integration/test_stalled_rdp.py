@@ -11,7 +11,8 @@ grows without limit. Two phases, each with its own bound on deskpod's RSS:
 
 - clipboard: the desktop holds 8 MiB of text (16 MiB as CF_UNICODETEXT); the client asks for
   it 16 times, each request sent once deskpod has read the desktop's answer to the previous
-  one. Queueing every answer costs 16 x 16 MiB = 256 MiB.
+  one. Queueing every answer costs 16 x 16 MiB = 256 MiB. (Under ASan: 1 MiB asked for 32
+  times, 64 MiB; see COPY_MB for why.)
 - cursor: the session (deskpod-test-client --cursors) shows a different 96x96 cursor over each
   half of its window; the client moves the mouse between the halves 3,000 times. Queueing every
   cursor costs ~37 KiB each, ~110 MiB.
@@ -25,14 +26,21 @@ import unittest
 
 import harness as H
 
-COPY_MB = 8
-REQUESTS = 16
+UNDER_ASAN = "ASAN_OPTIONS" in os.environ
+# Under ASan the clipboard is smaller and asked for more often. FreeRDP grows its output buffer
+# (a ring buffer) by exactly each write, one realloc per ~1.6 KB channel chunk; glibc's realloc
+# of a large block remaps its pages, ASan's allocates and copies every time, so buffering one
+# 16 MiB answer costs ~10,000 copies of ~8 MiB and holds the network thread for minutes
+# (measured with gdb: ringbuffer_write -> asan_realloc). 1 MiB keeps that to about a second.
+COPY_MB = 1 if UNDER_ASAN else 8
+REQUESTS = 32 if UNDER_ASAN else 16
 MOVES = 3000
 MOVE_INTERVAL_MS = 2
-# With the guards: the first answer sits in FreeRDP's output buffer (16 MiB), one more is held,
-# and the desktop's 8 MiB text and its conversion come and go: about 40 MiB, plus allocator
-# slack. Without them: 256 MiB (measured: see docs/security.md).
-CLIPBOARD_RSS_BOUND_MB = 96
+# With the guards: the first answer sits in FreeRDP's output buffer (2 x COPY_MB), one more is
+# held, and the desktop's text and its conversion come and go: about 5 x COPY_MB, plus
+# allocator slack. Without them: REQUESTS x 2 x COPY_MB, 256 MiB (measured: see
+# docs/security.md), or 64 MiB under ASan.
+CLIPBOARD_RSS_BOUND_MB = 32 if UNDER_ASAN else 96
 # With the guard: a flag. Without it: ~37 KiB per cursor change (measured: ~90 MiB).
 CURSOR_RSS_BOUND_MB = 24
 # The cursor phase must have changed the cursor often enough that queueing them all would
@@ -48,7 +56,7 @@ class StalledRdpClientTest(H.IntegrationTest):
         super().setUp()
         self.events = self.workdir / "cursor-events.txt"
         env_extra = {}
-        if "ASAN_OPTIONS" in os.environ:
+        if UNDER_ASAN:
             # Under ASan freed memory waits in a 256 MB quarantine by default, which RSS
             # counts: keep it small so RSS measures what deskpod holds.
             env_extra["ASAN_OPTIONS"] = os.environ["ASAN_OPTIONS"] + ":quarantine_size_mb=4"
