@@ -119,12 +119,15 @@ class GfxTest(H.IntegrationTest):
         self.assertEqual(sent1 - sent0, 0, "frames the client already had were sent again")
 
     def test_terminal_scroll_is_copied_and_stays_exact(self):
-        # 400 lines at about 40 a second, after the client had time to connect; then still.
+        # 400 lines at about 40 a second once the client is connected; then still.
+        go = self.workdir / "go"
         server = self.start_server(
-            "foot sh -c 'sleep 3; for i in $(seq 1 400); do "
+            f"foot sh -c 'while [ ! -e {go} ]; do sleep 0.1; done; for i in $(seq 1 400); do "
             "echo \"line $i: the quick brown fox jumps over the lazy dog, $i times\"; "
             "sleep 0.025; done; exec sleep infinity'")
         client = self.gfx_client(server, "scroll")
+        self.assert_client_matches_desktop(server, client, "scroll-start")
+        go.touch()
         H.wait_until(lambda: operations(server, "surface_to_surface") > 10, 40,
                      "scrolls sent as SurfaceToSurface")
         diff = self.assert_client_matches_desktop(server, client, "scroll", max_differing=0.0,
@@ -197,10 +200,15 @@ class GfxTest(H.IntegrationTest):
         self.assertEqual(sent, 0, "tiles the client already had were sent again")
 
     def test_moving_photos_go_lossy_then_settle_to_exact_pixels(self):
-        # 6 s of photo-like frames after the client had time to connect, then still.
+        # 6 s of photo-like frames once the client is connected (the test says when), then
+        # still.
+        go = self.workdir / "go"
         server = self.start_server(
-            f"sh -c 'sleep 3; exec {shlex.quote(str(H.TEST_CLIENT))} --video 360'")
+            f"sh -c 'while [ ! -e {go} ]; do sleep 0.1; done; "
+            f"exec {shlex.quote(str(H.TEST_CLIENT))} --video 360'")
         client = self.gfx_client(server, "video")
+        self.assert_client_matches_desktop(server, client, "video-start")
+        go.touch()
         H.wait_until(lambda: tiles(server, "remotefx") > 100, 40,
                      "moving photographic tiles to go as RemoteFX")
         H.wait_until(lambda: tiles(server, "refined") > 0, 40,
@@ -213,11 +221,16 @@ class GfxTest(H.IntegrationTest):
               f"{tiles(server, 'refined'):.0f} refined; client vs desktop: {diff}")
 
     def test_text_in_motion_stays_lossless(self):
+        # Text changing 300 times once the client is connected (the test says when).
+        go = self.workdir / "go"
         server = self.start_server(
-            "foot sh -c 'sleep 3; for i in $(seq 1 300); do printf \"\\033[H\\033[2J\"; "
+            f"foot sh -c 'while [ ! -e {go} ]; do sleep 0.1; done; for i in $(seq 1 300); do "
+            "printf \"\\033[H\\033[2J\"; "
             "seq $i $((i + 2000)) | paste -sd \" \" | fold -w 140 | head -40; sleep 0.02; done; "
             "exec sleep infinity'")
         client = self.gfx_client(server, "text-motion")
+        self.assert_client_matches_desktop(server, client, "text-motion-start")
+        go.touch()
         H.wait_until(lambda: planar_bytes(server) > 200_000, 40, "the changing text to be sent")
         self.assert_client_matches_desktop(server, client, "text-motion", max_differing=0.0,
                                            max_mean=0.0, timeout=40)
