@@ -329,7 +329,9 @@ void kb_focus_event(void* data, const char* what) {
 void kb_enter(void* data, wl_keyboard*, uint32_t, wl_surface*, wl_array*) {
     kb_focus_event(data, "enter");
 }
-void kb_leave(void* data, wl_keyboard*, uint32_t, wl_surface*) { kb_focus_event(data, "leave"); }
+void kb_leave(void* data, wl_keyboard*, uint32_t, wl_surface*) {
+    kb_focus_event(data, "leave");
+}
 
 void kb_key(void* data, wl_keyboard*, uint32_t, uint32_t, uint32_t key, uint32_t state) {
     auto& c = *static_cast<Client*>(data);

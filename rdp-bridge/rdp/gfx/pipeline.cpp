@@ -429,7 +429,7 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
                         (size_t(copy.src.y + k) * size_t(s.area.width) + size_t(copy.src.x)) * 4,
                     row);
             }
-            s.tiles.refresh(shadow, dst);
+            s.tiles.mark_copied(dst);
             m.gfx_surface_copies.add();
             return true;
         };
@@ -475,7 +475,7 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
     }
 
     TileDiffStats stats;
-    const std::vector<TileChange> changes = s.tiles.changes(damage, image, &stats);
+    const std::vector<TileChange> changes = s.tiles.changes(damage, image, &stats, &shadow);
     m.gfx_tiles_unchanged.add(stats.unchanged);
 
     // Lossy tiles in the damage that stopped changing: sent again, losslessly.

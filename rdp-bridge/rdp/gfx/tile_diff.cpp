@@ -2,25 +2,51 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
-#define XXH_INLINE_ALL  // one short call per tile row
+#define XXH_INLINE_ALL  // short calls, many per tile
 #include <xxhash.h>
 
 namespace deskpod {
 
 namespace {
 
+// XXH3 has a fast path for inputs of at most 128 bytes; a 64-pixel row is 256. So each row is
+// hashed in 128-byte pieces, the pieces' hashes collected, and those hashed once more. Measured
+// on a 1280x832 frame: 0.6 ms, against 1.0-1.7 ms for chaining whole rows through
+// XXH3_64bits_withSeed (each call derives a secret from its seed) and more through the
+// streaming API (which copies every row into its own buffer first).
+constexpr size_t kPiece = 128;
+constexpr size_t kMaxPieces = size_t(TileDiff::kTile) * (TileDiff::kTile * 4 / kPiece);
+
 uint64_t hash_tile(const ImageView& image, const Rect& r) {
-    // Each row hashed on its own, seeded with the hash so far: XXH3's streaming API would copy
-    // every 256-byte tile row into its internal buffer first (measured: 10 % of deskpod's CPU
-    // on a scrolling terminal).
-    uint64_t h = uint64_t(r.width) << 32 | uint32_t(r.height);
+    uint64_t pieces[kMaxPieces + 1];
+    size_t n = 0;
+    pieces[n++] = uint64_t(r.width) << 32 | uint32_t(r.height);
     const size_t row_bytes = size_t(r.width) * 4;
+    uint64_t h = 0;
     for (int32_t y = r.y; y < r.y + r.height; ++y) {
         const uint8_t* row = image.pixels + size_t(y) * size_t(image.stride) + size_t(r.x) * 4;
-        h = XXH3_64bits_withSeed(row, row_bytes, h);
+        for (size_t at = 0; at < row_bytes; at += kPiece) {
+            if (n == std::size(pieces)) {  // only for rectangles larger than a tile
+                h = XXH3_64bits_withSeed(pieces, sizeof pieces, h);
+                n = 0;
+            }
+            pieces[n++] = XXH3_64bits(row + at, std::min(kPiece, row_bytes - at));
+        }
     }
-    return h;
+    return XXH3_64bits_withSeed(pieces, n * sizeof(uint64_t), h);
+}
+
+bool same_pixels(const ImageView& a, const ImageView& b, const Rect& r) {
+    const size_t bytes = size_t(r.width) * 4;
+    for (int32_t y = r.y; y < r.y + r.height; ++y) {
+        const size_t at = size_t(r.x) * 4;
+        if (std::memcmp(a.pixels + size_t(y) * size_t(a.stride) + at,
+                        b.pixels + size_t(y) * size_t(b.stride) + at, bytes) != 0)
+            return false;
+    }
+    return true;
 }
 
 }  // namespace
@@ -105,7 +131,7 @@ void TileDiff::invalidate(const Rect& area) {
         return;
     for (int32_t r = r0; r <= r1; ++r)
         for (int32_t c = c0; c <= c1; ++c)
-            tiles_[size_t(r) * size_t(columns_) + size_t(c)].known = false;
+            tiles_[size_t(r) * size_t(columns_) + size_t(c)] = Entry{};
 }
 
 bool TileDiff::all_known(const Rect& area) const {
@@ -119,18 +145,19 @@ bool TileDiff::all_known(const Rect& area) const {
     return true;
 }
 
-void TileDiff::refresh(const ImageView& content, const Rect& area) {
+void TileDiff::mark_copied(const Rect& area) {
     int32_t c0, r0, c1, r1;
     if (!cells(area, c0, r0, c1, r1))
         return;
     for (int32_t r = r0; r <= r1; ++r)
-        for (int32_t c = c0; c <= c1; ++c)
-            tiles_[size_t(r) * size_t(columns_) + size_t(c)].hash =
-                hash_tile(content, tile_rect(c, r));
+        for (int32_t c = c0; c <= c1; ++c) {
+            Entry& e = tiles_[size_t(r) * size_t(columns_) + size_t(c)];
+            e.copied = e.known;
+        }
 }
 
 std::vector<TileChange> TileDiff::changes(const Region& damage, const ImageView& image,
-                                          TileDiffStats* stats) {
+                                          TileDiffStats* stats, const ImageView* client) {
     std::vector<TileChange> out;
     if (tiles_.empty() || image.width < width_ || image.height < height_)
         return out;
@@ -151,9 +178,14 @@ std::vector<TileChange> TileDiff::changes(const Region& damage, const ImageView&
             if (!touched[i])
                 continue;
             const Rect rect = tile_rect(c, r);
-            const uint64_t h = hash_tile(image, rect);
             Entry& e = tiles_[i];
-            if (e.known && e.hash == h) {
+            if (e.copied && client && same_pixels(image, *client, rect)) {
+                if (stats)
+                    ++stats->unchanged;
+                continue;
+            }
+            const uint64_t h = hash_tile(image, rect);
+            if (e.known && !e.copied && e.hash == h) {
                 if (stats)
                     ++stats->unchanged;
                 continue;
@@ -162,6 +194,7 @@ std::vector<TileChange> TileDiff::changes(const Region& damage, const ImageView&
                               h ^ (uint64_t(rect.width) << 56) ^ (uint64_t(rect.height) << 48),
                               e.known};
             e.known = true;
+            e.copied = false;
             e.hash = h;
             if (uniform_tile(image, rect, change.color)) {
                 change.kind = TileChange::Kind::solid;

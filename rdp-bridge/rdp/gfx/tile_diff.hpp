@@ -34,16 +34,20 @@ class TileDiff {
     void reset(int32_t width, int32_t height);
     // The tiles touched by `damage` whose pixels differ from what was last reported for them,
     // in row order; their hashes are updated (the caller sends every change it gets). `image`
-    // is at least the surface's size.
+    // is at least the surface's size. Tiles marked copied are compared with `client` (the
+    // client's picture, e.g. the pipeline's shadow); without it they count as changed.
     std::vector<TileChange> changes(const Region& damage, const ImageView& image,
-                                    TileDiffStats* stats = nullptr);
+                                    TileDiffStats* stats = nullptr,
+                                    const ImageView* client = nullptr);
     // Forget a tile's content (e.g. the client lost it): it differs next time.
     void invalidate(const Rect& area);
     // True when the client has every tile `area` touches (it was sent since the last reset).
     bool all_known(const Rect& area) const;
-    // The client's tiles touching `area` changed without a tile being sent (a surface copy):
-    // take their hashes from `content`, the client's picture now.
-    void refresh(const ImageView& content, const Rect& area);
+    // The client's tiles touching `area` changed without a tile being sent (a surface copy).
+    // Their hashes are not recomputed: the next changes() compares those tiles with the
+    // client's picture directly, which costs about what a hash does and saves hashing every
+    // copied tile twice on a scrolling frame.
+    void mark_copied(const Rect& area);
 
     int32_t columns() const { return columns_; }
     int32_t rows() const { return rows_; }
@@ -55,6 +59,7 @@ class TileDiff {
     struct Entry {
         uint64_t hash = 0;
         bool known = false;
+        bool copied = false;  // known, but `hash` is stale: compare with the client's picture
     };
     int32_t width_ = 0, height_ = 0, columns_ = 0, rows_ = 0;
     std::vector<Entry> tiles_;

@@ -93,6 +93,35 @@ TEST(TileDiff, ResetAndInvalidateForgetWhatTheClientHad) {
     EXPECT_EQ(diff.changes(all(128, 128), img.view()).size(), 4u);
 }
 
+TEST(TileDiff, CopiedTilesAreComparedWithTheClientsPicture) {
+    // The client's picture after a surface copy (its shadow) and the desktop: equal except
+    // in tile (1, 0). Copied tiles are judged against the shadow, not by their old hashes.
+    Image before(128, 128, 0xff000000);
+    TileDiff diff;
+    diff.reset(128, 128);
+    diff.changes(all(128, 128), before.view());
+    Image shadow(128, 128, 0xff204060);     // every tile moved to new content
+    diff.mark_copied(Rect{0, 0, 128, 64});  // the top row of tiles was copied
+    Image image = shadow;
+    image.set(100, 10, 0xffffffff);
+    const ImageView client = shadow.view();
+    TileDiffStats stats;
+    auto changes = diff.changes(all(128, 128), image.view(), &stats, &client);
+    // (0, 0) equals the shadow; (1, 0) differs from it; the bottom row was not copied, so it
+    // differs from the black the client was sent.
+    ASSERT_EQ(changes.size(), 3u);
+    EXPECT_EQ(changes[0].rect, (Rect{64, 0, 64, 64}));
+    EXPECT_TRUE(changes[0].was_known);
+    EXPECT_EQ(changes[1].rect, (Rect{0, 64, 64, 64}));
+    EXPECT_EQ(stats.unchanged, 1u);
+    // Once sent, (1, 0) is judged by its hash again; (0, 0) still by the shadow.
+    stats = {};
+    EXPECT_TRUE(diff.changes(all(128, 128), image.view(), &stats, &client).empty());
+    EXPECT_EQ(stats.unchanged, 4u);
+    // Without the client's picture a copied tile counts as changed.
+    EXPECT_EQ(diff.changes(all(128, 128), image.view()).size(), 1u);
+}
+
 TEST(TileDiff, UniformIgnoresTheUnusedByte) {
     Image img(64, 64, 0xff445566);
     img.set(5, 5, 0x00445566);
