@@ -401,6 +401,9 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
     // shows are compared with the new picture like any other. Lossy tiles are not what the
     // shadow says, so no copy reads them.
     const Rect box = damage.extents();
+    // Where copies landed: every copy is exact (its rows or columns were compared pixel for
+    // pixel with the new picture when it was found), so there the shadow equals `image`.
+    std::vector<Rect> copied;
     if (!box.empty() && s.tiles.all_known(box) && !s.any_lossy(box)) {
         // Sends a copy and makes it on the client's picture too.
         auto send_copy = [&](const SurfaceCopy& copy) {
@@ -430,6 +433,7 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
                     row);
             }
             s.tiles.mark_copied(dst);
+            copied.push_back(dst);
             m.gfx_surface_copies.add();
             return true;
         };
@@ -475,7 +479,7 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
     }
 
     TileDiffStats stats;
-    const std::vector<TileChange> changes = s.tiles.changes(damage, image, &stats, &shadow);
+    const std::vector<TileChange> changes = s.tiles.changes(damage, image, &stats, &shadow, copied);
     m.gfx_tiles_unchanged.add(stats.unchanged);
 
     // Lossy tiles in the damage that stopped changing: sent again, losslessly.

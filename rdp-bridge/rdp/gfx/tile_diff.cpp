@@ -157,7 +157,14 @@ void TileDiff::mark_copied(const Rect& area) {
 }
 
 std::vector<TileChange> TileDiff::changes(const Region& damage, const ImageView& image,
-                                          TileDiffStats* stats, const ImageView* client) {
+                                          TileDiffStats* stats, const ImageView* client,
+                                          const std::vector<Rect>& equal) {
+    auto known_equal = [&](const Rect& t) {
+        return std::any_of(equal.begin(), equal.end(), [&](const Rect& e) {
+            return t.x >= e.x && t.y >= e.y && t.x + t.width <= e.x + e.width &&
+                   t.y + t.height <= e.y + e.height;
+        });
+    };
     std::vector<TileChange> out;
     if (tiles_.empty() || image.width < width_ || image.height < height_)
         return out;
@@ -179,7 +186,7 @@ std::vector<TileChange> TileDiff::changes(const Region& damage, const ImageView&
                 continue;
             const Rect rect = tile_rect(c, r);
             Entry& e = tiles_[i];
-            if (e.copied && client && same_pixels(image, *client, rect)) {
+            if (e.copied && client && (known_equal(rect) || same_pixels(image, *client, rect))) {
                 if (stats)
                     ++stats->unchanged;
                 continue;

@@ -36,9 +36,12 @@ class TileDiff {
     // in row order; their hashes are updated (the caller sends every change it gets). `image`
     // is at least the surface's size. Tiles marked copied are compared with `client` (the
     // client's picture, e.g. the pipeline's shadow); without it they count as changed.
+    // Tiles inside one of `equal` (areas the caller has just found pixel for pixel equal in
+    // `image` and `client`, e.g. where an exact copy landed) are unchanged without a look.
     std::vector<TileChange> changes(const Region& damage, const ImageView& image,
                                     TileDiffStats* stats = nullptr,
-                                    const ImageView* client = nullptr);
+                                    const ImageView* client = nullptr,
+                                    const std::vector<Rect>& equal = {});
     // Forget a tile's content (e.g. the client lost it): it differs next time.
     void invalidate(const Rect& area);
     // True when the client has every tile `area` touches (it was sent since the last reset).

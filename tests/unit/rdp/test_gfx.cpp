@@ -122,6 +122,25 @@ TEST(TileDiff, CopiedTilesAreComparedWithTheClientsPicture) {
     EXPECT_EQ(diff.changes(all(128, 128), image.view()).size(), 1u);
 }
 
+TEST(TileDiff, TilesInsideAnAreaKnownEqualAreNotCompared) {
+    // The caller vouches that a copy made (0, 0)-(128, 64) equal: its tiles are unchanged
+    // without a look (here the pictures differ, to show that nothing looked), while a tile
+    // only partly inside is compared.
+    Image img(192, 64, 0xff000000);
+    TileDiff diff;
+    diff.reset(192, 64);
+    diff.changes(all(192, 64), img.view());
+    diff.mark_copied(Rect{0, 0, 192, 64});
+    const Image client(192, 64, 0xff101010);
+    const ImageView client_view = client.view();
+    TileDiffStats stats;
+    auto changes = diff.changes(all(192, 64), img.view(), &stats, &client_view,
+                                {Rect{0, 0, 128, 64}, Rect{128, 0, 32, 64}});
+    ASSERT_EQ(changes.size(), 1u);
+    EXPECT_EQ(changes[0].rect, (Rect{128, 0, 64, 64}));
+    EXPECT_EQ(stats.unchanged, 2u);
+}
+
 TEST(TileDiff, UniformIgnoresTheUnusedByte) {
     Image img(64, 64, 0xff445566);
     img.set(5, 5, 0x00445566);
