@@ -37,6 +37,14 @@ Region all(int32_t w, int32_t h) {
     return r;
 }
 
+// A TileDiff for `img`'s size whose client has been sent every tile of `img`.
+TileDiff sent(const Image& img) {
+    TileDiff diff;
+    diff.reset(img.width, img.height);
+    diff.changes(all(img.width, img.height), img.view());
+    return diff;
+}
+
 TEST(TileDiff, FirstFrameSendsEveryTileThenNothingUnchanged) {
     Image img(200, 130, 0xff102030);  // 4 x 3 tiles, the last column and row partial
     TileDiff diff;
@@ -58,9 +66,7 @@ TEST(TileDiff, FirstFrameSendsEveryTileThenNothingUnchanged) {
 
 TEST(TileDiff, OnlyTheTileWithAChangedPixelIsSent) {
     Image img(256, 256, 0xff000000);
-    TileDiff diff;
-    diff.reset(256, 256);
-    diff.changes(all(256, 256), img.view());
+    TileDiff diff = sent(img);
     img.set(130, 70, 0xffffffff);  // tile (2, 1)
     // Damage reported over a wider area than what changed.
     Region damage;
@@ -73,9 +79,7 @@ TEST(TileDiff, OnlyTheTileWithAChangedPixelIsSent) {
 
 TEST(TileDiff, UndamagedTilesAreNotLookedAt) {
     Image img(128, 64, 0xff000000);
-    TileDiff diff;
-    diff.reset(128, 64);
-    diff.changes(all(128, 64), img.view());
+    TileDiff diff = sent(img);
     img.set(100, 10, 0xff00ff00);  // tile (1, 0) changes, but only tile (0, 0) is damaged
     Region damage;
     damage.add(Rect{0, 0, 10, 10});
@@ -84,9 +88,7 @@ TEST(TileDiff, UndamagedTilesAreNotLookedAt) {
 
 TEST(TileDiff, ResetAndInvalidateForgetWhatTheClientHad) {
     Image img(128, 128, 0xff336699);
-    TileDiff diff;
-    diff.reset(128, 128);
-    diff.changes(all(128, 128), img.view());
+    TileDiff diff = sent(img);
     diff.invalidate(Rect{70, 70, 1, 1});
     EXPECT_EQ(diff.changes(all(128, 128), img.view()).size(), 1u);
     diff.reset(128, 128);
@@ -97,9 +99,7 @@ TEST(TileDiff, CopiedTilesAreComparedWithTheClientsPicture) {
     // The client's picture after a surface copy (its shadow) and the desktop: equal except
     // in tile (1, 0). Copied tiles are judged against the shadow, not by their old hashes.
     Image before(128, 128, 0xff000000);
-    TileDiff diff;
-    diff.reset(128, 128);
-    diff.changes(all(128, 128), before.view());
+    TileDiff diff = sent(before);
     Image shadow(128, 128, 0xff204060);     // every tile moved to new content
     diff.mark_copied(Rect{0, 0, 128, 64});  // the top row of tiles was copied
     Image image = shadow;
@@ -127,9 +127,7 @@ TEST(TileDiff, TilesInsideAnAreaKnownEqualAreNotCompared) {
     // without a look (here the pictures differ, to show that nothing looked), while a tile
     // only partly inside is compared.
     Image img(192, 64, 0xff000000);
-    TileDiff diff;
-    diff.reset(192, 64);
-    diff.changes(all(192, 64), img.view());
+    TileDiff diff = sent(img);
     diff.mark_copied(Rect{0, 0, 192, 64});
     const Image client(192, 64, 0xff101010);
     const ImageView client_view = client.view();
