@@ -24,6 +24,10 @@ size_t count_colours(const ImageView& image, const Rect& rect, size_t limit);
 // Lossy, for video-like and photographic regions.
 Bytes encode_jpeg(const ImageView& image, const Rect& rect, int quality);
 Bytes encode_webp(const ImageView& image, const Rect& rect, int quality);
+// Lossless WebP: for small images (a few glyphs) it is about half the size of the smallest
+// PNG, whose fixed chunks (signature, IHDR, PLTE, IDAT and IEND framing: about 75 bytes for
+// two colours) outweigh the pixels.
+Bytes encode_webp_lossless(const ImageView& image, const Rect& rect);
 
 std::string base64_encode(const uint8_t* data, size_t size);
 // Returns false on characters outside the base64 alphabet.

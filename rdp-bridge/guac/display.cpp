@@ -29,6 +29,7 @@ constexpr int kStreamCount = 64;
 // pipeline's tile cache; the X byte is part of the hash, which only costs a miss).
 uint64_t content_key(const ImageView& image, const Rect& rect) {
     XXH3_state_t state;
+    XXH3_INITSTATE(&state);  // as xxhash.h asks for a state on the stack
     XXH3_64bits_reset_withSeed(&state,
                                (uint64_t(uint32_t(rect.width)) << 32) | uint32_t(rect.height));
     for (int32_t y = rect.y; y < rect.y + rect.height; ++y)
@@ -42,6 +43,11 @@ bool intersects(const Region& region, const Rect& rect) {
     Region part = region;
     part.clip(rect);
     return !part.empty();
+}
+
+bool overlaps(const Rect& a, const Rect& b) {
+    return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height &&
+           b.y < a.y + a.height;
 }
 
 }  // namespace
@@ -133,6 +139,15 @@ void DisplayEncoder::send_image(const ImageView& image, const Rect& rect, Codec 
         case Codec::png:
             data = encode_png(image, rect);
             mimetype = "image/png";
+            if (formats_.webp && rect.area() <= kWebpLosslessMaxArea) {
+                Bytes webp = encode_webp_lossless(image, rect);
+                if (webp.size() < data.size()) {
+                    data = std::move(webp);
+                    mimetype = "image/webp";
+                    ++stats.webp_lossless;
+                    break;
+                }
+            }
             ++stats.png;
             break;
         case Codec::jpeg:
@@ -151,7 +166,8 @@ void DisplayEncoder::send_image(const ImageView& image, const Rect& rect, Codec 
     ++stats.rects;
 }
 
-void DisplayEncoder::send_rect(const ImageView& image, const Rect& rect, bool hot, std::string& out,
+void DisplayEncoder::send_rect(const ImageView& image, const Rect& rect, bool hot,
+                               const std::vector<Rect>& frame, std::string& out,
                                EncodeStats& stats) {
     uint32_t colour = 0;
     if (uniform_tile(image, rect, colour)) {
@@ -162,7 +178,7 @@ void DisplayEncoder::send_rect(const ImageView& image, const Rect& rect, bool ho
         lossy_.subtract(Region(rect));
         return;
     }
-    const bool cacheable = rect.area() >= kCacheMinArea && rect.area() <= kCacheMaxArea;
+    const bool cacheable = DisplayEncoder::cacheable(rect);
     uint64_t key = 0;
     if (cacheable) {
         key = content_key(image, rect);
@@ -175,14 +191,23 @@ void DisplayEncoder::send_rect(const ImageView& image, const Rect& rect, bool ho
         }
     }
     const Codec codec = choose_codec(image, rect, hot);
-    send_image(image, rect, codec, out, stats);
+    if (codec != Codec::png || !try_patch(image, rect, frame, out, stats))
+        send_image(image, rect, codec, out, stats);
     if (codec != Codec::png) {
         lossy_.add(rect);
         return;
     }
     lossy_.subtract(Region(rect));
-    if (!cacheable)
-        return;
+    if (cacheable)
+        remember(key, rect, out, stats);
+}
+
+bool DisplayEncoder::cacheable(const Rect& rect) {
+    return rect.area() >= kCacheMinArea && rect.area() <= kCacheMaxArea;
+}
+
+void DisplayEncoder::remember(uint64_t key, const Rect& rect, std::string& out,
+                              EncodeStats& stats) {
     // Content seen once is likely new (a line of text); seen twice, it comes back (a moving
     // sprite, a blinking cursor, a window shown again): keep it where the client can copy it.
     if (seen_.insert(key).second) {
@@ -200,6 +225,95 @@ void DisplayEncoder::send_rect(const ImageView& image, const Rect& rect, bool ho
     out +=
         instruction("copy", 0, rect.x, rect.y, rect.width, rect.height, kCompositeSrc, layer, 0, 0);
     ++stats.cached;
+}
+
+bool DisplayEncoder::try_patch(const ImageView& image, const Rect& rect,
+                               const std::vector<Rect>& frame, std::string& out,
+                               EncodeStats& stats) {
+    if (rect.height > kPatchMaxHeight || rect.area() > kPatchMaxArea)
+        return false;
+    const size_t stride = size_t(width_) * 4;
+    const int32_t pitches[] = {line_pitch_, rect.height};
+    for (size_t i = 0; i < std::size(pitches); ++i) {
+        const int32_t pitch = pitches[i];
+        if (pitch <= 0 || (i > 0 && pitch == pitches[0]))
+            continue;
+        const Rect src{rect.x, rect.y - pitch, rect.width, rect.height};
+        if (src.y < 0 || intersects(lossy_, src))
+            continue;
+        // The client must show the shadow there when the copy runs: every cell known, none of
+        // it changing in this frame (rectangles sent before this one are not in the shadow yet).
+        bool known = true;
+        for_each_cell(src, [&](int, int, const Cell& cell) { known = known && cell.valid; });
+        for (const Rect& r : frame)
+            known = known && !overlaps(r, src);
+        if (!known)
+            continue;
+        // What would still differ after the copy, found in narrow pieces so that separate
+        // differences (two numbers on one line) stay separate rectangles.
+        const ImageView before{shadow_.data() + size_t(src.y) * stride, width_, rect.height,
+                               width_ * 4};
+        const ImageView after{image.pixels + size_t(rect.y) * size_t(image.stride), image.width,
+                              rect.height, image.stride};
+        std::vector<Rect> parts;
+        int64_t left = 0;
+        for (int32_t x = rect.x; x < rect.x + rect.width; x += kPatchPiece) {
+            Rect piece = changed_bounds(
+                before, after,
+                Rect{x, 0, std::min(kPatchPiece, rect.x + rect.width - x), rect.height});
+            if (piece.empty())
+                continue;
+            piece.y += rect.y;
+            left += piece.area();
+            parts.push_back(piece);
+        }
+        if (2 * left > rect.area())
+            continue;  // mostly different: not a line like this one
+        // Both ways, and the smaller goes out: a patch pays one `copy` and an image header
+        // per difference, which for a short line can outweigh what it saves. The differences
+        // are small and recur (the last digit of a counter), so they use the buffers too.
+        std::string whole, patch;
+        EncodeStats whole_stats, patch_stats;
+        send_image(image, rect, Codec::png, whole, whole_stats);
+        patch += instruction("copy", 0, src.x, src.y, src.width, src.height, kCompositeSrc, 0,
+                             rect.x, rect.y);
+        std::vector<std::pair<uint64_t, Rect>> new_parts;
+        for (const Rect& part : merge_rects(std::move(parts), kMergeSlack)) {
+            uint32_t colour = 0;
+            if (uniform_tile(image, part, colour)) {
+                patch += instruction("rect", 0, part.x, part.y, part.width, part.height);
+                patch += instruction("cfill", kCompositeOver, 0, (colour >> 16) & 0xFF,
+                                     (colour >> 8) & 0xFF, colour & 0xFF, 255);
+                ++patch_stats.fills;
+                continue;
+            }
+            if (cacheable(part)) {
+                const uint64_t key = content_key(image, part);
+                if (const uint16_t slot = cache_.find(key)) {
+                    patch += instruction("copy", kFirstCacheLayer - (slot - 1), 0, 0, part.width,
+                                         part.height, kCompositeSrc, 0, part.x, part.y);
+                    ++patch_stats.cache_hits;
+                    continue;
+                }
+                new_parts.emplace_back(key, part);
+            }
+            send_image(image, part, Codec::png, patch, patch_stats);
+        }
+        const bool patched = patch.size() < whole.size();
+        const EncodeStats& used = patched ? patch_stats : whole_stats;
+        out += patched ? patch : whole;
+        stats.rects += used.rects;
+        stats.png += used.png;
+        stats.webp_lossless += used.webp_lossless;
+        stats.fills += used.fills;
+        stats.cache_hits += used.cache_hits;
+        stats.patches += patched;
+        if (patched)
+            for (const auto& [key, part] : new_parts)
+                remember(key, part, out, stats);
+        return true;
+    }
+    return false;
 }
 
 bool DisplayEncoder::try_scroll(const ImageView& image, const Rect& box, std::string& out,
@@ -220,6 +334,7 @@ bool DisplayEncoder::try_scroll(const ImageView& image, const Rect& box, std::st
     // pays when it leaves fewer pixels to send than not copying them. What still differs
     // is sent after the copy like any other change, so the result stays exact.
     const int32_t dy = move->dst_y - move->src.y;
+    line_pitch_ = std::abs(dy);
     const size_t stride = size_t(width_) * 4;
     struct Span {
         int32_t lo = INT32_MAX, hi = INT32_MIN;  // differing columns, inclusive; none: lo > hi
@@ -356,12 +471,13 @@ EncodeStats DisplayEncoder::encode(const ImageView& image, const Region& damage_
             });
         }
 
-        for (const Rect& rect : merge_rects(std::move(boxes), kMergeSlack)) {
+        const std::vector<Rect> rects = merge_rects(std::move(boxes), kMergeSlack);
+        for (const Rect& rect : rects) {
             bool hot = false;
             for_each_cell(rect, [&](int cx, int cy, const Cell&) {
                 hot = hot || state[size_t(cy * cols_ + cx)] == 3;
             });
-            send_rect(image, rect, hot, out, stats);
+            send_rect(image, rect, hot, rects, out, stats);
         }
         // Outside the boxes the cells already equal the desktop (but for X bytes).
         const size_t stride = size_t(width_) * 4;

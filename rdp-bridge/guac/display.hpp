@@ -40,13 +40,15 @@ enum class Codec { png, jpeg, webp };
 
 struct EncodeStats {
     size_t cells_changed = 0;
-    size_t rects = 0;  // images sent (png + jpeg + webp)
-    size_t png = 0, jpeg = 0, webp = 0;
-    size_t fills = 0;       // one-colour rectangles (`rect` + `cfill`)
-    size_t copies = 0;      // scrolls (`copy` within the visible layer)
-    size_t cache_hits = 0;  // rectangles copied from an off-screen buffer
-    size_t cached = 0;      // rectangles stored into an off-screen buffer
-    size_t refined = 0;     // lossy areas sent again losslessly
+    size_t rects = 0;                   // images sent (png + webp_lossless + jpeg + webp)
+    size_t png = 0, webp_lossless = 0;  // exact
+    size_t jpeg = 0, webp = 0;          // lossy
+    size_t fills = 0;                   // one-colour rectangles (`rect` + `cfill`)
+    size_t copies = 0;                  // scrolls (`copy` within the visible layer)
+    size_t cache_hits = 0;              // rectangles copied from an off-screen buffer
+    size_t cached = 0;                  // rectangles stored into an off-screen buffer
+    size_t refined = 0;                 // lossy areas sent again losslessly
+    size_t patches = 0;                 // rectangles copied from the line above, then corrected
     size_t bytes = 0;
 };
 
@@ -91,13 +93,25 @@ class DisplayEncoder {
     // Lossy only from this area on, and for more colours than a PNG palette holds.
     static constexpr int64_t kLossyMinArea = 32 * 32;
     static constexpr size_t kPhotoColours = 256;
+    // Exact images up to this area are also encoded as lossless WebP when the client takes
+    // WebP, and the smaller one is sent; larger ones stay PNG (libwebp's lossless encoder is
+    // several times slower than libpng's, and the headers it saves matter less).
+    static constexpr int64_t kWebpLosslessMaxArea = 128 * 128;
     // Off-screen buffers: content seen twice is kept in one (buffer layers -2, -3, ...; -1 is
     // the cursor) and sent as a copy from there the next times. Bounded: kCacheEntries
-    // buffers of at most kCacheMaxArea pixels each (4 MB of client memory).
+    // buffers of at most kCacheMaxArea pixels each (4 MB of client memory). From
+    // kCacheMinArea on (part of a glyph): a `copy` from a buffer is about 50 bytes, the
+    // smallest image stream about 130.
     static constexpr size_t kCacheEntries = 64;
-    static constexpr int64_t kCacheMinArea = 16 * 16;
+    static constexpr int64_t kCacheMinArea = 32;
     static constexpr int64_t kCacheMaxArea = 128 * 128;
     static constexpr int kFirstCacheLayer = -2;
+    // A changed rectangle up to this height and area is also tried as a copy of the
+    // rectangle one text line above it (the last scroll's distance, or its own height) plus
+    // the differences, found in pieces this wide.
+    static constexpr int32_t kPatchMaxHeight = 64;
+    static constexpr int64_t kPatchMaxArea = 64 * 1024;
+    static constexpr int32_t kPatchPiece = 16;
     // How many rectangles' content hashes are remembered to recognise a second sighting.
     static constexpr size_t kSeenEntries = 4096;
 
@@ -114,10 +128,21 @@ class DisplayEncoder {
     void copy_within(const Rect& src, int32_t dst_x, int32_t dst_y, std::string& out,
                      EncodeStats& stats);
     // Sends `rect` of `image` in its cheapest exact form (or lossy when `hot` and photo-like).
-    void send_rect(const ImageView& image, const Rect& rect, bool hot, std::string& out,
-                   EncodeStats& stats);
+    // `frame` is every rectangle this frame sends.
+    void send_rect(const ImageView& image, const Rect& rect, bool hot,
+                   const std::vector<Rect>& frame, std::string& out, EncodeStats& stats);
+    // New text that mostly repeats the line above it (numbered output, log lines, a table's
+    // rows): sends `rect` as a `copy` of that line plus what differs, or whole, whichever is
+    // smaller. False when no line above qualifies (nothing was sent).
+    bool try_patch(const ImageView& image, const Rect& rect, const std::vector<Rect>& frame,
+                   std::string& out, EncodeStats& stats);
     void send_image(const ImageView& image, const Rect& rect, Codec codec, std::string& out,
                     EncodeStats& stats);
+    // Whether content of this size goes into the off-screen buffers.
+    static bool cacheable(const Rect& rect);
+    // Content `key` was just drawn at `rect` of the visible layer: keeps it in a buffer if it
+    // was seen before.
+    void remember(uint64_t key, const Rect& rect, std::string& out, EncodeStats& stats);
     void refine(Clock::time_point now, std::string& out, EncodeStats& stats);
     // The cells `rect` touches.
     template <typename F>
@@ -135,6 +160,7 @@ class DisplayEncoder {
     std::unordered_set<uint64_t> seen_;
     std::deque<uint64_t> seen_order_;
     int next_stream_ = 0;
+    int32_t line_pitch_ = 0;  // rows the last vertical scroll moved by
 };
 
 // Guacamole composite operation for opaque drawing (GUAC_COMP_OVER).

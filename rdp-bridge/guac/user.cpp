@@ -420,10 +420,11 @@ void User::flush() {
         metrics().capture_to_send_seconds[protocol_].observe(
             std::chrono::duration<double>(Clock::now() - since).count());
     log_.debug(
-        "frame {}: {} cells, {} images (png {}, jpeg {}, webp {}), {} fills, {} scroll copies, "
-        "{} from buffers, {} kept, {} refined, {} bytes",
-        ts, stats.cells_changed, stats.rects, stats.png, stats.jpeg, stats.webp, stats.fills,
-        stats.copies, stats.cache_hits, stats.cached, stats.refined, out.size());
+        "frame {}: {} cells, {} images (png {}, lossless webp {}, jpeg {}, webp {}), {} fills, "
+        "{} scroll copies, {} from buffers, {} kept, {} refined, {} bytes",
+        ts, stats.cells_changed, stats.rects, stats.png, stats.webp_lossless, stats.jpeg,
+        stats.webp, stats.fills, stats.copies, stats.cache_hits, stats.cached, stats.refined,
+        out.size());
     send(std::move(out));
 }
 

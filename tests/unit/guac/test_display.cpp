@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <png.h>
 #include <turbojpeg.h>
+#include <webp/decode.h>
 
 #include <cstring>
 #include <map>
@@ -48,7 +49,7 @@ std::vector<Instruction> only(const std::vector<Instruction>& all, const std::st
 using Clock = std::chrono::steady_clock;
 
 // What a Guacamole client does with the instructions the encoder writes: layers (0 visible,
-// negative ones off-screen buffers), `img` streams (PNG and JPEG decoded), `copy`, `rect` +
+// negative ones off-screen buffers), `img` streams (PNG, JPEG and WebP decoded), `copy`, `rect` +
 // `cfill`. The tests replay each frame onto it and compare its layer 0 with the desktop.
 struct Canvas {
     struct Layer {
@@ -100,6 +101,12 @@ struct Canvas {
                               reinterpret_cast<uint8_t*>(px.data()), w, 0, h, TJPF_BGRX, 0),
                 0);
             tjDestroy(tj);
+        } else if (s.mimetype == "image/webp") {
+            const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+            ASSERT_TRUE(WebPGetInfo(data, bytes.size(), &w, &h));
+            px.resize(size_t(w) * size_t(h));
+            ASSERT_TRUE(WebPDecodeBGRAInto(
+                data, bytes.size(), reinterpret_cast<uint8_t*>(px.data()), px.size() * 4, w * 4));
         } else {
             FAIL() << "unexpected mimetype " << s.mimetype;
         }
@@ -178,10 +185,16 @@ void noise(Image& img, const Rect& r, std::mt19937& rng) {
             img.fill(Rect{x, y, 1, 1}, 0xFF000000 | (rng() & 0xFFFFFF));
 }
 
-// Width and height of a PNG, from its IHDR.
-std::pair<int, int> png_size(const Instruction& blob) {
+// Width and height of a PNG (from its IHDR) or WebP image.
+std::pair<int, int> image_size(const Instruction& blob) {
     std::string bytes;
     EXPECT_TRUE(base64_decode(blob.args[1], bytes));
+    if (bytes.compare(8, 4, "WEBP") == 0) {
+        int w = 0, h = 0;
+        EXPECT_TRUE(
+            WebPGetInfo(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &w, &h));
+        return {w, h};
+    }
     auto be32 = [&](size_t at) {
         return int(uint8_t(bytes[at])) << 24 | int(uint8_t(bytes[at + 1])) << 16 |
                int(uint8_t(bytes[at + 2])) << 8 | int(uint8_t(bytes[at + 3]));
@@ -223,7 +236,7 @@ TEST(GuacDisplay, OnlyTheExactChangedRectangleIsSent) {
     ASSERT_EQ(imgs.size(), 1u);
     EXPECT_EQ(imgs[0].args[4], "70");
     EXPECT_EQ(imgs[0].args[5], "71");
-    EXPECT_EQ(png_size(only(all, "blob")[0]), std::make_pair(7, 3));
+    EXPECT_EQ(image_size(only(all, "blob")[0]), std::make_pair(7, 3));
 }
 
 TEST(GuacDisplay, OneColourIsAFillNotAnImage) {
@@ -257,7 +270,7 @@ TEST(GuacDisplay, ChangesAcrossACellBorderMergeIntoOneRectangle) {
     EXPECT_EQ(stats.cells_changed, 4u);
     const auto all = parse(out);
     ASSERT_EQ(only(all, "img").size(), 1u);
-    EXPECT_EQ(png_size(only(all, "blob")[0]), std::make_pair(39, 39));
+    EXPECT_EQ(image_size(only(all, "blob")[0]), std::make_pair(39, 39));
     // ...but changes far apart stay apart.
     img.fill(Rect{5, 5, 3, 3}, 0xFF000000);
     img.fill(Rect{200, 150, 3, 3}, 0xFF000000);
@@ -293,7 +306,7 @@ TEST(GuacDisplay, ScrolledContentIsCopied) {
     const auto imgs = only(all, "img");
     ASSERT_EQ(imgs.size(), 1u);
     EXPECT_EQ(imgs[0].args[5], "383");
-    EXPECT_EQ(png_size(only(all, "blob")[0]), std::make_pair(320, 17));
+    EXPECT_EQ(image_size(only(all, "blob")[0]), std::make_pair(320, 17));
 }
 
 TEST(GuacDisplay, AScrollAlsoCopiesLinesThatChangedALittle) {
@@ -329,6 +342,112 @@ TEST(GuacDisplay, AScrollAlsoCopiesLinesThatChangedALittle) {
     EXPECT_EQ(canvas.differences(img), 0u);
 }
 
+// A terminal in black on white: 13-pixel lines, each "glyph" a 6x9 two-colour pattern picked
+// by `text`'s characters, as a bitmap font draws them.
+struct Terminal {
+    Image img{320, 260};
+    Terminal() { img.fill(Rect{0, 0, 320, 260}, 0xFFFFFFFF); }
+    void print(int row, const std::string& text) {
+        img.fill(Rect{0, row * 13, 320, 13}, 0xFFFFFFFF);
+        for (size_t i = 0; i < text.size(); ++i) {
+            std::mt19937 glyph(uint32_t(uint8_t(text[i])));
+            for (int y = 0; y < 9; ++y)
+                for (int x = 0; x < 5; ++x)
+                    if (glyph() & 1)
+                        img.fill(Rect{2 + int(i) * 6 + x, row * 13 + 2 + y, 1, 1}, 0xFF000000);
+        }
+    }
+};
+
+TEST(GuacDisplay, SmallExactImagesAreLosslessWebpWhenTheClientTakesIt) {
+    for (const bool webp : {false, true}) {
+        Terminal term;
+        DisplayEncoder enc(ImageFormats{true, true, webp});
+        Canvas canvas(320, 260);
+        std::string out;
+        enc.encode(term.img.view(), Region(Rect{0, 0, 320, 260}), out);
+        canvas.apply(parse(out));
+        term.print(3, "ab");
+        out.clear();
+        const EncodeStats stats = enc.encode(term.img.view(), Region(Rect{0, 0, 320, 260}), out);
+        const auto all = parse(out);
+        ASSERT_EQ(only(all, "img").size(), 1u) << webp;
+        EXPECT_EQ(only(all, "img")[0].args[3], webp ? "image/webp" : "image/png");
+        EXPECT_EQ(stats.webp_lossless, webp ? 1u : 0u);
+        EXPECT_EQ(stats.png, webp ? 0u : 1u);
+        canvas.apply(all);
+        EXPECT_EQ(canvas.differences(term.img), 0u) << webp;
+    }
+}
+
+TEST(GuacDisplay, ANewLineLikeTheOneAboveIsCopiedDownAndCorrected) {
+    // A full terminal printing numbered lines: each scroll leaves an empty last line, and the
+    // next frame draws the new line there (as xterm's output reaches the screen through
+    // Xwayland, text and scroll in separate frames).
+    Terminal term;
+    auto text = [](int n) {
+        return "line " + std::to_string(n % 10) + ": the quick brown fox 123" +
+               std::to_string(n % 10);
+    };
+    for (int row = 0; row < 20; ++row)
+        term.print(row, text(row));
+    DisplayEncoder enc(ImageFormats{true, true, true});
+    Canvas canvas(320, 260);
+    std::string out;
+    enc.encode(term.img.view(), Region(Rect{0, 0, 320, 260}), out);
+    canvas.apply(parse(out));
+    const Rect all_of_it{0, 0, 320, 260};
+    size_t patches = 0, hits = 0;
+    for (int n = 20; n < 32; ++n) {
+        std::memmove(term.img.px.data(), term.img.px.data() + size_t(13) * 320 * 4,
+                     size_t(260 - 13) * 320 * 4);
+        term.img.fill(Rect{0, 260 - 13, 320, 13}, 0xFFFFFFFF);
+        out.clear();
+        enc.encode(term.img.view(), Region(all_of_it), out);
+        canvas.apply(parse(out));
+        ASSERT_EQ(canvas.differences(term.img), 0u) << "scroll " << n;
+
+        term.print(19, text(n));
+        out.clear();
+        const EncodeStats stats = enc.encode(term.img.view(), Region(all_of_it), out);
+        const auto all = parse(out);
+        // The line above, copied down one line...
+        const auto copies = only(all, "copy");
+        ASSERT_FALSE(copies.empty()) << "line " << n;
+        EXPECT_EQ(copies[0].args[0], "0");
+        EXPECT_EQ(copies[0].args[2], std::to_string(18 * 13 + 2));
+        EXPECT_EQ(copies[0].args[8], std::to_string(19 * 13 + 2));
+        // ...then only the two changed glyphs, each from a buffer once it has been seen twice.
+        for (const auto& blob : only(all, "blob"))
+            EXPECT_LE(image_size(blob).first, 6) << "line " << n;
+        patches += stats.patches;
+        hits += stats.cache_hits;
+        canvas.apply(all);
+        ASSERT_EQ(canvas.differences(term.img), 0u) << "line " << n;
+    }
+    EXPECT_EQ(patches, 12u);
+    EXPECT_GE(hits, 4u);
+}
+
+TEST(GuacDisplay, ALineUnlikeTheOneAboveIsSentWhole) {
+    Terminal term;
+    term.print(0, "the quick brown fox jumps over");
+    DisplayEncoder enc(ImageFormats{true, true, true});
+    Canvas canvas(320, 260);
+    std::string out;
+    enc.encode(term.img.view(), Region(Rect{0, 0, 320, 260}), out);
+    canvas.apply(parse(out));
+    term.print(1, "PACK MY BOX WITH FIVE DOZEN LIQ");
+    out.clear();
+    const EncodeStats stats = enc.encode(term.img.view(), Region(Rect{0, 0, 320, 260}), out);
+    const auto all = parse(out);
+    EXPECT_EQ(stats.patches, 0u);
+    EXPECT_TRUE(only(all, "copy").empty());
+    EXPECT_EQ(only(all, "img").size(), 1u);
+    canvas.apply(all);
+    EXPECT_EQ(canvas.differences(term.img), 0u);
+}
+
 TEST(GuacDisplay, SidewaysPansAreCopiedToo) {
     Image img(400, 200);
     std::mt19937 rng(6);
@@ -354,7 +473,7 @@ TEST(GuacDisplay, SidewaysPansAreCopiedToo) {
     EXPECT_EQ(copies[0].args[7], "0");   // destination x
     const auto imgs = only(all, "img");
     ASSERT_EQ(imgs.size(), 1u);
-    EXPECT_EQ(png_size(only(all, "blob")[0]), std::make_pair(24, 200));
+    EXPECT_EQ(image_size(only(all, "blob")[0]), std::make_pair(24, 200));
     canvas.apply(all);
     EXPECT_EQ(canvas.differences(img), 0u);
 }
