@@ -233,6 +233,11 @@ constexpr std::pair<std::string_view, BackendKind> kBackendChoices[] = {
     {"headless", BackendKind::headless}, {"x11", BackendKind::x11}};
 constexpr std::pair<std::string_view, RdpSecurity> kRdpSecurityChoices[] = {
     {"nla", RdpSecurity::nla}, {"tls", RdpSecurity::tls}};
+constexpr std::pair<std::string_view, RdpH264> kRdpH264Choices[] = {
+    {"auto", RdpH264::automatic},
+    {"off", RdpH264::off},
+    {"x264", RdpH264::x264},
+    {"openh264", RdpH264::openh264}};
 constexpr std::pair<std::string_view, SessionExit> kSessionExitChoices[] = {
     {"restart", SessionExit::restart}, {"quit", SessionExit::quit}};
 constexpr std::pair<std::string_view, LogLevel> kLogLevelChoices[] = {{"error", LogLevel::error},
@@ -329,6 +334,29 @@ const OptionSpec kOptions[] = {
              "lossless). off: RemoteFX or NSCodec surface bits, or bitmaps, for every client.",
      .shown_default = [](const Config& c) { return std::string(c.rdp_gfx ? "on" : "off"); },
      .apply = [](Config& c, std::string_view v, const Origin& o) { c.rdp_gfx = parse_flag(v, o); }},
+    {.name = "rdp-h264",
+     .metavar = "auto|off|x264|openh264",
+     .group = Group::network,
+     .help = "H.264 (AVC420) over the graphics pipeline for the areas in motion (video, "
+             "animation), for clients that decode it; text and UI stay lossless and areas sent "
+             "as H.264 are sent again exactly once they stop. auto: x264 when this build has it, "
+             "else OpenH264; off: RemoteFX for those areas.",
+     .shown_default = [](const Config& c) { return choice_name(c.rdp_h264, kRdpH264Choices); },
+     .apply = [](Config& c, std::string_view v,
+                 const Origin& o) { c.rdp_h264 = parse_choice(v, kRdpH264Choices, o); }},
+    {.name = "rdp-h264-quality",
+     .metavar = "QP",
+     .group = Group::network,
+     .help = "H.264 quantiser for areas in motion, 10 (sharpest, most bytes) to 40 (softest, "
+             "fewest); every 6 steps double the quantiser step size.",
+     .shown_default = [](const Config& c) { return std::to_string(c.rdp_h264_quality); },
+     .apply =
+         [](Config& c, std::string_view v, const Origin& o) {
+             const auto n = parse_unsigned(v);
+             if (!n || *n < 10 || *n > 40)
+                 invalid(o, "QP between 10 and 40", v);
+             c.rdp_h264_quality = int(*n);
+         }},
     {.name = "user",
      .metavar = "NAME",
      .group = Group::security,

@@ -21,6 +21,8 @@ struct Endpoint {
 
 enum class BackendKind { headless, x11 };
 enum class RdpSecurity { nla, tls };
+// H.264 for RDP clients that take it: the best encoder this build has, none, or one by name.
+enum class RdpH264 { automatic, off, x264, openh264 };
 enum class SessionExit { restart, quit };
 enum class LogLevel { error = 0, warn = 1, info = 2, debug = 3 };
 enum class LogFormat { text, json };
@@ -35,6 +37,8 @@ struct Config {
     Endpoint http{true, "0.0.0.0", 8080};
     RdpSecurity rdp_security = RdpSecurity::nla;
     bool rdp_gfx = true;  // offer the graphics pipeline
+    RdpH264 rdp_h264 = RdpH264::automatic;
+    int rdp_h264_quality = 23;  // H.264 quantiser for areas in motion, 10 (best) to 40
     std::string user = "deskpod";
     std::string password_file;
     std::string tls_cert;

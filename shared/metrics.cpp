@@ -200,6 +200,7 @@ std::string Metrics::render_prometheus() const {
           std::pair<const char*, const Counter*>{"cached", &gfx_cache_hits},
           std::pair<const char*, const Counter*>{"planar", &gfx_planar_tiles},
           std::pair<const char*, const Counter*>{"remotefx", &gfx_remotefx_tiles},
+          std::pair<const char*, const Counter*>{"avc420", &gfx_avc420_tiles},
           std::pair<const char*, const Counter*>{"refined", &gfx_refined_tiles}}) {
         fmt::format_to(std::back_inserter(out), "deskpod_rdp_gfx_tiles_total{{kind=\"{}\"}} {}\n",
                        label, c->value());
@@ -220,7 +221,8 @@ std::string Metrics::render_prometheus() const {
            "Encoded bytes of graphics pipeline surface commands, by codec.");
     for (const auto& [label, c] :
          {std::pair<const char*, const Counter*>{"planar", &gfx_planar_bytes},
-          std::pair<const char*, const Counter*>{"remotefx", &gfx_remotefx_bytes}}) {
+          std::pair<const char*, const Counter*>{"remotefx", &gfx_remotefx_bytes},
+          std::pair<const char*, const Counter*>{"avc420", &gfx_avc420_bytes}}) {
         fmt::format_to(std::back_inserter(out), "deskpod_rdp_gfx_bytes_total{{codec=\"{}\"}} {}\n",
                        label, c->value());
     }

@@ -131,9 +131,11 @@ struct Metrics {
     Counter gfx_solid_tiles;     // SolidFill
     Counter gfx_planar_tiles;    // encoded losslessly (planar)
     Counter gfx_remotefx_tiles;  // encoded lossily (RemoteFX), photographic content in motion
+    Counter gfx_avc420_tiles;    // the same, as H.264 (AVC420) for clients that take it
     Counter gfx_refined_tiles;   // lossy tiles sent again losslessly once they stopped changing
     Counter gfx_planar_bytes;
     Counter gfx_remotefx_bytes;
+    Counter gfx_avc420_bytes;
     Counter gfx_surface_commands;  // surface command PDUs (one per planar tile or RemoteFX message)
     Counter gfx_solid_fills;       // SolidFill PDUs (each with the tiles of one colour)
     Counter gfx_surface_copies;    // SurfaceToSurface PDUs (scrolls)

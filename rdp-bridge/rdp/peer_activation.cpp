@@ -295,6 +295,32 @@ void RdpPeer::start_channels() {
     }
 }
 
+namespace {
+
+// The H.264 encoder --rdp-h264 names, if this build has it.
+std::optional<h264::Backend> h264_backend(RdpH264 choice) {
+    const std::vector<h264::Backend> built = h264::available_backends();
+    auto has = [&](h264::Backend b) {
+        return std::find(built.begin(), built.end(), b) != built.end();
+    };
+    switch (choice) {
+        case RdpH264::off:
+            return std::nullopt;
+        case RdpH264::automatic:
+            if (built.empty())
+                return std::nullopt;
+            return built.front();
+        case RdpH264::x264:
+            return has(h264::Backend::x264) ? std::optional(h264::Backend::x264) : std::nullopt;
+        case RdpH264::openh264:
+            return has(h264::Backend::openh264) ? std::optional(h264::Backend::openh264)
+                                                : std::nullopt;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 void RdpPeer::start_gfx() {
     gfx_tried_ = true;
     if (!freerdp_settings_get_bool(peer_->settings, FreeRDP_SupportGraphicsPipeline))
@@ -317,7 +343,8 @@ void RdpPeer::start_gfx() {
                 // Lossy tiles that stopped changing: the next frame sends them losslessly.
                 for (const Rect& r : areas.rects())
                     pacer_.add(r);
-            });
+            },
+            h264_backend(server_.config().rdp_h264), server_.config().rdp_h264_quality);
         if (!state_->gfx->start()) {
             log_.info("the client announced the graphics pipeline but did not open its channel");
             state_->gfx.reset();

@@ -3,7 +3,7 @@
 desktop's exact pixels (planar is lossless, so the client must equal grim), and frames carry
 only what changed.
 
-- /gfx, /gfx:RFX and /gfx:AVC420 (until deskpod has an H.264 encoder: the pipeline without it)
+- /gfx, /gfx:RFX and /gfx:AVC420 (H.264 for photographic areas in motion, see the video tests)
   all confirm the pipeline (deskpod logs the version) and match grim on a terminal full of
   text; -gfx keeps RemoteFX surface bits.
 - A terminal scrolling text sends SurfaceToSurface copies and the client still equals grim.
@@ -217,6 +217,30 @@ class GfxTest(H.IntegrationTest):
                                                   max_mean=0.0, timeout=30)
         print(f"video: {tiles(server, 'remotefx'):.0f} RemoteFX tiles "
               f"({codec_bytes(server, 'remotefx') / 1024:.0f} KiB), "
+              f"{tiles(server, 'planar'):.0f} planar ({planar_bytes(server) / 1024:.0f} KiB), "
+              f"{tiles(server, 'refined'):.0f} refined; client vs desktop: {diff}")
+
+    def test_moving_photos_go_as_h264_to_clients_that_take_it_then_settle(self):
+        # As above, with xfreerdp asking for AVC420: the moving tiles go as H.264 instead.
+        go = self.workdir / "go"
+        server = self.start_server(
+            f"sh -c 'while [ ! -e {go} ]; do sleep 0.1; done; "
+            f"exec {shlex.quote(str(H.TEST_CLIENT))} --video 360'")
+        client = self.gfx_client(server, "video-avc420", ["/gfx:AVC420"])
+        H.wait_until(lambda: self.pipeline_lines(server), 20, "the pipeline to be confirmed")
+        self.assertEqual(self.pipeline_lines(server)[-1][1], "gfx planar+avc420")
+        self.assertRegex(server.proc.output(), r"codec gfx planar\+avc420 \((x264|openh264)\)")
+        self.assert_client_matches_desktop(server, client, "video-avc420-start")
+        go.touch()
+        H.wait_until(lambda: tiles(server, "avc420") > 100, 40,
+                     "moving photographic tiles to go as H.264")
+        H.wait_until(lambda: tiles(server, "refined") > 0, 40,
+                     "the H.264 tiles to be refined once the video stopped")
+        diff = self.assert_client_matches_desktop(server, client, "video-avc420", max_differing=0.0,
+                                                  max_mean=0.0, timeout=30)
+        self.assertEqual(tiles(server, "remotefx"), 0, "RemoteFX for a client that takes H.264")
+        print(f"video over H.264: {tiles(server, 'avc420'):.0f} tiles "
+              f"({codec_bytes(server, 'avc420') / 1024:.0f} KiB), "
               f"{tiles(server, 'planar'):.0f} planar ({planar_bytes(server) / 1024:.0f} KiB), "
               f"{tiles(server, 'refined'):.0f} refined; client vs desktop: {diff}")
 

@@ -78,20 +78,30 @@ RECTANGLE_16 rect16(const Rect& r) {
 
 }  // namespace
 
-bool choose_gfx_caps(const GfxCaps* offered, size_t count, GfxCaps& chosen) {
+bool choose_gfx_caps(const GfxCaps* offered, size_t count, GfxCaps& chosen, bool h264) {
     for (const uint32_t version : kVersions) {
         for (size_t i = 0; i < count; ++i) {
             if (offered[i].version != version)
                 continue;
             uint32_t flags =
                 offered[i].flags & (RDPGFX_CAPS_FLAG_THINCLIENT | RDPGFX_CAPS_FLAG_SMALL_CACHE);
-            if (version >= RDPGFX_CAPVERSION_10)
+            if (version >= RDPGFX_CAPVERSION_10 &&
+                (!h264 || (offered[i].flags & RDPGFX_CAPS_FLAG_AVC_DISABLED)))
                 flags |= RDPGFX_CAPS_FLAG_AVC_DISABLED;
+            if (version == RDPGFX_CAPVERSION_81 && h264)
+                flags |= offered[i].flags & RDPGFX_CAPS_FLAG_AVC420_ENABLED;
             chosen = GfxCaps{version, flags};
             return true;
         }
     }
     return false;
+}
+
+bool gfx_caps_allow_avc420(const GfxCaps& caps) {
+    if (caps.version == RDPGFX_CAPVERSION_81)
+        return (caps.flags & RDPGFX_CAPS_FLAG_AVC420_ENABLED) != 0;
+    return caps.version >= RDPGFX_CAPVERSION_10 && caps.version != RDPGFX_CAPVERSION_81 &&
+           (caps.flags & RDPGFX_CAPS_FLAG_AVC_DISABLED) == 0;
 }
 
 const char* gfx_version_name(uint32_t version) {
@@ -123,12 +133,15 @@ const char* gfx_version_name(uint32_t version) {
 
 GfxPipeline::GfxPipeline(asio::io_context& io, void* vcm, rdpContext* context,
                          const log::Logger& log, ReadyHandler on_ready, AckHandler on_ack,
-                         RefineHandler on_refine)
+                         RefineHandler on_refine, std::optional<h264::Backend> h264,
+                         int h264_quality)
     : io_(io),
       log_(log),
       on_ready_(std::move(on_ready)),
       on_ack_(std::move(on_ack)),
       on_refine_(std::move(on_refine)),
+      h264_(h264),
+      h264_quality_(h264_quality),
       planar_(std::make_unique<BitmapEncoder>()),
       settle_(io),
       channel_(rdpgfx_server_context_new(static_cast<HANDLE>(vcm)), rdpgfx_server_context_free,
@@ -154,7 +167,7 @@ bool GfxPipeline::start() {
 
 unsigned GfxPipeline::caps_advertised(const GfxCaps* offered, size_t count) {
     GfxCaps chosen;
-    if (!choose_gfx_caps(offered, count, chosen)) {
+    if (!choose_gfx_caps(offered, count, chosen, h264_.has_value())) {
         log_.warn("graphics pipeline: the client offers no capability version deskpod knows");
         return CHANNEL_RC_UNSUPPORTED_VERSION;
     }
@@ -172,6 +185,10 @@ unsigned GfxPipeline::caps_advertised(const GfxCaps* offered, size_t count) {
             return;
         caps_ = chosen;
         ready_ = true;
+        avc420_ = h264_ && gfx_caps_allow_avc420(chosen);
+        if (avc420_)
+            name_ =
+                std::string("gfx planar+avc420 (") + std::string(h264::backend_name(*h264_)) + ")";
         // 64x64 tiles of 16 KiB: 1,024 fill a small cache's 16 MiB, 4,096 stay well inside a
         // full one's 100 MiB (MS-RDPEGFX 3.2.1.1 limits, 4,096 and 25,600 slots).
         cache_ = std::make_unique<TileCache>((chosen.flags & RDPGFX_CAPS_FLAG_SMALL_CACHE) ? 1024
@@ -203,6 +220,11 @@ struct GfxPipeline::Surface {
     std::vector<TileMotion> motion;        // per tile, row order
     size_t lossy = 0;                      // tiles with motion[i].lossy
     std::unique_ptr<RemoteFxEncoder> rfx;  // made on first use
+    // H.264 for tiles in motion when the client takes AVC420, made on first use; it sees the
+    // whole surface each time it runs (its references stay those of the client's decoder),
+    // and the command says which rectangles the client takes from the picture.
+    std::unique_ptr<h264::Encoder> h264;
+    bool h264_failed = false;  // the encoder refused: RemoteFX for this surface from then on
     // Row hashes of the last scroll search's area (whole rows, and 64-column strips) of the
     // new picture: the shadow's rows once that frame is sent, so the next search over the
     // same area does not hash them again.
@@ -555,7 +577,10 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
         s.set_lossy(index, false);
         m.gfx_refined_tiles.add();
     }
-    if (!lossy.empty()) {
+    if (!lossy.empty() && avc420_ && !s.h264_failed) {
+        if (!send_avc420(s, lossy, image))
+            return false;
+    } else if (!lossy.empty()) {
         if (!s.rfx)
             s.rfx = std::make_unique<RemoteFxEncoder>(true, kMotionQuantStep);
         std::vector<std::vector<uint8_t>> messages;
@@ -596,6 +621,71 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
         }
         m.gfx_solid_tiles.add(rects.size());
     }
+    return true;
+}
+
+bool GfxPipeline::send_avc420(Surface& s, const std::vector<Rect>& rects, const ImageView& image) {
+    Metrics& m = metrics();
+    const bool first = !s.h264;
+    if (first) {
+        h264::Settings settings;
+        settings.width = s.area.width;
+        settings.height = s.area.height;
+        settings.quality = h264_quality_;
+        s.h264 = h264::make_encoder(*h264_, settings);
+        if (!s.h264) {
+            log_.warn("H.264 ({}) refused a {}x{} surface; RemoteFX for it instead",
+                      h264::backend_name(*h264_), s.area.width, s.area.height);
+            s.h264_failed = true;
+            return true;  // the tiles stay lossy-marked and settle as planar
+        }
+    }
+    encoded_.clear();
+    if (!s.h264->encode(image, first, encoded_)) {
+        log_.warn("H.264 encoding failed; RemoteFX for this surface from now on");
+        s.h264.reset();
+        s.h264_failed = true;
+        return true;
+    }
+    // Whole tiles, merged into rows of adjacent tiles: the client copies these from the
+    // decoded picture and keeps the rest of what it shows.
+    std::vector<RECTANGLE_16> regions;
+    std::vector<RDPGFX_H264_QUANT_QUALITY> quality;
+    for (const Rect& r : rects) {
+        if (!regions.empty() && regions.back().top == r.y && regions.back().right == r.x &&
+            regions.back().bottom == r.y + r.height) {
+            regions.back().right = uint16_t(r.x + r.width);
+            continue;
+        }
+        regions.push_back(rect16(r));
+    }
+    for (size_t i = 0; i < regions.size(); ++i) {
+        RDPGFX_H264_QUANT_QUALITY q{};
+        q.qp = uint8_t(h264_quality_);
+        q.qpVal = uint8_t(h264_quality_);  // bits 0-5 the QP; not progressive
+        q.qualityVal = 100;
+        quality.push_back(q);
+    }
+    RDPGFX_AVC420_BITMAP_STREAM stream{};
+    stream.meta.numRegionRects = uint32_t(regions.size());
+    stream.meta.regionRects = regions.data();
+    stream.meta.quantQualityVals = quality.data();
+    stream.length = uint32_t(encoded_.size());
+    stream.data = encoded_.data();
+    RDPGFX_SURFACE_COMMAND cmd{};
+    cmd.surfaceId = s.id;
+    cmd.codecId = RDPGFX_CODECID_AVC420;
+    cmd.format = PIXEL_FORMAT_BGRX32;
+    cmd.right = uint32_t(s.area.width);
+    cmd.bottom = uint32_t(s.area.height);
+    cmd.width = uint32_t(s.area.width);
+    cmd.height = uint32_t(s.area.height);
+    cmd.extra = &stream;
+    if (channel_->SurfaceCommand(channel_.get(), &cmd) != CHANNEL_RC_OK)
+        return false;
+    m.gfx_surface_commands.add();
+    m.gfx_avc420_bytes.add(encoded_.size());
+    m.gfx_avc420_tiles.add(rects.size());
     return true;
 }
 

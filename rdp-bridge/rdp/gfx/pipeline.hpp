@@ -15,12 +15,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "rdp-bridge/asio.hpp"
 #include "rdp-bridge/rdp/frame_sender.hpp"
 #include "rdp-bridge/rdp/gfx/tile_cache.hpp"
+#include "rdp-bridge/rdp/h264/encoder.hpp"
 #include "rdp-bridge/rdp/server_channel.hpp"
 #include "shared/log.hpp"
 #include "shared/monitors.hpp"
@@ -33,13 +35,17 @@ class BitmapEncoder;
 class RemoteFxEncoder;
 
 // The capability set deskpod confirms from those a client advertises: the highest version it
-// knows (8.0 ... 10.7), with H.264 switched off (no AVC encoder yet) and the client's
-// thin-client and small-cache flags kept. Returns false when none is known.
+// knows (8.0 ... 10.7), with the client's thin-client and small-cache flags kept. H.264 stays
+// as the client offered it when `h264` (an encoder is configured), else it is switched off.
+// Returns false when none is known.
 struct GfxCaps {
     uint32_t version = 0;
     uint32_t flags = 0;
 };
-bool choose_gfx_caps(const GfxCaps* offered, size_t count, GfxCaps& chosen);
+bool choose_gfx_caps(const GfxCaps* offered, size_t count, GfxCaps& chosen, bool h264 = false);
+// Whether confirmed capabilities let deskpod send AVC420 (8.1 with AVC420 enabled, 10.0 and
+// later without AVC disabled).
+bool gfx_caps_allow_avc420(const GfxCaps& caps);
 const char* gfx_version_name(uint32_t version);
 
 class GfxPipeline final : public FrameSender {
@@ -51,8 +57,11 @@ class GfxPipeline final : public FrameSender {
     using AckHandler = std::function<void(uint32_t frame_id, uint32_t queue_depth)>;
     using RefineHandler = std::function<void(const Region& areas)>;
 
+    // `h264`: the encoder for areas in motion when the client takes AVC420 (none: RemoteFX),
+    // at quantiser `h264_quality`.
     GfxPipeline(boost::asio::io_context& io, void* vcm, rdpContext* context, const log::Logger& log,
-                ReadyHandler on_ready, AckHandler on_ack, RefineHandler on_refine);
+                ReadyHandler on_ready, AckHandler on_ack, RefineHandler on_refine,
+                std::optional<h264::Backend> h264 = std::nullopt, int h264_quality = 23);
     ~GfxPipeline() override;
     GfxPipeline(const GfxPipeline&) = delete;
     GfxPipeline& operator=(const GfxPipeline&) = delete;
@@ -70,7 +79,9 @@ class GfxPipeline final : public FrameSender {
     // The client suspended frame acknowledgement (queue depth 0xFFFFFFFF) or resumed it.
     void set_acknowledged(bool on) { acknowledged_ = on; }
 
-    const char* name() const override { return "gfx planar+remotefx"; }
+    const char* name() const override { return name_.c_str(); }
+    // AVC420 for areas in motion (the client takes it and an encoder is configured).
+    bool avc420() const { return avc420_; }
     bool acknowledged() const override { return acknowledged_; }
     Result send(const Region& damage, const ImageView& image, uint32_t frame_id) override;
     void forget(const Rect& area) override;
@@ -88,6 +99,8 @@ class GfxPipeline final : public FrameSender {
     // is exactly `hash` once drawn) then goes into the client's cache.
     bool send_planar(Surface& surface, const Rect& rect, const ImageView& image, uint64_t hash,
                      const Rect* cache_tile);
+    // Tiles in motion as one H.264 picture of the surface (AVC420) covering `rects`.
+    bool send_avc420(Surface& surface, const std::vector<Rect>& rects, const ImageView& image);
     // Arms the settle timer for the earliest lossy tile, if any.
     void arm_settle();
     void settle_due();
@@ -99,6 +112,10 @@ class GfxPipeline final : public FrameSender {
     RefineHandler on_refine_;
     bool ready_ = false;  // network thread
     bool acknowledged_ = true;
+    std::optional<h264::Backend> h264_;
+    int h264_quality_ = 23;
+    bool avc420_ = false;  // network thread, from caps_
+    std::string name_ = "gfx planar+remotefx";
     GfxCaps caps_{};  // written on the channel thread before ready_'s post
     std::vector<std::unique_ptr<Surface>> surfaces_;
     // The client's bitmap cache, made when the capabilities are known (its size depends on
