@@ -264,9 +264,13 @@ def run_one(server_kind: str, workload: str, args, workdir: Path) -> dict:
         xvfb = H.Xvfb(stack, workdir, args.size, name="client-xvfb")
         raw_minus_wall = raw_clock() - time.time()
         spawned_raw = raw_clock()
-        client = H.RdpClient(stack, workdir, "client", server.rdp_port, args.size, codec="rfx",
-                             log_level="WARN", xvfb=xvfb,
-                             extra=[f"/log-filters:{CLIENT_FILTERS}"])
+        # deskpod's client may ask for H.264 (--deskpod-codec avc420); weston's RDP backend has
+        # no graphics pipeline, so its client keeps RemoteFX surface bits, its best path.
+        avc = server_kind == "deskpod" and args.deskpod_codec == "avc420"
+        client = H.RdpClient(stack, workdir, "client", server.rdp_port, args.size,
+                             codec="none" if avc else "rfx", log_level="WARN", xvfb=xvfb,
+                             extra=[f"/log-filters:{CLIENT_FILTERS}",
+                                    *(["/gfx:AVC420"] if avc else [])])
         client.find_window(timeout=60)
         server.after_client_connected()
         H.wait_until(lambda: paints(client.proc.log_path), 60, "the first paint")
@@ -397,7 +401,9 @@ def markdown(results: list[dict], args, command: str) -> str:
         f"Date: {now}. Machine: {cpu}, {os.cpu_count()} CPUs, "
         f"{platform.system()} {platform.release()}; {', '.join(versions)}; "
         f"load average at the end {load}.",
-        f"Desktop {args.size}, client xfreerdp `/rfx -gfx` (RemoteFX surface bits) in Xvfb, "
+        f"Desktop {args.size}, client xfreerdp `/rfx -gfx` (RemoteFX surface bits) in Xvfb"
+        + (", deskpod's with `/gfx:AVC420` instead" if args.deskpod_codec == "avc420" else "")
+        + ", "
         f"{args.warmup:g} s warm-up, {args.duration:g} s measured per run"
         + (f"; {args.repeat} runs of each, alternating servers, shown as median (min–max), "
            "ratios of medians." if args.repeat > 1 else "."),
@@ -455,6 +461,9 @@ def main():
                     "median (min–max). Useful for connect-to-first-frame, which varies by 0.1 s "
                     "steps (xfreerdp 2 polls every 100 ms while it connects)")
     ap.add_argument("--deskpod", type=Path, default=H.DESKPOD_BIN)
+    ap.add_argument("--deskpod-codec", choices=["rfx", "avc420"], default="rfx",
+                    help="what deskpod's client asks for: rfx (`/rfx -gfx`, as weston's) or "
+                         "avc420 (`/gfx:AVC420`: the pipeline with H.264)")
     ap.add_argument("--deskpod-env", action="append", default=[], metavar="NAME=VALUE",
                     help="extra environment for deskpod (repeatable)")
     ap.add_argument("--test-client", type=Path, default=None)
