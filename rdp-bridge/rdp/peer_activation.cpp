@@ -325,6 +325,11 @@ void RdpPeer::start_gfx() {
     gfx_tried_ = true;
     if (!freerdp_settings_get_bool(peer_->settings, FreeRDP_SupportGraphicsPipeline))
         return;  // the client did not announce it (xfreerdp without /gfx)
+    const RdpH264 wanted = server_.config().rdp_h264;
+    const std::optional<h264::Backend> h264 = h264_backend(wanted);
+    if (!h264 && (wanted == RdpH264::x264 || wanted == RdpH264::openh264))
+        log_.warn("--rdp-h264 {}: this build has no such encoder; no H.264 for this client",
+                  wanted == RdpH264::x264 ? "x264" : "openh264");
     try {
         state_->gfx = std::make_unique<GfxPipeline>(
             server_.io(), state_->vcm, peer_->context, log_, [this] { gfx_ready(); },
@@ -344,7 +349,7 @@ void RdpPeer::start_gfx() {
                 for (const Rect& r : areas.rects())
                     pacer_.add(r);
             },
-            h264_backend(server_.config().rdp_h264), server_.config().rdp_h264_quality);
+            h264, server_.config().rdp_h264_quality);
         if (!state_->gfx->start()) {
             log_.info("the client announced the graphics pipeline but did not open its channel");
             state_->gfx.reset();

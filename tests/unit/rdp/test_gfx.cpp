@@ -402,6 +402,31 @@ TEST(GfxCaps, HighestKnownVersionWithH264Off) {
     EXPECT_EQ(chosen.flags, uint32_t(RDPGFX_CAPS_FLAG_SMALL_CACHE));
     EXPECT_FALSE(choose_gfx_caps(offered + 3, 1, chosen));
     EXPECT_STREQ(gfx_version_name(RDPGFX_CAPVERSION_107), "10.7");
+    EXPECT_FALSE(
+        gfx_caps_allow_avc420(GfxCaps{RDPGFX_CAPVERSION_105, RDPGFX_CAPS_FLAG_AVC_DISABLED}));
+}
+
+TEST(GfxCaps, H264StaysAsTheClientOfferedItWhenAnEncoderIsConfigured) {
+    GfxCaps chosen;
+    // 10.x: AVC unless the client disabled it.
+    const GfxCaps ten[] = {{RDPGFX_CAPVERSION_107, 0}};
+    ASSERT_TRUE(choose_gfx_caps(ten, 1, chosen, true));
+    EXPECT_EQ(chosen.flags, 0u);
+    EXPECT_TRUE(gfx_caps_allow_avc420(chosen));
+    const GfxCaps ten_without[] = {{RDPGFX_CAPVERSION_107, RDPGFX_CAPS_FLAG_AVC_DISABLED}};
+    ASSERT_TRUE(choose_gfx_caps(ten_without, 1, chosen, true));
+    EXPECT_FALSE(gfx_caps_allow_avc420(chosen));
+    // 8.1: only with AVC420 enabled; 8.0 never.
+    const GfxCaps eight_one[] = {{RDPGFX_CAPVERSION_81, RDPGFX_CAPS_FLAG_AVC420_ENABLED}};
+    ASSERT_TRUE(choose_gfx_caps(eight_one, 1, chosen, true));
+    EXPECT_EQ(chosen.flags, uint32_t(RDPGFX_CAPS_FLAG_AVC420_ENABLED));
+    EXPECT_TRUE(gfx_caps_allow_avc420(chosen));
+    const GfxCaps eight_one_plain[] = {{RDPGFX_CAPVERSION_81, 0}};
+    ASSERT_TRUE(choose_gfx_caps(eight_one_plain, 1, chosen, true));
+    EXPECT_FALSE(gfx_caps_allow_avc420(chosen));
+    const GfxCaps eight[] = {{RDPGFX_CAPVERSION_8, 0}};
+    ASSERT_TRUE(choose_gfx_caps(eight, 1, chosen, true));
+    EXPECT_FALSE(gfx_caps_allow_avc420(chosen));
 }
 
 }  // namespace

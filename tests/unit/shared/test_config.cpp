@@ -136,6 +136,8 @@ std::vector<OptionCase> option_cases() {
          [](const Config& c) { EXPECT_EQ(c.wayland_socket, "wayland-7"); }},
         {"xwayland", "false", [](const Config& c) { EXPECT_EQ(c.xwayland, false); }},
         {"rdp-gfx", "off", [](const Config& c) { EXPECT_FALSE(c.rdp_gfx); }},
+        {"rdp-h264", "openh264", [](const Config& c) { EXPECT_EQ(c.rdp_h264, RdpH264::openh264); }},
+        {"rdp-h264-quality", "30", [](const Config& c) { EXPECT_EQ(c.rdp_h264_quality, 30); }},
         {"max-clients", "8", [](const Config& c) { EXPECT_EQ(c.max_clients, 8); }},
         {"clipboard-limit", "1048576",
          [](const Config& c) { EXPECT_EQ(c.clipboard_limit, 1048576u); }},
@@ -311,6 +313,11 @@ TEST(Config, ClipboardLimitForms) {
     EXPECT_EQ(parse({"--clipboard-limit", "4K"}).clipboard_limit, 4096u);
     EXPECT_EQ(parse({"--clipboard-limit", "16m"}).clipboard_limit, 16u << 20);
     EXPECT_EQ(parse({"--clipboard-limit", "1G"}).clipboard_limit, 1u << 30);
+    for (const std::string bad : {"9", "41", "x", ""}) {
+        const std::string message = error_of({"--rdp-h264-quality", bad});
+        EXPECT_EQ(message.rfind("--rdp-h264-quality: expected QP between 10 and 40", 0), 0u)
+            << bad << ": " << message;
+    }
     for (const std::string bad :
          {"1023", "2G", "1073741825", "abc", "-5", "1.5M", "K", "4KB", "99999999999999999999999"}) {
         const std::string message = error_of({"--clipboard-limit", bad});
