@@ -120,13 +120,13 @@ Bytes encode_jpeg(const ImageView& image, const Rect& rect, int quality) {
     return out;
 }
 
-Bytes encode_webp(const ImageView& image, const Rect& rect, int quality) {
-    WebPConfig config;
+namespace {
+
+// One WebP of `rect` with `config` (lossy or lossless).
+Bytes webp_with(const ImageView& image, const Rect& rect, const WebPConfig& config) {
     WebPPicture picture;
-    if (!WebPConfigInit(&config) || !WebPPictureInit(&picture))
+    if (!WebPPictureInit(&picture))
         throw std::runtime_error("libwebp version mismatch");
-    config.quality = float(quality);
-    config.method = 0;  // fastest: this runs per frame on the network thread
     picture.use_argb = 1;
     picture.width = rect.width;
     picture.height = rect.height;
@@ -147,35 +147,31 @@ Bytes encode_webp(const ImageView& image, const Rect& rect, int quality) {
     return out;
 }
 
-Bytes encode_webp_lossless(const ImageView& image, const Rect& rect) {
+WebPConfig webp_config() {
     WebPConfig config;
-    WebPPicture picture;
-    if (!WebPConfigInit(&config) || !WebPPictureInit(&picture))
+    if (!WebPConfigInit(&config))
         throw std::runtime_error("libwebp version mismatch");
+    return config;
+}
+
+}  // namespace
+
+Bytes encode_webp(const ImageView& image, const Rect& rect, int quality) {
+    WebPConfig config = webp_config();
+    config.quality = float(quality);
+    config.method = 0;  // fastest: this runs per frame on the network thread
+    return webp_with(image, rect, config);
+}
+
+Bytes encode_webp_lossless(const ImageView& image, const Rect& rect) {
+    WebPConfig config = webp_config();
     // Lowest effort that still tries the colour-indexing transform: on 142 images deskpod sent
     // for xterm in tests/bench/guac_vs_guacd.py's terminal workload (mostly glyph-sized
     // patches) it came within 0.2 % of method 6's bytes in two thirds of its time.
     config.lossless = 1;
     config.method = 1;
     config.quality = 0;
-    picture.use_argb = 1;
-    picture.width = rect.width;
-    picture.height = rect.height;
-    if (!WebPPictureImportBGRX(&picture, origin(image, rect), image.stride))
-        throw std::runtime_error("WebP import failed");
-    WebPMemoryWriter writer;
-    WebPMemoryWriterInit(&writer);
-    picture.writer = WebPMemoryWrite;
-    picture.custom_ptr = &writer;
-    const bool ok = WebPEncode(&config, &picture);
-    WebPPictureFree(&picture);
-    Bytes out;
-    if (ok)
-        out.assign(writer.mem, writer.mem + writer.size);
-    WebPMemoryWriterClear(&writer);
-    if (!ok)
-        throw std::runtime_error("WebP encoding failed");
-    return out;
+    return webp_with(image, rect, config);
 }
 
 namespace {

@@ -413,6 +413,24 @@ FrameSender::Result GfxPipeline::send(const Region& damage, const ImageView& ima
     return frame.end() ? Result::sent : Result::failed;
 }
 
+namespace {
+
+// A surface command covering all of surface `id` (the codec's own data says where its pixels
+// go).
+RDPGFX_SURFACE_COMMAND whole_surface_command(uint16_t id, const Rect& area, UINT32 codec) {
+    RDPGFX_SURFACE_COMMAND cmd{};
+    cmd.surfaceId = id;
+    cmd.codecId = codec;
+    cmd.format = PIXEL_FORMAT_BGRX32;
+    cmd.right = uint32_t(area.width);
+    cmd.bottom = uint32_t(area.height);
+    cmd.width = uint32_t(area.width);
+    cmd.height = uint32_t(area.height);
+    return cmd;
+}
+
+}  // namespace
+
 bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView& image,
                                Frame& frame) {
     Metrics& m = metrics();
@@ -589,14 +607,8 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
         for (const auto& message : messages) {
             // Tiles and region in the message are in surface coordinates: the command
             // covers the whole surface.
-            RDPGFX_SURFACE_COMMAND cmd{};
-            cmd.surfaceId = s.id;
-            cmd.codecId = RDPGFX_CODECID_CAVIDEO;
-            cmd.format = PIXEL_FORMAT_BGRX32;
-            cmd.right = uint32_t(s.area.width);
-            cmd.bottom = uint32_t(s.area.height);
-            cmd.width = uint32_t(s.area.width);
-            cmd.height = uint32_t(s.area.height);
+            RDPGFX_SURFACE_COMMAND cmd =
+                whole_surface_command(s.id, s.area, RDPGFX_CODECID_CAVIDEO);
             cmd.length = uint32_t(message.size());
             cmd.data = const_cast<BYTE*>(message.data());
             if (channel_->SurfaceCommand(channel_.get(), &cmd) != CHANNEL_RC_OK)
@@ -672,14 +684,7 @@ bool GfxPipeline::send_avc420(Surface& s, const std::vector<Rect>& rects, const 
     stream.meta.quantQualityVals = quality.data();
     stream.length = uint32_t(encoded_.size());
     stream.data = encoded_.data();
-    RDPGFX_SURFACE_COMMAND cmd{};
-    cmd.surfaceId = s.id;
-    cmd.codecId = RDPGFX_CODECID_AVC420;
-    cmd.format = PIXEL_FORMAT_BGRX32;
-    cmd.right = uint32_t(s.area.width);
-    cmd.bottom = uint32_t(s.area.height);
-    cmd.width = uint32_t(s.area.width);
-    cmd.height = uint32_t(s.area.height);
+    RDPGFX_SURFACE_COMMAND cmd = whole_surface_command(s.id, s.area, RDPGFX_CODECID_AVC420);
     cmd.extra = &stream;
     if (channel_->SurfaceCommand(channel_.get(), &cmd) != CHANNEL_RC_OK)
         return false;
