@@ -350,7 +350,7 @@ struct Terminal {
     void print(int row, const std::string& text) {
         img.fill(Rect{0, row * 13, 320, 13}, 0xFFFFFFFF);
         for (size_t i = 0; i < text.size(); ++i) {
-            std::mt19937 glyph(uint32_t(uint8_t(text[i])));
+            std::mt19937 glyph{uint32_t(uint8_t(text[i]))};
             for (int y = 0; y < 9; ++y)
                 for (int x = 0; x < 5; ++x)
                     if (glyph() & 1)
