@@ -659,6 +659,8 @@ bool GfxPipeline::send_avc420(Surface& s, const std::vector<Rect>& rects, const 
         s.h264_failed = true;
         return true;
     }
+    if (encoded_.empty())
+        return true;  // the encoder held the picture back; the tiles settle as planar
     // Whole tiles, merged into rows of adjacent tiles: the client copies these from the
     // decoded picture and keeps the rest of what it shows.
     std::vector<RECTANGLE_16> regions;
