@@ -199,50 +199,44 @@ class GfxTest(H.IntegrationTest):
         self.assertGreater(unchanged, 0)
         self.assertEqual(sent, 0, "tiles the client already had were sent again")
 
-    def test_moving_photos_go_lossy_then_settle_to_exact_pixels(self):
-        # 6 s of photo-like frames once the client is connected (the test says when), then
-        # still.
+    def video_settles(self, tag: str, flags: list[str], codec: str, on_confirmed=None):
+        """6 s of photo-like frames once `flags`' client is connected (the test says when),
+        then still: the moving tiles go as `codec`, then settle to the exact pixels."""
         go = self.workdir / "go"
         server = self.start_server(
             f"sh -c 'while [ ! -e {go} ]; do sleep 0.1; done; "
             f"exec {shlex.quote(str(H.TEST_CLIENT))} --video 360'")
-        client = self.gfx_client(server, "video")
-        self.assert_client_matches_desktop(server, client, "video-start")
+        client = self.gfx_client(server, tag, flags)
+        H.wait_until(lambda: self.pipeline_lines(server), 20, "the pipeline to be confirmed")
+        if on_confirmed:
+            on_confirmed(server)
+        self.assert_client_matches_desktop(server, client, f"{tag}-start")
         go.touch()
-        H.wait_until(lambda: tiles(server, "remotefx") > 100, 40,
-                     "moving photographic tiles to go as RemoteFX")
+        H.wait_until(lambda: tiles(server, codec) > 100, 40,
+                     f"moving photographic tiles to go as {codec}")
         H.wait_until(lambda: tiles(server, "refined") > 0, 40,
                      "the lossy tiles to be refined once the video stopped")
-        diff = self.assert_client_matches_desktop(server, client, "video", max_differing=0.0,
+        diff = self.assert_client_matches_desktop(server, client, tag, max_differing=0.0,
                                                   max_mean=0.0, timeout=30)
-        print(f"video: {tiles(server, 'remotefx'):.0f} RemoteFX tiles "
-              f"({codec_bytes(server, 'remotefx') / 1024:.0f} KiB), "
+        print(f"{tag}: {tiles(server, codec):.0f} {codec} tiles "
+              f"({codec_bytes(server, codec) / 1024:.0f} KiB), "
               f"{tiles(server, 'planar'):.0f} planar ({planar_bytes(server) / 1024:.0f} KiB), "
               f"{tiles(server, 'refined'):.0f} refined; client vs desktop: {diff}")
+        return server
+
+    def test_moving_photos_go_lossy_then_settle_to_exact_pixels(self):
+        # xfreerdp /gfx takes no H.264: RemoteFX.
+        self.video_settles("video", ["/gfx"], "remotefx")
 
     def test_moving_photos_go_as_h264_to_clients_that_take_it_then_settle(self):
-        # As above, with xfreerdp asking for AVC420: the moving tiles go as H.264 instead.
-        go = self.workdir / "go"
-        server = self.start_server(
-            f"sh -c 'while [ ! -e {go} ]; do sleep 0.1; done; "
-            f"exec {shlex.quote(str(H.TEST_CLIENT))} --video 360'")
-        client = self.gfx_client(server, "video-avc420", ["/gfx:AVC420"])
-        H.wait_until(lambda: self.pipeline_lines(server), 20, "the pipeline to be confirmed")
-        self.assertEqual(self.pipeline_lines(server)[-1][1], "gfx planar+avc420")
-        self.assertRegex(server.proc.output(), r"codec gfx planar\+avc420 \((x264|openh264)\)")
-        self.assert_client_matches_desktop(server, client, "video-avc420-start")
-        go.touch()
-        H.wait_until(lambda: tiles(server, "avc420") > 100, 40,
-                     "moving photographic tiles to go as H.264")
-        H.wait_until(lambda: tiles(server, "refined") > 0, 40,
-                     "the H.264 tiles to be refined once the video stopped")
-        diff = self.assert_client_matches_desktop(server, client, "video-avc420", max_differing=0.0,
-                                                  max_mean=0.0, timeout=30)
+        # xfreerdp asking for AVC420: the moving tiles go as H.264 instead, none as RemoteFX.
+        def named_encoder(server):
+            self.assertEqual(self.pipeline_lines(server)[-1][1], "gfx planar+avc420")
+            self.assertRegex(server.proc.output(),
+                             r"codec gfx planar\+avc420 \((x264|openh264)\)")
+
+        server = self.video_settles("video-avc420", ["/gfx:AVC420"], "avc420", named_encoder)
         self.assertEqual(tiles(server, "remotefx"), 0, "RemoteFX for a client that takes H.264")
-        print(f"video over H.264: {tiles(server, 'avc420'):.0f} tiles "
-              f"({codec_bytes(server, 'avc420') / 1024:.0f} KiB), "
-              f"{tiles(server, 'planar'):.0f} planar ({planar_bytes(server) / 1024:.0f} KiB), "
-              f"{tiles(server, 'refined'):.0f} refined; client vs desktop: {diff}")
 
     def test_text_in_motion_stays_lossless(self):
         # Text changing 300 times once the client is connected (the test says when).
