@@ -104,6 +104,19 @@ bool gfx_caps_allow_avc420(const GfxCaps& caps) {
            (caps.flags & RDPGFX_CAPS_FLAG_AVC_DISABLED) == 0;
 }
 
+std::vector<Rect> avc420_regions(const std::vector<Rect>& tiles) {
+    std::vector<Rect> out;
+    for (const Rect& r : tiles) {
+        Rect* last = out.empty() ? nullptr : &out.back();
+        if (last && last->y == r.y && last->height == r.height && last->x + last->width == r.x) {
+            last->width += r.width;
+            continue;
+        }
+        out.push_back(r);
+    }
+    return out;
+}
+
 const char* gfx_version_name(uint32_t version) {
     switch (version) {
         case RDPGFX_CAPVERSION_107:
@@ -661,18 +674,11 @@ bool GfxPipeline::send_avc420(Surface& s, const std::vector<Rect>& rects, const 
     }
     if (encoded_.empty())
         return true;  // the encoder held the picture back; the tiles settle as planar
-    // Whole tiles, merged into rows of adjacent tiles: the client copies these from the
-    // decoded picture and keeps the rest of what it shows.
+    // The client copies these from the decoded picture and keeps the rest of what it shows.
     std::vector<RECTANGLE_16> regions;
-    std::vector<RDPGFX_H264_QUANT_QUALITY> quality;
-    for (const Rect& r : rects) {
-        if (!regions.empty() && regions.back().top == r.y && regions.back().right == r.x &&
-            regions.back().bottom == r.y + r.height) {
-            regions.back().right = uint16_t(r.x + r.width);
-            continue;
-        }
+    for (const Rect& r : avc420_regions(rects))
         regions.push_back(rect16(r));
-    }
+    std::vector<RDPGFX_H264_QUANT_QUALITY> quality;
     for (size_t i = 0; i < regions.size(); ++i) {
         RDPGFX_H264_QUANT_QUALITY q{};
         q.qp = uint8_t(h264_quality_);

@@ -24,6 +24,7 @@
 #include "rdp-bridge/rdp/gfx/tile_cache.hpp"
 #include "rdp-bridge/rdp/h264/encoder.hpp"
 #include "rdp-bridge/rdp/server_channel.hpp"
+#include "shared/geometry.hpp"
 #include "shared/log.hpp"
 #include "shared/monitors.hpp"
 
@@ -47,6 +48,9 @@ bool choose_gfx_caps(const GfxCaps* offered, size_t count, GfxCaps& chosen, bool
 // later without AVC disabled).
 bool gfx_caps_allow_avc420(const GfxCaps& caps);
 const char* gfx_version_name(uint32_t version);
+// The region list of an AVC420 command for `tiles` (in row order): runs of tiles that touch
+// along a row become one rectangle; every tile's pixels stay covered, nothing else is.
+std::vector<Rect> avc420_regions(const std::vector<Rect>& tiles);
 
 class GfxPipeline final : public FrameSender {
   public:

@@ -406,6 +406,20 @@ TEST(GfxCaps, HighestKnownVersionWithH264Off) {
         gfx_caps_allow_avc420(GfxCaps{RDPGFX_CAPVERSION_105, RDPGFX_CAPS_FLAG_AVC_DISABLED}));
 }
 
+TEST(Avc420Regions, RunsOfTilesAlongARowBecomeOneRectangle) {
+    // Row 0: tiles 0, 1, 2 touch; tile 4 stands apart and the narrower edge tile beside it
+    // (x 320, 40 wide) joins it; row 1: tile 1 alone; row 2: two short tiles at the bottom
+    // edge (20 rows) join each other.
+    const std::vector<Rect> tiles = {{0, 0, 64, 64},   {64, 0, 64, 64},  {128, 0, 64, 64},
+                                     {256, 0, 64, 64}, {320, 0, 40, 64}, {64, 64, 64, 64},
+                                     {0, 128, 64, 20}, {64, 128, 64, 20}};
+    const std::vector<Rect> got = avc420_regions(tiles);
+    const std::vector<Rect> want = {
+        {0, 0, 192, 64}, {256, 0, 104, 64}, {64, 64, 64, 64}, {0, 128, 128, 20}};
+    EXPECT_EQ(got, want);
+    EXPECT_TRUE(avc420_regions({}).empty());
+}
+
 TEST(GfxCaps, H264StaysAsTheClientOfferedItWhenAnEncoderIsConfigured) {
     GfxCaps chosen;
     // 10.x: AVC unless the client disabled it.
