@@ -343,10 +343,17 @@ TEST(GuacDisplay, AScrollAlsoCopiesLinesThatChangedALittle) {
 }
 
 // A terminal in black on white: 13-pixel lines, each "glyph" a 6x9 two-colour pattern picked
-// by `text`'s characters, as a bitmap font draws them.
+// by `text`'s characters, as a bitmap font draws them; with an encoder and a simulated viewer
+// that has been sent the first frame.
 struct Terminal {
     Image img{320, 260};
-    Terminal() { img.fill(Rect{0, 0, 320, 260}, 0xFFFFFFFF); }
+    DisplayEncoder enc;
+    Canvas canvas{320, 260};
+    std::vector<Instruction> sent;  // the last frame's instructions
+
+    explicit Terminal(ImageFormats formats = ImageFormats{true, true, true}) : enc(formats) {
+        img.fill(Rect{0, 0, 320, 260}, 0xFFFFFFFF);
+    }
     void print(int row, const std::string& text) {
         img.fill(Rect{0, row * 13, 320, 13}, 0xFFFFFFFF);
         for (size_t i = 0; i < text.size(); ++i) {
@@ -357,26 +364,33 @@ struct Terminal {
                         img.fill(Rect{2 + int(i) * 6 + x, row * 13 + 2 + y, 1, 1}, 0xFF000000);
         }
     }
+    void scroll_one_line() {
+        std::memmove(img.px.data(), img.px.data() + size_t(13) * 320 * 4,
+                     size_t(260 - 13) * 320 * 4);
+        img.fill(Rect{0, 260 - 13, 320, 13}, 0xFFFFFFFF);
+    }
+    // Encodes the whole screen as damaged and replays it onto the viewer (`sent` keeps it).
+    EncodeStats frame() {
+        std::string out;
+        const EncodeStats stats = enc.encode(img.view(), Region(Rect{0, 0, 320, 260}), out);
+        sent = parse(out);
+        canvas.apply(sent);
+        return stats;
+    }
+    size_t differences() { return canvas.differences(img); }
 };
 
 TEST(GuacDisplay, SmallExactImagesAreLosslessWebpWhenTheClientTakesIt) {
     for (const bool webp : {false, true}) {
-        Terminal term;
-        DisplayEncoder enc(ImageFormats{true, true, webp});
-        Canvas canvas(320, 260);
-        std::string out;
-        enc.encode(term.img.view(), Region(Rect{0, 0, 320, 260}), out);
-        canvas.apply(parse(out));
+        Terminal term(ImageFormats{true, true, webp});
+        term.frame();
         term.print(3, "ab");
-        out.clear();
-        const EncodeStats stats = enc.encode(term.img.view(), Region(Rect{0, 0, 320, 260}), out);
-        const auto all = parse(out);
-        ASSERT_EQ(only(all, "img").size(), 1u) << webp;
-        EXPECT_EQ(only(all, "img")[0].args[3], webp ? "image/webp" : "image/png");
+        const EncodeStats stats = term.frame();
+        ASSERT_EQ(only(term.sent, "img").size(), 1u) << webp;
+        EXPECT_EQ(only(term.sent, "img")[0].args[3], webp ? "image/webp" : "image/png");
         EXPECT_EQ(stats.webp_lossless, webp ? 1u : 0u);
         EXPECT_EQ(stats.png, webp ? 0u : 1u);
-        canvas.apply(all);
-        EXPECT_EQ(canvas.differences(term.img), 0u) << webp;
+        EXPECT_EQ(term.differences(), 0u) << webp;
     }
 }
 
@@ -391,39 +405,27 @@ TEST(GuacDisplay, ANewLineLikeTheOneAboveIsCopiedDownAndCorrected) {
     };
     for (int row = 0; row < 20; ++row)
         term.print(row, text(row));
-    DisplayEncoder enc(ImageFormats{true, true, true});
-    Canvas canvas(320, 260);
-    std::string out;
-    enc.encode(term.img.view(), Region(Rect{0, 0, 320, 260}), out);
-    canvas.apply(parse(out));
-    const Rect all_of_it{0, 0, 320, 260};
+    term.frame();
     size_t patches = 0, hits = 0;
     for (int n = 20; n < 32; ++n) {
-        std::memmove(term.img.px.data(), term.img.px.data() + size_t(13) * 320 * 4,
-                     size_t(260 - 13) * 320 * 4);
-        term.img.fill(Rect{0, 260 - 13, 320, 13}, 0xFFFFFFFF);
-        out.clear();
-        enc.encode(term.img.view(), Region(all_of_it), out);
-        canvas.apply(parse(out));
-        ASSERT_EQ(canvas.differences(term.img), 0u) << "scroll " << n;
+        term.scroll_one_line();
+        term.frame();
+        ASSERT_EQ(term.differences(), 0u) << "scroll " << n;
 
         term.print(19, text(n));
-        out.clear();
-        const EncodeStats stats = enc.encode(term.img.view(), Region(all_of_it), out);
-        const auto all = parse(out);
+        const EncodeStats stats = term.frame();
         // The line above, copied down one line...
-        const auto copies = only(all, "copy");
+        const auto copies = only(term.sent, "copy");
         ASSERT_FALSE(copies.empty()) << "line " << n;
         EXPECT_EQ(copies[0].args[0], "0");
         EXPECT_EQ(copies[0].args[2], std::to_string(18 * 13 + 2));
         EXPECT_EQ(copies[0].args[8], std::to_string(19 * 13 + 2));
         // ...then only the two changed glyphs, each from a buffer once it has been seen twice.
-        for (const auto& blob : only(all, "blob"))
+        for (const auto& blob : only(term.sent, "blob"))
             EXPECT_LE(image_size(blob).first, 6) << "line " << n;
         patches += stats.patches;
         hits += stats.cache_hits;
-        canvas.apply(all);
-        ASSERT_EQ(canvas.differences(term.img), 0u) << "line " << n;
+        ASSERT_EQ(term.differences(), 0u) << "line " << n;
     }
     EXPECT_EQ(patches, 12u);
     EXPECT_GE(hits, 4u);
@@ -432,20 +434,13 @@ TEST(GuacDisplay, ANewLineLikeTheOneAboveIsCopiedDownAndCorrected) {
 TEST(GuacDisplay, ALineUnlikeTheOneAboveIsSentWhole) {
     Terminal term;
     term.print(0, "the quick brown fox jumps over");
-    DisplayEncoder enc(ImageFormats{true, true, true});
-    Canvas canvas(320, 260);
-    std::string out;
-    enc.encode(term.img.view(), Region(Rect{0, 0, 320, 260}), out);
-    canvas.apply(parse(out));
+    term.frame();
     term.print(1, "PACK MY BOX WITH FIVE DOZEN LIQ");
-    out.clear();
-    const EncodeStats stats = enc.encode(term.img.view(), Region(Rect{0, 0, 320, 260}), out);
-    const auto all = parse(out);
+    const EncodeStats stats = term.frame();
     EXPECT_EQ(stats.patches, 0u);
-    EXPECT_TRUE(only(all, "copy").empty());
-    EXPECT_EQ(only(all, "img").size(), 1u);
-    canvas.apply(all);
-    EXPECT_EQ(canvas.differences(term.img), 0u);
+    EXPECT_TRUE(only(term.sent, "copy").empty());
+    EXPECT_EQ(only(term.sent, "img").size(), 1u);
+    EXPECT_EQ(term.differences(), 0u);
 }
 
 TEST(GuacDisplay, SidewaysPansAreCopiedToo) {
