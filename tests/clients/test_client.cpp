@@ -32,7 +32,7 @@ const char kUsage[] =
     "                       colour (full-window damage each frame; for benchmarks)\n"
     "  --video N            N frames of photo-like moving content (gradients and grain, many\n"
     "                       colours, different every frame), one per frame callback; then the\n"
-    "                       last frame stays\n"
+    "                       last frame stays (and 'video: N frames drawn' goes to stderr)\n"
     "  --repaint            commit the same pixels with full-window damage on every frame\n"
     "                       callback (a redundant app: nothing visible changes)\n"
     "  --width N --height N size to use when the compositor leaves it to the client\n"
@@ -60,7 +60,9 @@ const char kUsage[] =
 
 volatile sig_atomic_t g_stop = 0;
 
+struct Client;
 struct Buffer {
+    Client* client = nullptr;  // set when the buffer is made
     wl_buffer* buffer = nullptr;
     void* data = nullptr;
     size_t size = 0;
@@ -69,7 +71,6 @@ struct Buffer {
     bool busy = false;
 };
 
-struct Client;
 struct Output {
     Client* client = nullptr;
     wl_output* output = nullptr;
@@ -108,6 +109,9 @@ struct Client {
     xdg_toplevel* toplevel = nullptr;
     wl_callback* frame = nullptr;
     Buffer buffers[2];
+    // A frame was due while both buffers were held: drawn when one is released (the frame
+    // callback of a commit without damage may never come).
+    bool buffer_wanted = false;
     int width = 0;
     int height = 0;
     int pending_width = 0;
@@ -141,8 +145,15 @@ void die(const char* what) {
 
 // ---- shm buffers ---------------------------------------------------------------------------
 
+void draw(Client& c);
+
 void buffer_release(void* data, wl_buffer*) {
-    static_cast<Buffer*>(data)->busy = false;
+    auto* b = static_cast<Buffer*>(data);
+    b->busy = false;
+    if (b->client && b->client->buffer_wanted) {
+        b->client->buffer_wanted = false;
+        draw(*b->client);
+    }
 }
 const wl_buffer_listener kBufferListener = {buffer_release};
 
@@ -179,6 +190,7 @@ Buffer* get_buffer(Client& c) {
         wl_shm_pool_destroy(pool);
         close(fd);
         wl_buffer_add_listener(b.buffer, &kBufferListener, &b);
+        b.client = &c;
         b.width = bw;
         b.height = bh;
         return &b;
@@ -215,8 +227,7 @@ void draw(Client& c) {
         return;
     Buffer* b = get_buffer(c);
     if (!b) {
-        request_frame(c);
-        wl_surface_commit(c.surface);
+        c.buffer_wanted = true;
         return;
     }
     const uint32_t pixel = 0xff000000u | (c.animate ? animated_color(c) : c.color);
@@ -239,6 +250,8 @@ void draw(Client& c) {
         request_frame(c);
     wl_surface_commit(c.surface);
     ++c.frame_count;
+    if (video && c.frame_count == c.video_frames)
+        std::fprintf(stderr, "deskpod-test-client: video: %u frames drawn\n", c.video_frames);
     if (c.ready_out && (c.reported_width != c.width || c.reported_height != c.height ||
                         c.reported_scale != c.scale)) {
         c.reported_width = c.width;
