@@ -199,23 +199,27 @@ class GfxTest(H.IntegrationTest):
         self.assertGreater(unchanged, 0)
         self.assertEqual(sent, 0, "tiles the client already had were sent again")
 
-    def video_settles(self, tag: str, flags: list[str], codec: str, on_confirmed=None):
-        """6 s of photo-like frames once `flags`' client is connected (the test says when),
-        then still: the moving tiles go as `codec`, then settle to the exact pixels."""
+    def video_settles(self, tag: str, flags: list[str], codec: str, on_confirmed=None,
+                      frames: int = 360, during=None, **client_kw):
+        """`frames` photo-like frames once `flags`' client is connected (the test says when),
+        then still: the moving tiles go as `codec`, then settle to the exact pixels.
+        `during(server, client)` runs while the video plays."""
         go = self.workdir / "go"
         server = self.start_server(
             f"sh -c 'while [ ! -e {go} ]; do sleep 0.1; done; "
-            f"exec {shlex.quote(str(H.TEST_CLIENT))} --video 360'")
-        client = self.gfx_client(server, tag, flags)
+            f"exec {shlex.quote(str(H.TEST_CLIENT))} --video {frames}'")
+        client = self.gfx_client(server, tag, flags, **client_kw)
         H.wait_until(lambda: self.pipeline_lines(server), 20, "the pipeline to be confirmed")
         if on_confirmed:
             on_confirmed(server)
         self.assert_client_matches_desktop(server, client, f"{tag}-start")
         go.touch()
+        if during:
+            during(server, client)
         # The client draws a frame per frame callback: on a loaded machine (the sanitizer
-        # builds, two suites at once) the 360 frames take far longer than 6 s.
-        H.wait_until(lambda: "video: 360 frames drawn" in server.proc.output(), 180,
-                     "the test client to draw its 360 video frames")
+        # builds, two suites at once) the frames take far longer than at 60 a second.
+        H.wait_until(lambda: f"video: {frames} frames drawn" in server.proc.output(), 180,
+                     f"the test client to draw its {frames} video frames")
         counts = {k: tiles(server, k) for k in ("planar", codec, "refined")}
         self.assertGreater(counts[codec], 100, f"the moving tiles did not go as {codec}: {counts}")
         H.wait_until(lambda: tiles(server, "refined") > 0, 40,
@@ -241,6 +245,36 @@ class GfxTest(H.IntegrationTest):
 
         server = self.video_settles("video-avc420", ["/gfx:AVC420"], "avc420", named_encoder)
         self.assertEqual(tiles(server, "remotefx"), 0, "RemoteFX for a client that takes H.264")
+
+    def test_clients_asking_for_avc444_get_avc420_and_exact_text(self):
+        # AVC444 keeps full chroma for what H.264 carries; here H.264 carries only moving
+        # pictures, which settle to exact pixels, and text never goes through it
+        # (docs/rdp.md, "H.264"). A client that asks for AVC444 takes AVC420 too.
+        def version_10(server):
+            version, codec = self.pipeline_lines(server)[-1]
+            self.assertTrue(version.startswith("10."), f"pipeline {version}, not 10.x")
+            self.assertEqual(codec, "gfx planar+avc420")
+
+        server = self.video_settles("video-avc444", ["/gfx:AVC444"], "avc420", version_10)
+        self.assertEqual(tiles(server, "remotefx"), 0, "RemoteFX for a client that takes H.264")
+
+    def test_h264_follows_a_live_resize(self):
+        # The client's window shrinks while the video plays: the surface is made again at the
+        # new size, with a new encoder, and the video goes on as H.264 there.
+        seen = {}
+
+        def resize(server, client):
+            H.wait_until(lambda: tiles(server, "avc420") > 50, 60, "H.264 before the resize")
+            client.resize_window_until(server, 900, 600)
+            client.size = "900x600"
+            seen["before"] = tiles(server, "avc420")
+
+        xvfb = H.Xvfb(self.stack, self.workdir, "1280x1024", name="resize-xvfb")
+        server = self.video_settles("video-resize", ["/gfx:AVC420", "/dynamic-resolution"],
+                                    "avc420", frames=900, during=resize, xvfb=xvfb)
+        self.assertGreater(tiles(server, "avc420") - seen["before"], 50,
+                           "no H.264 after the resize")
+        self.assertEqual(H.image_size(self.workdir / "video-resize-desktop.png"), (900, 600))
 
     def test_text_in_motion_stays_lossless(self):
         # Text changing 300 times once the client is connected (the test says when).

@@ -4,7 +4,6 @@ desktop live, and the client then shows the desktop's pixels at the new size; an
 that is watching follows the new size too, and when it resizes its own window, the latest
 layout wins and the first client follows it."""
 import re
-import subprocess
 import time
 import unittest
 
@@ -37,7 +36,7 @@ class ResizeTest(IntegrationTest):
 
         for w, h in ((900, 600), (1200, 900)):
             with self.subTest(size=f"{w}x{h}"):
-                self.resize_until(server, client, w, h)
+                client.resize_window_until(server, w, h)
                 client.size = f"{w}x{h}"
                 tag = f"at-{w}x{h}"
                 self.assert_client_matches_desktop(server, client, tag, expect_color=COLOR)
@@ -49,7 +48,7 @@ class ResizeTest(IntegrationTest):
         self.assertIn("display control: client asks for 1200x900", server.proc.output())
 
         # The watcher resizes its window: the latest layout wins, for everybody.
-        self.resize_until(server, watcher, 800, 600)
+        watcher.resize_window_until(server, 800, 600)
         watcher.size = client.size = "800x600"
         self.assert_client_matches_desktop(server, watcher, "watcher-800", expect_color=COLOR)
         self.assert_client_matches_desktop(server, client, "client-800", expect_color=COLOR)
@@ -59,29 +58,6 @@ class ResizeTest(IntegrationTest):
         time.sleep(2)
         self.assertEqual((metric(server, "deskpod_desktop_width"),
                           metric(server, "deskpod_desktop_height")), (800, 600))
-
-    def resize_until(self, server, client, w: int, h: int):
-        env = client.xvfb.env()
-        tries = [0]
-
-        def size(width, height):
-            subprocess.run(["xdotool", "windowsize", client.window, str(width), str(height)],
-                           env=env, check=True, capture_output=True, timeout=10)
-
-        def resized():
-            if (metric(server, "deskpod_desktop_width"),
-                    metric(server, "deskpod_desktop_height")) == (w, h):
-                return True
-            # xfreerdp may drop a resize (too soon after its last one, or before its display
-            # channel is up); the same size again makes no new X event, so wiggle first.
-            if tries[0] % 5 == 0:
-                if tries[0]:
-                    size(w - 2, h)
-                size(w, h)
-            tries[0] += 1
-            return False
-
-        wait_until(resized, 30, f"the desktop to become {w}x{h}", interval=1.0)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pathlib import Path
 from . import config
 from .config import PASSWORD, USER
 from .images import compare_images, image_size
+from .net import metric_value
 from .processes import Proc, Stack, tail, wait_until
 from .xservers import Xvfb
 
@@ -91,6 +92,32 @@ class RdpClient:
     def key(self, *keys: str):
         subprocess.run(["xdotool", "key", "--delay", "50", *keys], env=self.xvfb.env(),
                        check=True, capture_output=True, timeout=30)
+
+    def resize_window_until(self, server, w: int, h: int, timeout: float = 30):
+        """Resizes the client's window (xfreerdp /dynamic-resolution asks for the new size
+        through Display Control) until the server's desktop is w x h."""
+        env = self.xvfb.env()
+        tries = [0]
+
+        def size(width, height):
+            subprocess.run(["xdotool", "windowsize", self.window, str(width), str(height)],
+                           env=env, check=True, capture_output=True, timeout=10)
+
+        def resized():
+            text = server.metrics()
+            if (metric_value(text, "deskpod_desktop_width"),
+                    metric_value(text, "deskpod_desktop_height")) == (w, h):
+                return True
+            # xfreerdp may drop a resize (too soon after its last one, or before its display
+            # channel is up); the same size again makes no new X event, so wiggle first.
+            if tries[0] % 5 == 0:
+                if tries[0]:
+                    size(w - 2, h)
+                size(w, h)
+            tries[0] += 1
+            return False
+
+        wait_until(resized, timeout, f"the desktop to become {w}x{h}", interval=1.0)
 
 
 def run_auth_only(workdir: Path, stack: Stack, name: str, port: int, password: str,
