@@ -35,6 +35,20 @@ def region_fraction(path: Path, box: tuple[int, int, int, int], rgb: tuple[int, 
     return hits / float(w * h)
 
 
+def boxes_differing(a: Path, b: Path, boxes) -> int:
+    """Pixels that differ between two screenshots inside boxes (x, y, w, h)."""
+    wa, _, da = raw_rgb(a)
+    wb, _, db = raw_rgb(b)
+    count = 0
+    for x0, y0, w, h in boxes:
+        for y in range(y0, y0 + h):
+            ra, rb = (y * wa + x0) * 3, (y * wb + x0) * 3
+            rowa, rowb = da[ra:ra + w * 3], db[rb:rb + w * 3]
+            if rowa != rowb:
+                count += sum(rowa[i:i + 3] != rowb[i:i + 3] for i in range(0, w * 3, 3))
+    return count
+
+
 class Xephyr:
     """A nested X server with two Xinerama heads side by side (800x600, then 640x480 at +800+0),
     inside a host Xvfb: the two monitors xfreerdp /multimon sees. Xvfb alone cannot place its
@@ -164,6 +178,42 @@ class MonitorsTest(IntegrationTest):
         woke = wakeups(server.proc.pid) - before
         log(f"deskpod woke {woke} times in 3 s of idle")
         self.assertLessEqual(woke, 10, "deskpod keeps waking up while nothing changes")
+
+    @needs_deskpod
+    def test_h264_with_two_monitors_settles_on_each(self):
+        # A video on the left monitor while xfreerdp /multimon takes AVC420: one encoder per
+        # surface, and once it stops both monitors show the desktop's exact pixels.
+        go = self.workdir / "go"
+        session = (f"sh -c 'while [ ! -e {go} ]; do sleep 0.1; done; "
+                   f"exec {shlex.quote(str(TEST_CLIENT))} --video 240'")
+        server = self.start_server(session, size="1024x768")
+        xephyr = Xephyr(self)
+        client = RdpClient(self.stack, self.workdir, "client", server.rdp_port, "1440x600",
+                           xvfb=xephyr, codec="none", extra=["/multimon", "/gfx:AVC420"])
+        client.find_window()
+        wait_until(lambda: "2 surfaces, one per monitor" in server.proc.output(), 30,
+                   "the graphics pipeline to make a surface per monitor")
+        self.assertIn("codec gfx planar+avc420", server.proc.output())
+        go.touch()
+        wait_until(lambda: "video: 240 frames drawn" in server.proc.output(), 180,
+                   "the test client to draw its video")
+
+        def tiles(kind):
+            return metric_value(server.metrics(), "deskpod_rdp_gfx_tiles_total",
+                                {"kind": kind}) or 0
+        self.assertGreater(tiles("avc420"), 100, "the video did not go as H.264")
+        wait_until(lambda: tiles("refined") > 0, 40, "the video to be refined once it stopped")
+        shot, desk = self.workdir / "settled-client.png", self.workdir / "settled-desktop.png"
+        boxes = ((0, 0, 800, 600), (800, 0, 640, 480))  # below the right monitor: no output
+        differing = {}
+
+        def exact():
+            xephyr.screenshot(shot)
+            server.capture(desk)
+            differing["pixels"] = boxes_differing(shot, desk, boxes)
+            return differing["pixels"] == 0
+        wait_until(exact, 30, "both monitors to show the desktop's exact pixels", 0.5)
+        log(f"two monitors: {tiles('avc420'):.0f} avc420 tiles, {tiles('refined'):.0f} refined")
 
     @needs_deskpod
     def test_desktop_scale_factor_sets_the_output_scale(self):
