@@ -357,6 +357,20 @@ const OptionSpec kOptions[] = {
                  invalid(o, "QP between 10 and 40", v);
              c.rdp_h264_quality = int(*n);
          }},
+    {.name = "rdp-h264-max-kbps",
+     .metavar = "KBPS",
+     .group = Group::network,
+     .help = "the H.264 bitrate cap per client while its link keeps up, in kilobits per second "
+             "(1000-200000); when frame acknowledgements come back late deskpod lowers it "
+             "towards what the client receives, and raises it again once they are on time.",
+     .shown_default = [](const Config& c) { return std::to_string(c.rdp_h264_max_kbps); },
+     .apply =
+         [](Config& c, std::string_view v, const Origin& o) {
+             const auto n = parse_unsigned(v);
+             if (!n || *n < 1000 || *n > 200000)
+                 invalid(o, "KBPS between 1000 and 200000", v);
+             c.rdp_h264_max_kbps = int(*n);
+         }},
     {.name = "user",
      .metavar = "NAME",
      .group = Group::security,

@@ -226,6 +226,16 @@ std::string Metrics::render_prometheus() const {
         fmt::format_to(std::back_inserter(out), "deskpod_rdp_gfx_bytes_total{{codec=\"{}\"}} {}\n",
                        label, c->value());
     }
+    family(out, "deskpod_rdp_h264_rate_changes_total", "counter",
+           "Changes of an RDP client's H.264 bitrate target: down (its frame acknowledgements "
+           "came back late, a queue on the link), up (they came back on time again).");
+    for (const auto& [label, c] :
+         {std::pair<const char*, const Counter*>{"down", &gfx_h264_rate_down},
+          std::pair<const char*, const Counter*>{"up", &gfx_h264_rate_up}}) {
+        fmt::format_to(std::back_inserter(out),
+                       "deskpod_rdp_h264_rate_changes_total{{direction=\"{}\"}} {}\n", label,
+                       c->value());
+    }
     counter(out, "deskpod_rdp_tiles_unchanged_total",
             "Damaged 64x64 tiles not sent to RDP clients without the graphics pipeline, because "
             "the client had their pixels already.",

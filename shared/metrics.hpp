@@ -136,6 +136,9 @@ struct Metrics {
     Counter gfx_planar_bytes;
     Counter gfx_remotefx_bytes;
     Counter gfx_avc420_bytes;
+    // H.264 bitrate target changes: lowered (acknowledgements came late) and raised again.
+    Counter gfx_h264_rate_down;
+    Counter gfx_h264_rate_up;
     Counter gfx_surface_commands;  // surface command PDUs (one per planar tile or RemoteFX message)
     Counter gfx_solid_fills;       // SolidFill PDUs (each with the tiles of one colour)
     Counter gfx_surface_copies;    // SurfaceToSurface PDUs (scrolls)

@@ -349,7 +349,8 @@ void RdpPeer::start_gfx() {
                 for (const Rect& r : areas.rects())
                     pacer_.add(r);
             },
-            h264, server_.config().rdp_h264_quality);
+            GfxPipeline::H264Options{h264, server_.config().rdp_h264_quality,
+                                     server_.config().rdp_h264_max_kbps});
         if (!state_->gfx->start()) {
             log_.info("the client announced the graphics pipeline but did not open its channel");
             state_->gfx.reset();

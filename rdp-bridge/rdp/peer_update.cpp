@@ -91,6 +91,8 @@ bool RdpPeer::can_send() const {
 }
 
 void RdpPeer::flush() {
+    if (pacer_.window_full() && pacer_.has_pending() && state_->gfx)
+        state_->gfx->held_back();
     if (!can_send() || !pacer_.has_pending())
         return;
     clear_tls_errors();

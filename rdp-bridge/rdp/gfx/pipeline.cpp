@@ -146,15 +146,15 @@ const char* gfx_version_name(uint32_t version) {
 
 GfxPipeline::GfxPipeline(asio::io_context& io, void* vcm, rdpContext* context,
                          const log::Logger& log, ReadyHandler on_ready, AckHandler on_ack,
-                         RefineHandler on_refine, std::optional<h264::Backend> h264,
-                         int h264_quality)
+                         RefineHandler on_refine, H264Options h264)
     : io_(io),
       log_(log),
       on_ready_(std::move(on_ready)),
       on_ack_(std::move(on_ack)),
       on_refine_(std::move(on_refine)),
-      h264_(h264),
-      h264_quality_(h264_quality),
+      h264_(h264.backend),
+      h264_quality_(h264.quality),
+      rate_(RateControl::Limits{std::min(300, h264.max_kbps), h264.max_kbps}),
       planar_(std::make_unique<BitmapEncoder>()),
       settle_(io),
       channel_(rdpgfx_server_context_new(static_cast<HANDLE>(vcm)), rdpgfx_server_context_free,
@@ -212,9 +212,15 @@ unsigned GfxPipeline::caps_advertised(const GfxCaps* offered, size_t count) {
 }
 
 void GfxPipeline::frame_acknowledged(uint32_t frame_id, uint32_t queue_depth) {
-    asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_), frame_id, queue_depth] {
+    const auto at = RateControl::Clock::now();
+    asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_), frame_id, queue_depth, at] {
         if (alive.expired())
             return;
+        if (queue_depth == SUSPEND_FRAME_ACKNOWLEDGEMENT)
+            rate_.reset();
+        else if (const int before = rate_.target_kbps();
+                 avc420_ && rate_.acknowledged(frame_id, at))
+            follow_rate(before);
         on_ack_(frame_id, queue_depth);
     });
 }
@@ -399,6 +405,7 @@ FrameSender::Result GfxPipeline::send(const Region& damage, const ImageView& ima
     if (surfaces_.empty())
         return Result::nothing;  // no surface until reset(); everything is sent after it
     Frame frame(channel_.get(), frame_id);
+    frame_bytes_ = 0;
     for (const auto& surface : surfaces_) {
         const Rect& a = surface->area;
         // The damage inside this monitor, in surface coordinates.
@@ -423,7 +430,24 @@ FrameSender::Result GfxPipeline::send(const Region& damage, const ImageView& ima
     arm_settle();
     if (!frame.started())
         return Result::nothing;  // the client has all of it already: no frame at all
-    return frame.end() ? Result::sent : Result::failed;
+    if (!frame.end())
+        return Result::failed;
+    if (acknowledged_)
+        rate_.sent(frame_id, frame_bytes_, RateControl::Clock::now());
+    return Result::sent;
+}
+
+void GfxPipeline::follow_rate(int before) {
+    const int kbps = rate_.target_kbps();
+    (kbps < before ? metrics().gfx_h264_rate_down : metrics().gfx_h264_rate_up).add();
+    for (const auto& s : surfaces_)
+        if (s->h264)
+            s->h264->set_bitrate(kbps);
+    log_.debug("H.264 target now {} kbps (acknowledged in {} ms, {} ms at best; received {} kbps)",
+               kbps,
+               std::chrono::duration_cast<std::chrono::milliseconds>(rate_.smoothed()).count(),
+               std::chrono::duration_cast<std::chrono::milliseconds>(rate_.floor()).count(),
+               rate_.received_kbps(RateControl::Clock::now()));
 }
 
 namespace {
@@ -628,6 +652,7 @@ bool GfxPipeline::send_surface(Surface& s, const Region& damage, const ImageView
                 return false;
             m.gfx_surface_commands.add();
             m.gfx_remotefx_bytes.add(message.size());
+            frame_bytes_ += message.size();
         }
         m.gfx_remotefx_tiles.add(lossy.size());
     }
@@ -657,6 +682,7 @@ bool GfxPipeline::send_avc420(Surface& s, const std::vector<Rect>& rects, const 
         settings.width = s.area.width;
         settings.height = s.area.height;
         settings.quality = h264_quality_;
+        settings.bitrate_kbps = rate_.target_kbps();
         s.h264 = h264::make_encoder(*h264_, settings);
         if (!s.h264) {
             log_.warn("H.264 ({}) refused a {}x{} surface; RemoteFX for it instead",
@@ -698,6 +724,7 @@ bool GfxPipeline::send_avc420(Surface& s, const std::vector<Rect>& rects, const 
         return false;
     m.gfx_surface_commands.add();
     m.gfx_avc420_bytes.add(encoded_.size());
+    frame_bytes_ += encoded_.size();
     m.gfx_avc420_tiles.add(rects.size());
     return true;
 }
@@ -747,6 +774,7 @@ bool GfxPipeline::send_planar(Surface& s, const Rect& rect, const ImageView& ima
     m.gfx_planar_tiles.add();
     m.gfx_surface_commands.add();
     m.gfx_planar_bytes.add(encoded_.size());
+    frame_bytes_ += encoded_.size();
     if (!cache_tile || !cache_)
         return true;
     // And into the client's cache, for when it comes back.

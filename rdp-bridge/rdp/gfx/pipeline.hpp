@@ -21,6 +21,7 @@
 
 #include "rdp-bridge/asio.hpp"
 #include "rdp-bridge/rdp/frame_sender.hpp"
+#include "rdp-bridge/rdp/gfx/rate_control.hpp"
 #include "rdp-bridge/rdp/gfx/tile_cache.hpp"
 #include "rdp-bridge/rdp/h264/encoder.hpp"
 #include "rdp-bridge/rdp/server_channel.hpp"
@@ -61,11 +62,16 @@ class GfxPipeline final : public FrameSender {
     using AckHandler = std::function<void(uint32_t frame_id, uint32_t queue_depth)>;
     using RefineHandler = std::function<void(const Region& areas)>;
 
-    // `h264`: the encoder for areas in motion when the client takes AVC420 (none: RemoteFX),
-    // at quantiser `h264_quality`.
+    // H.264 for areas in motion when the client takes AVC420: the encoder (none: RemoteFX),
+    // its quantiser, and the most its bitrate may reach when the client keeps up.
+    struct H264Options {
+        std::optional<h264::Backend> backend;
+        int quality = 23;
+        int max_kbps = 20000;
+    };
     GfxPipeline(boost::asio::io_context& io, void* vcm, rdpContext* context, const log::Logger& log,
                 ReadyHandler on_ready, AckHandler on_ack, RefineHandler on_refine,
-                std::optional<h264::Backend> h264 = std::nullopt, int h264_quality = 23);
+                H264Options h264);
     ~GfxPipeline() override;
     GfxPipeline(const GfxPipeline&) = delete;
     GfxPipeline& operator=(const GfxPipeline&) = delete;
@@ -82,6 +88,8 @@ class GfxPipeline final : public FrameSender {
     size_t surface_count() const { return surfaces_.size(); }
     // The client suspended frame acknowledgement (queue depth 0xFFFFFFFF) or resumed it.
     void set_acknowledged(bool on) { acknowledged_ = on; }
+    // A frame waited for the client's acknowledgements (the H.264 rate control's input).
+    void held_back() { rate_.held_back(RateControl::Clock::now()); }
 
     const char* name() const override { return name_.c_str(); }
     // AVC420 for areas in motion (the client takes it and an encoder is configured).
@@ -108,6 +116,8 @@ class GfxPipeline final : public FrameSender {
     // Arms the settle timer for the earliest lossy tile, if any.
     void arm_settle();
     void settle_due();
+    // The rate control moved the H.264 target from `before`: every encoder follows.
+    void follow_rate(int before);
 
     boost::asio::io_context& io_;
     const log::Logger& log_;
@@ -118,7 +128,9 @@ class GfxPipeline final : public FrameSender {
     bool acknowledged_ = true;
     std::optional<h264::Backend> h264_;
     int h264_quality_ = 23;
-    bool avc420_ = false;  // network thread, from caps_
+    RateControl rate_;        // the H.264 bitrate, from the acknowledgements
+    size_t frame_bytes_ = 0;  // encoded bytes of the frame being sent
+    bool avc420_ = false;     // network thread, from caps_
     std::string name_ = "gfx planar+remotefx";
     GfxCaps caps_{};  // written on the channel thread before ready_'s post
     std::vector<std::unique_ptr<Surface>> surfaces_;

@@ -138,6 +138,8 @@ std::vector<OptionCase> option_cases() {
         {"rdp-gfx", "off", [](const Config& c) { EXPECT_FALSE(c.rdp_gfx); }},
         {"rdp-h264", "openh264", [](const Config& c) { EXPECT_EQ(c.rdp_h264, RdpH264::openh264); }},
         {"rdp-h264-quality", "30", [](const Config& c) { EXPECT_EQ(c.rdp_h264_quality, 30); }},
+        {"rdp-h264-max-kbps", "5000",
+         [](const Config& c) { EXPECT_EQ(c.rdp_h264_max_kbps, 5000); }},
         {"max-clients", "8", [](const Config& c) { EXPECT_EQ(c.max_clients, 8); }},
         {"clipboard-limit", "1048576",
          [](const Config& c) { EXPECT_EQ(c.clipboard_limit, 1048576u); }},
@@ -316,6 +318,12 @@ TEST(Config, ClipboardLimitForms) {
     for (const std::string bad : {"9", "41", "x", ""}) {
         const std::string message = error_of({"--rdp-h264-quality", bad});
         EXPECT_EQ(message.rfind("--rdp-h264-quality: expected QP between 10 and 40", 0), 0u)
+            << bad << ": " << message;
+    }
+    for (const std::string bad : {"999", "200001", "5M", ""}) {
+        const std::string message = error_of({"--rdp-h264-max-kbps", bad});
+        EXPECT_EQ(message.rfind("--rdp-h264-max-kbps: expected KBPS between 1000 and 200000", 0),
+                  0u)
             << bad << ": " << message;
     }
     for (const std::string bad :

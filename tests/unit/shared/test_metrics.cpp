@@ -50,6 +50,7 @@ TEST(Metrics, EveryFamilyHasHelpAndType) {
         {"deskpod_rdp_gfx_tiles_total", "counter"},
         {"deskpod_rdp_gfx_operations_total", "counter"},
         {"deskpod_rdp_gfx_bytes_total", "counter"},
+        {"deskpod_rdp_h264_rate_changes_total", "counter"},
         {"deskpod_rdp_tiles_unchanged_total", "counter"},
         {"deskpod_rdp_gfx_surfaces", "gauge"},
         {"deskpod_rdp_handshakes", "gauge"},
