@@ -360,9 +360,10 @@ const OptionSpec kOptions[] = {
     {.name = "rdp-h264-max-kbps",
      .metavar = "KBPS",
      .group = Group::network,
-     .help = "the H.264 bitrate cap per client while its link keeps up, in kilobits per second "
-             "(1000-200000); when frame acknowledgements come back late deskpod lowers it "
-             "towards what the client receives, and raises it again once they are on time.",
+     .help = "the H.264 bitrate per client while its link keeps up, in kilobits per second "
+             "(1000-200000): the average the encoder may spend, peaks up to 1.5 times it. When "
+             "frame acknowledgements come back late deskpod lowers it towards what the client "
+             "receives, and raises it again once they are on time.",
      .shown_default = [](const Config& c) { return std::to_string(c.rdp_h264_max_kbps); },
      .apply =
          [](Config& c, std::string_view v, const Origin& o) {

@@ -38,7 +38,7 @@ struct Config {
     RdpSecurity rdp_security = RdpSecurity::nla;
     bool rdp_gfx = true;  // offer the graphics pipeline
     RdpH264 rdp_h264 = RdpH264::automatic;
-    int rdp_h264_max_kbps = 20000;  // the H.264 bitrate while a client keeps up
+    int rdp_h264_max_kbps = 4000;  // the H.264 average bitrate while a client keeps up
     int rdp_h264_quality = 23;      // H.264 quantiser for areas in motion, 10 (best) to 40
     std::string user = "deskpod";
     std::string password_file;

@@ -67,7 +67,7 @@ class GfxPipeline final : public FrameSender {
     struct H264Options {
         std::optional<h264::Backend> backend;
         int quality = 23;
-        int max_kbps = 20000;
+        int max_kbps = 4000;
     };
     GfxPipeline(boost::asio::io_context& io, void* vcm, rdpContext* context, const log::Logger& log,
                 ReadyHandler on_ready, AckHandler on_ack, RefineHandler on_refine,

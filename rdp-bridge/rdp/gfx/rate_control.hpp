@@ -24,7 +24,7 @@ class RateControl {
 
     struct Limits {
         int min_kbps = 300;
-        int max_kbps = 20000;
+        int max_kbps = 4000;
     };
     // Delay above the floor that counts as a queue: at least this, or half the floor.
     static constexpr std::chrono::milliseconds kQueueDelay{40};
