@@ -39,7 +39,7 @@ struct Config {
     bool rdp_gfx = true;  // offer the graphics pipeline
     RdpH264 rdp_h264 = RdpH264::automatic;
     int rdp_h264_max_kbps = 4000;  // the H.264 average bitrate while a client keeps up
-    int rdp_h264_quality = 23;      // H.264 quantiser for areas in motion, 10 (best) to 40
+    int rdp_h264_quality = 23;     // H.264 quantiser for areas in motion, 10 (best) to 40
     std::string user = "deskpod";
     std::string password_file;
     std::string tls_cert;
