@@ -25,6 +25,11 @@ it settle, then measures for --duration seconds:
                      own split from deskpod_rdp_connect_phase_seconds
   RSS                server VmRSS at the end of the window
 
+`--servers deskpod,weston,shadow` adds FreeRDP's own shadow server (`freerdp-shadow-cli`, the
+peer that already sends H.264: it encodes with libavcodec's libx264) shadowing an Xvfb where the
+workload's X11 variant runs (only `video` has one: mpv `--vo=x11`); its client asks for
+`/gfx:AVC420`, its best path.
+
 Workloads whose rate the app fixes (terminal-50, video, browser-scroll, animation's own pacing
 aside) compare per second directly. `video` needs mpv and ffmpeg (the clip is made with
 ffmpeg's lavfi sources), `browser-scroll` needs chromium; `scripts/bootstrap --bench` installs
@@ -96,6 +101,46 @@ WORKLOADS = {
                    "{client} --animate"),
     "idle": ("foot showing a shell prompt, nothing changing", "foot sh -c 'exec sleep infinity'"),
 }
+
+
+# The workloads FreeRDP's shadow server can run: X11 programs in the Xvfb it shadows.
+X11_WORKLOADS = {
+    "video": "mpv --vo=x11 --fs --loop-file=inf --no-audio --no-osc --no-input-default-bindings "
+             "--really-quiet {clip}",
+}
+
+
+class FreerdpShadow:
+    """freerdp-shadow-cli (FreeRDP 2.11's shadow server, X11 subsystem) serving an Xvfb in
+    which `session` runs; no authentication, TLS with the certificate it makes itself."""
+
+    kind = "shadow"
+
+    def __init__(self, stack, workdir: Path, session: str, size: str):
+        self.rdp_port = H.free_port()
+        self.xvfb = H.Xvfb(stack, workdir, size, name="shadow-xvfb")
+        env = self.xvfb.env()
+        env["HOME"] = str(workdir / "shadow-home")
+        Path(env["HOME"]).mkdir(exist_ok=True)
+        self.proc = H.Proc("shadow", ["freerdp-shadow-cli", f"/port:{self.rdp_port}",
+                                      "/bind-address:127.0.0.1", "-auth"],
+                           workdir / "shadow.log", env=env)
+        stack.push(self.proc.stop)
+        self.session = H.Proc("session", ["/bin/sh", "-c", session], workdir / "session.log",
+                              env=self.xvfb.env())
+        stack.push(self.session.stop)
+        H.wait_until(lambda: self._check_alive() and H.tcp_open(self.rdp_port), 60,
+                     "the shadow server's port")
+
+    def _check_alive(self):
+        assert self.proc.alive(), f"freerdp-shadow-cli exited:\n{H.tail(self.proc.output())}"
+        return True
+
+    def alive(self) -> bool:
+        return self.proc.alive()
+
+    def after_client_connected(self):
+        pass
 
 
 # Rows sampled for distinct frames, as fractions of the client window's height or in pixels.
@@ -248,6 +293,11 @@ def server_phases(server) -> dict:
 
 def run_one(server_kind: str, workload: str, args, workdir: Path) -> dict:
     desc, cmd = WORKLOADS[workload]
+    if server_kind == "shadow":
+        if workload not in X11_WORKLOADS:
+            return {"server": server_kind, "workload": workload,
+                    "error": "no X11 variant of this workload"}
+        cmd = X11_WORKLOADS[workload]
     cmd = cmd.format(client=shlex.quote(str(args.test_client)),
                      **{k: shlex.quote(v) for k, v in args.inputs.items()})
     if "{profile}" in WORKLOADS[workload][1]:
@@ -258,6 +308,8 @@ def run_one(server_kind: str, workload: str, args, workdir: Path) -> dict:
         if server_kind == "deskpod":
             server = H.Deskpod(stack, workdir, cmd, size=args.size, log_level="info",
                                env_extra=dict(args.deskpod_env))
+        elif server_kind == "shadow":
+            server = FreerdpShadow(stack, workdir, cmd, args.size)
         else:
             server = H.WestonRdp(stack, workdir, cmd, size=args.size)
         # The client's X server first, so that its start-up is not part of the client's time.
@@ -266,7 +318,9 @@ def run_one(server_kind: str, workload: str, args, workdir: Path) -> dict:
         spawned_raw = raw_clock()
         # deskpod's client may ask for H.264 (--deskpod-codec avc420); weston's RDP backend has
         # no graphics pipeline, so its client keeps RemoteFX surface bits, its best path.
-        avc = server_kind == "deskpod" and args.deskpod_codec == "avc420"
+        # FreeRDP's shadow server sends H.264 to clients that take it: its best path too.
+        avc = (server_kind == "deskpod" and args.deskpod_codec == "avc420") or \
+            server_kind == "shadow"
         client = H.RdpClient(stack, workdir, "client", server.rdp_port, args.size,
                              codec="none" if avc else "rfx", log_level="WARN", xvfb=xvfb,
                              extra=[f"/log-filters:{CLIENT_FILTERS}",
@@ -390,7 +444,7 @@ def markdown(results: list[dict], args, command: str) -> str:
             cpu = line.split(":", 1)[1].strip()
             break
     versions = []
-    for pkg in ("freerdp2-x11", "weston"):
+    for pkg in ("freerdp2-x11", "weston", "freerdp2-shadow-x11"):
         out = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", pkg], capture_output=True,
                              text=True)
         versions.append(f"{pkg} {out.stdout.strip() or '?'}")
@@ -403,6 +457,7 @@ def markdown(results: list[dict], args, command: str) -> str:
         f"load average at the end {load}.",
         f"Desktop {args.size}, client xfreerdp `/rfx -gfx` (RemoteFX surface bits) in Xvfb"
         + (", deskpod's with `/gfx:AVC420` instead" if args.deskpod_codec == "avc420" else "")
+        + (", the shadow server's with `/gfx:AVC420`" if "shadow" in args.servers_list else "")
         + ", "
         f"{args.warmup:g} s warm-up, {args.duration:g} s measured per run"
         + (f"; {args.repeat} runs of each, alternating servers, shown as median (min–max), "
@@ -418,16 +473,20 @@ def markdown(results: list[dict], args, command: str) -> str:
     by = {k: aggregate(v) for k, v in by.items()}
     for workload in args.workloads:
         desc = WORKLOADS[workload][0]
+        servers = [k for k in args.servers_list if k != "deskpod"]
         lines += [f"**{workload}** ({desc})", "",
-                  "| metric | deskpod | weston | deskpod/weston |", "|---|---:|---:|---:|"]
+                  "| metric | deskpod | " + " | ".join(servers) + " | "
+                  + " | ".join(f"deskpod/{k}" for k in servers) + " |",
+                  "|---|---:|" + "---:|" * (2 * len(servers))]
         d = by.get(("deskpod", workload), {})
-        w = by.get(("weston", workload), {})
+        others = [by.get((k, workload), {}) for k in servers]
         for label, key, spec in METRICS:
             if key.startswith("server_") and key != "server_fps" and key not in d:
                 continue  # an older deskpod without the phase metric
-            lines.append(f"| {label} | {fmt(d.get(key), spec)} | {fmt(w.get(key), spec)} | "
-                         f"{ratio(d.get(key), w.get(key))} |")
-        for name, r in (("deskpod", d), ("weston", w)):
+            lines.append(f"| {label} | {fmt(d.get(key), spec)} | "
+                         + "".join(f"{fmt(o.get(key), spec)} | " for o in others)
+                         + "".join(f"{ratio(d.get(key), o.get(key))} | " for o in others).rstrip())
+        for name, r in [("deskpod", d), *zip(servers, others)]:
             for error in r.get("errors", []):
                 lines.append(f"\n{name}: a run did not complete: {error}")
             if not r:
@@ -455,7 +514,9 @@ def main():
     ap.add_argument("--size", default="1280x800")
     ap.add_argument("--workloads", default=",".join(WORKLOADS),
                     help=f"comma-separated subset of {','.join(WORKLOADS)}")
-    ap.add_argument("--servers", default="deskpod,weston")
+    ap.add_argument("--servers", default="deskpod,weston",
+                    help="comma-separated: deskpod, weston (its RDP backend), shadow "
+                    "(freerdp-shadow-cli, X11 workloads only)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="runs of each workload and server (alternating); figures are shown as "
                     "median (min–max). Useful for connect-to-first-frame, which varies by 0.1 s "
@@ -476,6 +537,10 @@ def main():
         if w not in WORKLOADS:
             ap.error(f"unknown workload {w!r}")
     servers = [s for s in args.servers.split(",") if s]
+    for s_ in servers:
+        if s_ not in ("deskpod", "weston", "shadow"):
+            ap.error(f"unknown server {s_!r} (deskpod, weston, shadow)")
+    args.servers_list = servers
     try:
         args.deskpod_env = [tuple(e.split("=", 1)) for e in args.deskpod_env]
         assert all(len(e) == 2 for e in args.deskpod_env)
