@@ -38,6 +38,32 @@ _libc.free.argtypes = [ctypes.c_void_p]
 _Z_PIXMAP = 2
 
 
+def read_row(conn, window: int, x: int, y: int, width: int) -> bytes | None:
+    """Pixels of one row of `window` through an open xcb connection (None on an error)."""
+    cookie = _xcb.xcb_get_image(conn, _Z_PIXMAP, window, x, y, width, 1, 0xFFFFFFFF)
+    reply = _xcb.xcb_get_image_reply(conn, cookie, None)
+    if not reply:
+        return None
+    try:
+        n = _xcb.xcb_get_image_data_length(reply)
+        return ctypes.string_at(_xcb.xcb_get_image_data(reply), n)
+    finally:
+        _libc.free(reply)
+
+
+def connect(display: str):
+    """An xcb connection to `display` (close it with disconnect())."""
+    conn = _xcb.xcb_connect(display.encode(), None)
+    if _xcb.xcb_connection_has_error(conn):
+        _xcb.xcb_disconnect(conn)
+        raise OSError(f"cannot connect to X display {display}")
+    return conn
+
+
+def disconnect(conn):
+    _xcb.xcb_disconnect(conn)
+
+
 class RowSampler:
     """Counts changes of row `y` (x from `x` over `width` pixels) of X window `window` on
     `display` while running; start() and stop() bracket the measured window."""
@@ -53,16 +79,7 @@ class RowSampler:
         self._thread: threading.Thread | None = None
 
     def _read(self, conn) -> bytes | None:
-        cookie = _xcb.xcb_get_image(conn, _Z_PIXMAP, self.window, self.x, self.y, self.width, 1,
-                                    0xFFFFFFFF)
-        reply = _xcb.xcb_get_image_reply(conn, cookie, None)
-        if not reply:
-            return None
-        try:
-            n = _xcb.xcb_get_image_data_length(reply)
-            return ctypes.string_at(_xcb.xcb_get_image_data(reply), n)
-        finally:
-            _libc.free(reply)
+        return read_row(conn, self.window, self.x, self.y, self.width)
 
     def _run(self):
         conn = _xcb.xcb_connect(self.display.encode(), None)

@@ -33,6 +33,8 @@ const char kUsage[] =
     "  --video N            N frames of photo-like moving content (gradients and grain, many\n"
     "                       colours, different every frame), one per frame callback; then the\n"
     "                       last frame stays (and 'video: N frames drawn' goes to stderr)\n"
+    "  --key-flips          every key press inverts the fill colour and redraws at once (for\n"
+    "                       key-to-pixels latency)\n"
     "  --repaint            commit the same pixels with full-window damage on every frame\n"
     "                       callback (a redundant app: nothing visible changes)\n"
     "  --width N --height N size to use when the compositor leaves it to the client\n"
@@ -83,6 +85,7 @@ struct Client {
     bool animate = false;
     bool repaint = false;
     uint32_t video_frames = 0;  // --video N
+    bool key_flips = false;     // --key-flips
     int default_width = 640;
     int default_height = 480;
     std::string title = "deskpod-test-client";
@@ -348,6 +351,10 @@ void kb_leave(void* data, wl_keyboard*, uint32_t, wl_surface*) {
 
 void kb_key(void* data, wl_keyboard*, uint32_t, uint32_t, uint32_t key, uint32_t state) {
     auto& c = *static_cast<Client*>(data);
+    if (state == WL_KEYBOARD_KEY_STATE_PRESSED && c.key_flips) {
+        c.color ^= 0xffffff;
+        draw(c);
+    }
     if (!c.state || state != WL_KEYBOARD_KEY_STATE_PRESSED || !c.keys_out)
         return;
     char text[64];
@@ -593,6 +600,8 @@ void parse_args(Client& c, int argc, char** argv) {
             c.animate = true;
         } else if (arg == "--repaint") {
             c.repaint = true;
+        } else if (arg == "--key-flips") {
+            c.key_flips = true;
         } else if (arg == "--video") {
             c.video_frames = uint32_t(std::max(0, std::atoi(value())));
         } else if (arg == "--width") {
