@@ -58,6 +58,14 @@ std::optional<uint64_t> parse_unsigned(std::string_view s) {
     return value;
 }
 
+// A whole number from `lo` to `hi`; anything else fails with "<what> between <lo> and <hi>".
+int parse_bounded(std::string_view v, const Origin& o, std::string_view what, int lo, int hi) {
+    const auto n = parse_unsigned(v);
+    if (!n || *n < uint64_t(lo) || *n > uint64_t(hi))
+        invalid(o, fmt::format("{} between {} and {}", what, lo, hi), v);
+    return int(*n);
+}
+
 std::optional<bool> parse_bool(std::string_view s) {
     const std::string v = lower(s);
     if (v == "1" || v == "true" || v == "yes" || v == "on")
@@ -350,13 +358,8 @@ const OptionSpec kOptions[] = {
      .help = "H.264 quantiser for areas in motion, 10 (sharpest, most bytes) to 40 (softest, "
              "fewest); every 6 steps double the quantiser step size.",
      .shown_default = [](const Config& c) { return std::to_string(c.rdp_h264_quality); },
-     .apply =
-         [](Config& c, std::string_view v, const Origin& o) {
-             const auto n = parse_unsigned(v);
-             if (!n || *n < 10 || *n > 40)
-                 invalid(o, "QP between 10 and 40", v);
-             c.rdp_h264_quality = int(*n);
-         }},
+     .apply = [](Config& c, std::string_view v,
+                 const Origin& o) { c.rdp_h264_quality = parse_bounded(v, o, "QP", 10, 40); }},
     {.name = "rdp-h264-max-kbps",
      .metavar = "KBPS",
      .group = Group::network,
@@ -367,10 +370,7 @@ const OptionSpec kOptions[] = {
      .shown_default = [](const Config& c) { return std::to_string(c.rdp_h264_max_kbps); },
      .apply =
          [](Config& c, std::string_view v, const Origin& o) {
-             const auto n = parse_unsigned(v);
-             if (!n || *n < 1000 || *n > 200000)
-                 invalid(o, "KBPS between 1000 and 200000", v);
-             c.rdp_h264_max_kbps = int(*n);
+             c.rdp_h264_max_kbps = parse_bounded(v, o, "KBPS", 1000, 200000);
          }},
     {.name = "user",
      .metavar = "NAME",
@@ -478,11 +478,7 @@ const OptionSpec kOptions[] = {
      .shown_default = [](const Config& c) { return std::to_string(c.max_clients); },
      .apply =
          [](Config& c, std::string_view v, const Origin& o) {
-             const auto n = parse_unsigned(v);
-             if (!n || *n < 1 || *n > uint64_t(kMaxClientsLimit)) {
-                 invalid(o, fmt::format("N between 1 and {}", kMaxClientsLimit), v);
-             }
-             c.max_clients = int(*n);
+             c.max_clients = parse_bounded(v, o, "N", 1, kMaxClientsLimit);
          }},
     {.name = "clipboard-limit",
      .metavar = "BYTES",
